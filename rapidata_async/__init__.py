@@ -1,0 +1,87 @@
+"""rapidata_async: an async-first SDK for the Rapidata human-labeling API.
+
+    from rapidata_async import AsyncRapidataClient
+
+    async with AsyncRapidataClient() as client:
+        audience = (await client.audience.find_audiences("alignment"))[0]
+        job_definition = await client.job.create_compare_job_definition(
+            name="Example", instruction="Which image matches the description better?",
+            datapoints=[["https://…/a.jpg", "https://…/b.jpg"]],
+        )
+        job = await audience.assign_job(job_definition)
+        results = await job.get_results()
+
+``rapidata_async.local.LocalBackend`` serves the same API offline.
+"""
+
+from ._client import AsyncRapidataClient
+from ._config import rapidata_config
+from ._datapoint import Datapoint
+from ._exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    FailedUpload,
+    FailedUploadException,
+    InternalServerError,
+    JobBlockedError,
+    JobFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    RapidataApiError,
+    RapidataConnectionError,
+    RapidataError,
+    RapidataResponseValidationError,
+    RapidataStatusError,
+    RapidataTimeoutError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from ._logging import logger
+from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
+from ._wire.audience import CountryFilter, LanguageFilter
+from .audience import AudienceManager, RapidataAudience
+from .job import Job, JobDefinition, JobManager, JobProgress, RapidataDataset
+from .results import JobResults, read_results
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllowNeitherBoth",
+    "AsyncRapidataClient",
+    "AudienceManager",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "CountryFilter",
+    "Datapoint",
+    "FailedUpload",
+    "FailedUploadException",
+    "InternalServerError",
+    "Job",
+    "JobBlockedError",
+    "JobDefinition",
+    "JobFailedError",
+    "JobManager",
+    "JobProgress",
+    "JobResults",
+    "LanguageFilter",
+    "Markdown",
+    "NoShuffle",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RapidataApiError",
+    "RapidataAudience",
+    "RapidataConnectionError",
+    "RapidataDataset",
+    "RapidataError",
+    "RapidataResponseValidationError",
+    "RapidataSetting",
+    "RapidataStatusError",
+    "RapidataTimeoutError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "logger",
+    "rapidata_config",
+    "read_results",
+]

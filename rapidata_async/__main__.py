@@ -1,0 +1,36 @@
+"""``python -m rapidata_async serve | quickstart``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rapidata_async")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the local Rapidata backend until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--db", default="rapidata-local.sqlite3",
+                       help="SQLite file (':memory:' for a throwaway backend)")
+    serve.add_argument("--response-interval", type=float, default=0.5,
+                       help="seconds between two simulated responses of a job")
+    quick = sub.add_parser("quickstart", help="run the docs' complete example offline")
+    quick.add_argument("--response-interval", type=float, default=0.25)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        from .local import serve_forever
+
+        db = None if args.db == ":memory:" else args.db
+        serve_forever(args.host, args.port, db, args.response_interval)
+    else:
+        from ._quickstart import main as run
+
+        run(args.response_interval)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""What every manager and resource object shares: the transport and the client's hosts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anyio
+
+from ._transport import Transport
+
+# Polling starts fast (the local backend answers in milliseconds) and backs off to the pace
+# the real service recommends, so neither side is flooded.
+POLL_FIRST = 0.05
+POLL_MAX = 5.0
+
+
+@dataclass(eq=False)
+class ClientContext:
+    transport: Transport
+    environment: str
+    app_url: str
+    poll_max: float = POLL_MAX
+
+    def app_link(self, path: str) -> str:
+        return f"{self.app_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+async def poll_delays(ctx: ClientContext, first: float = POLL_FIRST) -> AsyncIterator[None]:
+    """Yield forever, sleeping between iterations with exponential backoff up to ``poll_max``."""
+    delay = first
+    while True:
+        yield
+        await anyio.sleep(delay)
+        delay = min(delay * 2, ctx.poll_max)

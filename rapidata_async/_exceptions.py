@@ -1,0 +1,327 @@
+"""Every error the SDK raises on purpose.
+
+::
+
+    RapidataError
+      RapidataApiError(message, *, method, url, body)      a call to the API went wrong
+        RapidataConnectionError                            no usable answer (refused, reset, ...)
+          RapidataTimeoutError                             connect/read/total timeout
+        RapidataResponseValidationError                    a 2xx body did not match its schema
+        RapidataStatusError(status_code, trace_id, title, errors)
+          BadRequestError            400
+          AuthenticationError        401 (and OAuth errors of the token endpoint)
+          PermissionDeniedError      403
+          NotFoundError              404
+          ConflictError              409
+          UnprocessableEntityError   422
+          RateLimitError             429
+          InternalServerError        5xx
+      FailedUploadException(failed_uploads, detailed_failures, dataset, job_definition, order)
+      MissingCredentialsError                              no client id/secret found anywhere
+      JobFailedError                                       a job ended in state Failed
+      JobBlockedError                                      a job can't progress without a person
+
+Catch ``RapidataStatusError`` and read ``status_code``, ``title``, ``errors`` (field -> messages)
+and ``trace_id`` (quote it when reporting a problem)::
+
+    try:
+        await client.job.get_job_by_id("nope")
+    except NotFoundError as exc:
+        print(exc.status_code, exc.title, exc.trace_id)
+
+The transport maps every aiohttp and msgspec exception to one of these and chains the original
+with ``raise ... from exc``, so no third-party exception type reaches users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+from ._wire.common import ProblemDetails
+
+T = TypeVar("T")
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "FailedUpload",
+    "FailedUploadException",
+    "InternalServerError",
+    "JobBlockedError",
+    "JobFailedError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RapidataApiError",
+    "RapidataConnectionError",
+    "RapidataError",
+    "RapidataResponseValidationError",
+    "RapidataStatusError",
+    "RapidataTimeoutError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "status_error_class",
+]
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+class RapidataError(Exception):
+    """Base of every exception raised by rapidata_async."""
+
+    def __reduce__(self) -> Any:
+        # Subclasses take keyword-only arguments, which the default Exception pickling (it
+        # replays ``cls(*args)``) cannot pass; rebuild from the instance dict instead.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+class RapidataApiError(RapidataError):
+    """A call to the Rapidata API failed.
+
+    ``method`` and ``url`` identify the call; ``body`` is the decoded ProblemDetails of the
+    answer when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, url: str, body: ProblemDetails | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.body = body
+
+    @property
+    def path(self) -> str:
+        """The URL path of the failed call (no host, no query)."""
+        return urlsplit(self.url).path or "/"
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}: {self.message}"
+
+
+class RapidataConnectionError(RapidataApiError):
+    """The server could not be reached or the connection broke before a full answer."""
+
+    def __init__(self, message: str = "Connection error.", *, method: str, url: str) -> None:
+        super().__init__(message, method=method, url=url)
+
+
+class RapidataTimeoutError(RapidataConnectionError):
+    """A connect, read or total timeout expired."""
+
+    def __init__(self, message: str = "Request timed out.", *, method: str, url: str) -> None:
+        super().__init__(message, method=method, url=url)
+
+
+class RapidataResponseValidationError(RapidataApiError):
+    """A successful answer did not match the expected schema (wraps msgspec's error)."""
+
+    def __init__(
+        self, message: str, *, method: str, url: str, status_code: int | None = None
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+
+
+class RapidataStatusError(RapidataApiError):
+    """The API answered with a status the call did not expect.
+
+    ``title`` is the ProblemDetails title (else the body's ``message``/``error``, else the HTTP
+    reason), ``errors`` maps request fields to messages, ``trace_id`` comes from the
+    ``x-trace-id`` header or the body's ``traceId``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        body: ProblemDetails | None = None,
+        trace_id: str | None = None,
+        title: str | None = None,
+        errors: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body)
+        self.status_code = status_code
+        self.trace_id = trace_id
+        self.title = title if title is not None else message
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
+
+    @property
+    def detail(self) -> str | None:
+        """ProblemDetails ``detail``: a longer explanation, when the server gave one."""
+        return self.body.detail if self.body is not None else None
+
+    def __str__(self) -> str:
+        try:
+            reason = HTTPStatus(self.status_code).phrase
+        except ValueError:
+            reason = ""
+        head = f"{self.method} {self.path} -> {self.status_code} {reason}".rstrip()
+        lines = [head if self.title == reason else f"{head}: {self.title}"]
+        if self.detail and self.detail != self.title:
+            lines.append(f"  {self.detail}")
+        for name, messages in self.errors.items():
+            lines.extend(f"  {name}: {msg}" for msg in messages)
+        if self.trace_id:
+            lines.append(f"  trace id: {self.trace_id}")
+        return "\n".join(lines)
+
+
+class BadRequestError(RapidataStatusError):
+    """400: the request was malformed; ``errors`` names the offending fields."""
+
+
+class AuthenticationError(RapidataStatusError):
+    """401, or the token endpoint rejected the client credentials."""
+
+
+class PermissionDeniedError(RapidataStatusError):
+    """403: authenticated, but not allowed to do this."""
+
+
+class NotFoundError(RapidataStatusError):
+    """404: no such resource."""
+
+
+class ConflictError(RapidataStatusError):
+    """409: the resource already exists or is in the wrong state."""
+
+
+class UnprocessableEntityError(RapidataStatusError):
+    """422: well-formed but semantically invalid request."""
+
+
+class RateLimitError(RapidataStatusError):
+    """429: too many requests, still limited after the transport's retries."""
+
+
+class InternalServerError(RapidataStatusError):
+    """5xx: the server failed, still failing after the transport's retries."""
+
+
+_STATUS_CLASSES: dict[int, type[RapidataStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[RapidataStatusError]:
+    """The exception class for an unexpected HTTP status (the one place this is decided)."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status_code, RapidataStatusError)
+
+
+@dataclass(frozen=True)
+class FailedUpload(Generic[T]):
+    """One datapoint (``item``) that could not be uploaded, and why.
+
+    ``error_type`` is e.g. ``"AssetUploadFailed"``, ``"BatchUploadFailed"`` or an exception
+    class name; ``stage`` names the pipeline step for URL-ingestion failures; ``trace_id`` is
+    the server's trace id when the failure came from an API answer.
+    """
+
+    item: T
+    error_message: str
+    error_type: str
+    timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    exception: BaseException | None = None
+    stage: str | None = None
+    trace_id: str | None = None
+
+
+class FailedUploadException(RapidataError):
+    """Some datapoints failed to upload; the rest went through.
+
+    ``failed_uploads`` are the failed items themselves (ready to be retried, e.g. with
+    ``await exc.dataset.add_datapoints(exc.failed_uploads)``), ``detailed_failures`` one
+    :class:`FailedUpload` per failure. ``dataset``, ``job_definition`` and ``order`` are the
+    objects created so far (``None`` when not created).
+    """
+
+    def __init__(
+        self,
+        failed_uploads: Sequence[Any],
+        detailed_failures: Sequence[FailedUpload[Any]],
+        dataset: Any = None,
+        job_definition: Any = None,
+        order: Any = None,
+    ) -> None:
+        self.failed_uploads = list(failed_uploads)
+        self.detailed_failures = list(detailed_failures)
+        self.dataset = dataset
+        self.job_definition = job_definition
+        self.order = order
+        super().__init__(self._summary())
+
+    @property
+    def failures_by_reason(self) -> dict[str, list[Any]]:
+        """Failed items grouped by error message, in order of first occurrence."""
+        grouped: dict[str, list[Any]] = {}
+        for failure in self.detailed_failures:
+            grouped.setdefault(failure.error_message, []).append(failure.item)
+        return grouped
+
+    def _summary(self) -> str:
+        count = len(self.failed_uploads) or len(self.detailed_failures)
+        noun = "datapoint" if count == 1 else "datapoints"
+        created = [
+            f"{label} {ident}"
+            for label, obj in (
+                ("dataset", self.dataset),
+                ("job definition", self.job_definition),
+                ("order", self.order),
+            )
+            if (ident := _identify(obj)) is not None
+        ]
+        lines = [f"{count} {noun} failed to upload"]
+        if created:
+            lines[0] += f" ({', '.join(created)})"
+        lines[0] += ":"
+        for reason, items in self.failures_by_reason.items():
+            lines.append(f"  {len(items)} x {reason}")
+        lines.append("See .failures_by_reason and .detailed_failures for each item.")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._summary()
+
+
+class MissingCredentialsError(RapidataError):
+    """No client credentials in the arguments, the environment or the credentials file."""
+
+
+class JobFailedError(RapidataError):
+    """The job ended in state ``Failed``; the message carries the server's reason."""
+
+
+class JobBlockedError(RapidataError):
+    """The job cannot progress on its own (needs approval, a spend limit raised, or an
+    audience that can produce responses)."""
+
+
+def _identify(obj: Any) -> str | None:
+    if obj is None:
+        return None
+    ident = getattr(obj, "id", None)
+    return str(ident) if ident is not None else type(obj).__name__

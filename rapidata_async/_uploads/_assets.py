@@ -1,0 +1,235 @@
+"""Asset uploads: local files streamed as multipart, URLs through the batch upload endpoints.
+
+Each asset is uploaded once per run (single flight); its server-side ``fileName`` is what the
+datapoints reference afterwards.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import aiofiles
+import aiohttp
+import anyio
+
+from .._config import rapidata_config
+from .._context import ClientContext
+from .._datapoint import has_foreign_scheme, is_url
+from .._exceptions import RapidataError
+from .._transport import Transport
+from .._wire import asset as wire
+from ._flight import SingleFlight, Slot
+
+CHUNK = 256 * 1024
+
+
+class AssetUploadError(Exception):
+    """One asset could not be uploaded; the message says why, ``stage`` where."""
+
+    def __init__(self, message: str, *, stage: str | None = None, trace_id: str | None = None):
+        super().__init__(message)
+        self.stage = stage
+        self.trace_id = trace_id
+
+
+async def _file_chunks(path: str) -> AsyncIterator[bytes]:
+    async with aiofiles.open(path, "rb") as f:
+        while chunk := await f.read(CHUNK):
+            yield chunk
+
+
+class AssetUploader:
+    """Uploads the assets of one run. Safe to share between concurrent datapoint workers."""
+
+    def __init__(self, ctx: ClientContext, limiter: anyio.CapacityLimiter) -> None:
+        self._transport: Transport = ctx.transport
+        self._ctx = ctx
+        self._limiter = limiter
+        self._files: SingleFlight[str] = SingleFlight()
+        self._urls: SingleFlight[str] = SingleFlight()
+
+    # -- single assets ----------------------------------------------------------------------
+    async def resolve(self, asset: str) -> str:
+        """The uploaded ``fileName`` of an asset (URL or local path), uploading it if needed."""
+        if is_url(asset):
+            slot, owner = self._urls.get(asset)
+            if owner:  # not pre-registered by a batch: upload it on its own
+                try:
+                    slot.set(await self._upload_url(asset))
+                except Exception as exc:
+                    slot.fail(exc)
+            return await slot.wait()
+        if has_foreign_scheme(asset):
+            raise AssetUploadError(f"unsupported URL scheme: {asset!r}", stage="validate")
+        return await self._files.run(os.path.abspath(asset), lambda: self._upload_file(asset))
+
+    async def _upload_url(self, url: str) -> str:
+        try:
+            async with self._limiter:
+                out = await self._transport.request(
+                    "POST", "/asset/url", op_id="asset_url_post", params={"url": url},
+                    response_type=wire.UploadOutput,
+                )
+        except RapidataError as exc:
+            raise _as_upload_error(exc) from exc
+        return out.file_name
+
+    async def _upload_file(self, path: str) -> str:
+        try:
+            st = await anyio.Path(path).stat()
+        except FileNotFoundError:
+            raise AssetUploadError(f"file not found: {path}", stage="read") from None
+        except OSError as exc:
+            raise AssetUploadError(f"cannot read {path}: {exc.strerror}", stage="read") from exc
+        if not os.path.isfile(path):
+            raise AssetUploadError(f"not a regular file: {path}", stage="read")
+        if st.st_size == 0:
+            raise AssetUploadError(f"empty file: {path}", stage="read")
+        if not os.access(path, os.R_OK):
+            raise AssetUploadError(f"file is not readable: {path}", stage="read")
+        name = os.path.basename(path)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+        def body() -> aiohttp.FormData:
+            form = aiohttp.FormData()
+            form.add_field("file", _file_chunks(path), filename=name, content_type=content_type)
+            return form
+
+        try:
+            async with self._limiter:
+                out = await self._transport.request(
+                    "POST", "/asset/file", op_id="asset_file_post", data=body,
+                    response_type=wire.UploadOutput,
+                )
+        except RapidataError as exc:
+            raise _as_upload_error(exc) from exc
+        return out.file_name
+
+    # -- URL batches ------------------------------------------------------------------------
+    def claim_urls(self, urls: Iterable[str]) -> list[tuple[str, Slot[str]]]:
+        """Register URLs for a batch run, before any worker asks for them (no I/O)."""
+        pending: list[tuple[str, Slot[str]]] = []
+        for url in urls:
+            slot, owner = self._urls.get(url)
+            if owner:
+                pending.append((url, slot))
+        return pending
+
+    async def upload_url_batches(self, pending: list[tuple[str, Slot[str]]]) -> None:
+        """Upload claimed URLs through ``POST /asset/batch-upload`` in chunks of ``batchSize``.
+
+        One correlation id per run; ``GET /asset/batch-upload/status`` is polled every
+        ``batchPollInterval`` and each finished batch is fetched once. Every URL's slot is
+        resolved (fileName or error) before this returns; batches not yet processed are aborted
+        if the run is cancelled.
+        """
+        if not pending:
+            return
+        size = rapidata_config.upload.batchSize
+        chunks = [pending[i : i + size] for i in range(0, len(pending), size)]
+        correlation_id = str(uuid.uuid4())
+        submitted: dict[str, list[tuple[str, Slot[str]]]] = {}
+        submission_done = anyio.Event()
+        first_submitted = anyio.Event()
+
+        async def submit() -> None:
+            try:
+                for chunk in chunks:
+                    body = wire.CreateBatchUploadInput(
+                        urls=[u for u, _ in chunk], correlation_id=correlation_id
+                    )
+                    try:
+                        out = await self._transport.request(
+                            "POST", "/asset/batch-upload", op_id="asset_batch_upload_post",
+                            json=body, response_type=wire.CreateBatchUploadOutput,
+                        )
+                    except RapidataError as exc:
+                        err = AssetUploadError(
+                            f"batch submission failed: {exc}", stage="batch-submit"
+                        )
+                        for _, slot in chunk:
+                            slot.fail(err)
+                        continue
+                    submitted[out.batch_upload_id] = chunk
+                    first_submitted.set()
+            finally:
+                submission_done.set()
+                first_submitted.set()
+
+        async def collect() -> None:
+            processed: set[str] = set()
+            interval = rapidata_config.upload.batchPollInterval
+            await first_submitted.wait()
+            while True:
+                finished = submission_done.is_set()
+                if submitted:
+                    status = await self._transport.request(
+                        "GET", "/asset/batch-upload/status",
+                        op_id="asset_batch_upload_status_get",
+                        params={"correlationId": correlation_id},
+                        response_type=wire.BatchUploadStatusOutput,
+                    )
+                    for batch_id in status.completed_batches:
+                        if batch_id not in processed and batch_id in submitted:
+                            processed.add(batch_id)
+                            await self._fetch_batch(batch_id, submitted[batch_id])
+                if finished and processed.issuperset(submitted):
+                    return
+                await anyio.sleep(interval)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(submit)
+                tg.start_soon(collect)
+        except BaseException:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                for batch_id, chunk in submitted.items():
+                    if not all(slot.done for _, slot in chunk):
+                        await self._abort(batch_id)
+            raise
+        finally:
+            err = AssetUploadError("batch upload ended before this URL was processed")
+            for _, slot in pending:
+                if not slot.done:
+                    slot.fail(err)
+
+    async def _fetch_batch(self, batch_id: str, chunk: list[tuple[str, Slot[str]]]) -> None:
+        try:
+            result = await self._transport.request(
+                "GET", f"/asset/batch-upload/{batch_id}",
+                op_id="asset_batch_upload_batch_upload_id_get",
+                response_type=wire.BatchUploadResultOutput,
+            )
+        except RapidataError as exc:
+            err = AssetUploadError(f"fetching batch {batch_id} failed: {exc}", stage="batch")
+            for _, slot in chunk:
+                slot.fail(err)
+            return
+        by_url = {item.url: item for item in result.items}
+        for url, slot in chunk:
+            item = by_url.get(url)
+            if item is not None and item.status == "Completed" and item.file_name:
+                slot.set(item.file_name)
+            else:
+                reason = (item.error_message if item else None) or "URL was not ingested"
+                slot.fail(AssetUploadError(reason, stage=item.stage if item else "batch"))
+
+    async def _abort(self, batch_id: str) -> None:
+        try:
+            await self._transport.request(
+                "POST", f"/asset/batch-upload/{batch_id}/abort",
+                op_id="asset_batch_upload_batch_upload_id_abort_post", retry=False, timeout=2,
+            )
+        except RapidataError:
+            pass  # best effort: the server expires unfinished batches on its own
+
+
+def _as_upload_error(exc: RapidataError) -> AssetUploadError:
+    body: Any = getattr(exc, "body", None)
+    stage = getattr(body, "stage", None) or "upload"
+    return AssetUploadError(str(getattr(exc, "title", None) or exc), stage=stage,
+                            trace_id=getattr(exc, "trace_id", None))

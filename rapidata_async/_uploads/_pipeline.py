@@ -1,0 +1,159 @@
+"""Datapoints into a dataset: assets first, each datapoint created as soon as its own assets are in.
+
+Stages (anyio task group; a zero-buffer memory stream gives backpressure, so memory stays flat
+however many datapoints come in)::
+
+    URL batches ──────────────┐ (resolves URL slots as batches finish)
+    datapoints ─▶ stream ─▶ N workers: resolve assets (files upload on demand) ─▶ POST datapoint
+
+A failure never stops the run: it becomes a ``FailedUpload`` for that datapoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from .._config import rapidata_config
+from .._context import ClientContext
+from .._datapoint import Datapoint, is_url
+from .._exceptions import FailedUpload, RapidataError, RapidataStatusError
+from .._wire import dataset as wire
+from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
+from ._assets import AssetUploadError, AssetUploader
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class UploadOutcome:
+    """What one run did: datapoints created (in input order) and those that failed."""
+
+    succeeded: list[Datapoint] = field(default_factory=list)
+    failed: list[FailedUpload[Datapoint]] = field(default_factory=list)
+
+
+def _urls_of(datapoints: Sequence[Datapoint]) -> list[str]:
+    seen: dict[str, None] = {}
+    for dp in datapoints:
+        if dp.data_type != "text":
+            for a in dp.asset:
+                if is_url(a):
+                    seen[a] = None
+        for a in dp.media_context or ():
+            if is_url(a):
+                seen[a] = None
+    return list(seen)
+
+
+def _multi(names: list[str]) -> AssetInput:
+    if len(names) == 1:
+        return ExistingAssetInput(name=names[0])
+    return MultiAssetInput(assets=[ExistingAssetInput(name=n) for n in names])
+
+
+async def _build_body(dp: Datapoint, uploader: AssetUploader) -> wire.CreateDatapointInput:
+    if dp.data_type == "text":
+        texts: list[AssetInput] = [TextAssetInput(text=t) for t in dp.asset]
+        main: AssetInput = texts[0] if len(texts) == 1 else MultiAssetInput(assets=texts)
+    else:
+        main = _multi([await uploader.resolve(a) for a in dp.asset])
+        if len(dp.asset) > 1 and isinstance(main, ExistingAssetInput):
+            main = MultiAssetInput(assets=[main])
+    segments = [wire.DatasetSegmentInput(key="asset", kind="Asset", asset=main)]
+    if dp.context is not None:
+        segments.append(wire.DatasetSegmentInput(key="context", kind="Text", text=dp.context))
+    if dp.media_context:
+        names = [await uploader.resolve(a) for a in dp.media_context]
+        segments.append(
+            wire.DatasetSegmentInput(key="context_asset", kind="Asset", asset=_multi(names))
+        )
+    if dp.answer_options is not None:
+        options = [wire.SegmentOption(label=o, value=o) for o in dp.answer_options]
+        segments.append(
+            wire.DatasetSegmentInput(key="answer_options", kind="OptionList", options=options)
+        )
+    return wire.CreateDatapointInput(
+        segments=segments, sort_index=dp.sort_index, private_metadata=dp.private_metadata
+    )
+
+
+def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
+    now = datetime.now(timezone.utc)
+    if isinstance(exc, AssetUploadError):
+        return FailedUpload(
+            item=dp, error_message=f"Asset upload failed: {exc}", error_type="AssetUploadFailed",
+            timestamp=now, exception=exc, stage=exc.stage, trace_id=exc.trace_id,
+        )
+    trace_id = exc.trace_id if isinstance(exc, RapidataStatusError) else None
+    message = (exc.title if isinstance(exc, RapidataStatusError) else None) or str(exc)
+    return FailedUpload(
+        item=dp, error_message=message, error_type=type(exc).__name__, timestamp=now,
+        exception=exc, stage="datapoint", trace_id=trace_id,
+    )
+
+
+async def upload_datapoints(
+    ctx: ClientContext,
+    dataset_id: str,
+    datapoints: Sequence[Datapoint],
+    *,
+    limiter: anyio.CapacityLimiter | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> UploadOutcome:
+    """Upload the assets of ``datapoints`` and create each with ``POST /dataset/{id}/datapoint``.
+
+    At most ``rapidata_config.upload.maxWorkers`` requests are in flight (or ``limiter``'s
+    budget, shared with other calls). Returns what succeeded and what failed; never raises for
+    a single datapoint.
+    """
+    workers = rapidata_config.upload.maxWorkers
+    limiter = limiter or anyio.CapacityLimiter(workers)
+    uploader = AssetUploader(ctx, limiter)
+    outcome = UploadOutcome()
+    done_flags = [False] * len(datapoints)
+    total = len(datapoints)
+    finished = 0
+    path = f"/dataset/{dataset_id}/datapoint"
+
+    async def create(dp: Datapoint) -> None:
+        try:
+            body = await _build_body(dp, uploader)
+            async with limiter:
+                await ctx.transport.request(
+                    "POST", path, op_id="dataset_dataset_id_datapoint_post", json=body,
+                    response_type=wire.CreateDatapointOutput,
+                )
+        except (AssetUploadError, RapidataError) as exc:
+            outcome.failed.append(_failure(dp, exc))
+        else:
+            done_flags[index_of[id(dp)]] = True
+
+    async def worker(receive: MemoryObjectReceiveStream[Datapoint]) -> None:
+        nonlocal finished
+        async with receive:
+            async for dp in receive:
+                await create(dp)
+                finished += 1
+                if on_progress is not None:
+                    on_progress(finished, total)
+
+    index_of = {id(dp): i for i, dp in enumerate(datapoints)}
+    send, receive = anyio.create_memory_object_stream[Datapoint](0)
+    async with anyio.create_task_group() as tg:
+        claimed = uploader.claim_urls(_urls_of(datapoints))
+        if claimed:
+            tg.start_soon(uploader.upload_url_batches, claimed)
+        for _ in range(min(workers, max(total, 1))):
+            tg.start_soon(worker, receive.clone())
+        receive.close()
+        async with send:
+            for dp in datapoints:
+                await send.send(dp)
+    outcome.succeeded = [dp for dp, ok in zip(datapoints, done_flags) if ok]
+    outcome.failed.sort(key=lambda f: f.item.sort_index)
+    return outcome

@@ -1,0 +1,152 @@
+"""``/audience``: audiences, qualification examples, recruiting and the user funnel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Union
+
+from ._base import Tagged, WireModel
+from .common import AssetInput, FeatureFlag
+
+AudienceStatus = Literal["Created", "Pending", "Recruiting", "Ready"]
+
+
+# -- filters ----------------------------------------------------------------------------------
+class CountryFilter(Tagged, tag="CountryFilter"):
+    countries: list[str]
+
+
+class LanguageFilter(Tagged, tag="LanguageFilter"):
+    languages: list[str]
+
+
+class DemographicFilter(Tagged, tag="DemographicFilter"):
+    identifier: str
+    values: list[str]
+
+
+class DeviceFilter(Tagged, tag="DeviceFilter"):
+    device_types: list[str]
+
+
+class AndFilter(Tagged, tag="AndFilter"):
+    filters: list[AudienceFilter]
+
+
+class OrFilter(Tagged, tag="OrFilter"):
+    filters: list[AudienceFilter]
+
+
+class NotFilter(Tagged, tag="NotFilter"):
+    filter: AudienceFilter
+
+
+AudienceFilter = Union[
+    CountryFilter, LanguageFilter, DemographicFilter, DeviceFilter, AndFilter, OrFilter, NotFilter
+]
+
+
+# -- graduation rules -------------------------------------------------------------------------
+class TaskAccuracyRule(Tagged, tag="TaskAccuracy"):
+    target_accuracy: float
+    min_tasks: int
+    max_tasks: int | None = None
+
+
+class ScoreThresholdRule(Tagged, tag="ScoreThreshold"):
+    graduation_score: float
+    demotion_score: float | None = None
+    min_responses_to_graduate: int | None = None
+
+
+GraduationRule = Union[TaskAccuracyRule, ScoreThresholdRule]
+
+
+class CreateAudienceInput(WireModel):
+    name: str
+    description: str | None = None
+    filters: list[AudienceFilter] | None = None
+    graduation_rule: GraduationRule | None = None
+
+
+class CreateAudienceOutput(WireModel):
+    audience_id: str
+
+
+class AudienceOutput(WireModel):
+    """``GET /audience/{id}``; the items of ``GET /audiences`` carry the same core fields."""
+
+    id: str
+    name: str
+    status: AudienceStatus
+    qualified_user_count: int
+    filters: list[AudienceFilter]
+    created_at: datetime
+    owner_mail: str
+    organization_id: str
+    is_public: bool
+    is_distilling: bool
+    graduation_rule: GraduationRule
+    description: str | None = None
+    logo: str | None = None
+    graduated: int = 0
+    dropped: int = 0
+    # GET /audience/{id} only
+    base_audience_id: str | None = None
+    owner_id: str | None = None
+    distilling_campaign_id: str | None = None
+    distilling_retrieval_mode: str | None = None
+    boost_level: str | None = None
+    # GET /audiences only
+    is_shared: bool | None = None
+
+
+# -- examples ---------------------------------------------------------------------------------
+class CompareExamplePayload(Tagged, tag="CompareExamplePayload"):
+    criteria: str
+
+
+class ExampleCategory(WireModel):
+    label: str
+    value: str
+
+
+class ClassifyExamplePayload(Tagged, tag="ClassifyExamplePayload"):
+    title: str
+    categories: list[ExampleCategory]
+
+
+ExamplePayload = Union[CompareExamplePayload, ClassifyExamplePayload]
+
+
+class CompareExampleTruth(Tagged, tag="CompareExampleTruth"):
+    winner_id: str
+
+
+class ClassifyExampleTruth(Tagged, tag="ClassifyExampleTruth"):
+    correct_categories: list[str]
+
+
+ExampleTruth = Union[CompareExampleTruth, ClassifyExampleTruth]
+
+
+class AddExampleInput(WireModel):
+    asset: AssetInput
+    payload: ExamplePayload
+    random_correct_probability: float
+    truth: ExampleTruth | None = None
+    explanation: str | None = None
+    context: str | None = None
+    context_asset: AssetInput | None = None
+    sort_index: int | None = None
+    feature_flags: list[FeatureFlag] | None = None
+    flag_if_incorrect: bool | None = None
+
+
+class AddExampleOutput(WireModel):
+    recalculation_id: str | None = None
+
+
+class UserMetricsOutput(WireModel):
+    users_per_state: dict[str, int]
+    capacity: Literal["None", "Low", "Sufficient"]

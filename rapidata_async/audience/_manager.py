@@ -1,0 +1,79 @@
+"""``client.audience``: find, fetch and create audiences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .. import _validate as check
+from .._paging import listing_params
+from .._wire import audience as wire
+from .._wire.common import Page
+from ._audience import RapidataAudience
+
+if TYPE_CHECKING:
+    from .._context import ClientContext
+
+
+class AudienceManager:
+    """Audiences (``client.audience``)."""
+
+    def __init__(self, ctx: ClientContext) -> None:
+        self._ctx = ctx
+
+    async def find_audiences(
+        self, name: str = "", amount: int = 10, page: int = 1
+    ) -> list[RapidataAudience]:
+        """Audiences whose name contains ``name`` (curated ones included), newest first.
+
+        ``GET /audiences?name[contains]=…&sort=-created_at``.
+        """
+        check.amount(amount)
+        res = await self._ctx.transport.request(
+            "GET", "/audiences", op_id="audiences_get",
+            params=listing_params(name=name, amount=amount, page=page),
+            response_type=Page[wire.AudienceOutput],
+        )
+        return [RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters,
+                                 status=a.status) for a in res.items]
+
+    async def get_audience_by_id(self, audience_id: str) -> RapidataAudience:
+        """``GET /audience/{id}``; ``"global"`` is the global audience."""
+        check.resource_id(audience_id, "audience_id")
+        a = await self._ctx.transport.request(
+            "GET", f"/audience/{audience_id}", op_id="audience_audience_id_get",
+            response_type=wire.AudienceOutput,
+        )
+        return RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters,
+                                status=a.status)
+
+    async def create_audience(
+        self,
+        name: str,
+        *,
+        filters: Sequence[wire.AudienceFilter] = (),
+        target_accuracy: float | None = None,
+        min_tasks: int | None = None,
+        max_tasks: int | None = None,
+    ) -> RapidataAudience:
+        """Create a custom audience (``POST /audience``); add >= 3 examples before assigning.
+
+        The graduation rule is sent only when one of its knobs is given (defaults 0.75 / 10).
+        """
+        check.name(name)
+        if target_accuracy is not None and not 0 < target_accuracy <= 1:
+            raise ValueError(f"target_accuracy: must be in (0, 1], got {target_accuracy!r}")
+        rule = None
+        if target_accuracy is not None or min_tasks is not None or max_tasks is not None:
+            rule = wire.TaskAccuracyRule(
+                target_accuracy=0.75 if target_accuracy is None else target_accuracy,
+                min_tasks=10 if min_tasks is None else min_tasks,
+                max_tasks=max_tasks,
+            )
+        out = await self._ctx.transport.request(
+            "POST", "/audience", op_id="audience_post",
+            json=wire.CreateAudienceInput(name=name, filters=list(filters), graduation_rule=rule),
+            response_type=wire.CreateAudienceOutput,
+        )
+        return RapidataAudience(self._ctx, id=out.audience_id, name=name, filters=filters,
+                                status="Created")

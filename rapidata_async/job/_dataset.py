@@ -1,0 +1,44 @@
+"""``RapidataDataset``: the dataset behind a job definition, to add (or retry) datapoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .._datapoint import Datapoint
+from .._exceptions import FailedUpload
+from .._uploads import upload_datapoints
+
+if TYPE_CHECKING:
+    from .._context import ClientContext
+
+
+class RapidataDataset:
+    """A dataset (``POST /dataset``) and the datapoints in it."""
+
+    def __init__(self, ctx: ClientContext, *, id: str, name: str) -> None:
+        self._ctx = ctx
+        self.id = id
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"RapidataDataset(id={self.id!r}, name={self.name!r})"
+
+    async def add_datapoints(
+        self, datapoints: Sequence[Datapoint | FailedUpload[Datapoint]]
+    ) -> tuple[list[Datapoint], list[FailedUpload[Datapoint]]]:
+        """Upload and create datapoints in this dataset; returns ``(successful, failed)``.
+
+        Pass ``e.failed_uploads`` (or ``e.detailed_failures``) of a ``FailedUploadException`` to
+        retry them. Each keeps its ``sort_index``, and the API answers a repeated dataset +
+        sortIndex with the existing datapoint, so a retry never creates a duplicate.
+        """
+        items = [d.item if isinstance(d, FailedUpload) else d for d in datapoints]
+        for i, d in enumerate(items):
+            if not isinstance(d, Datapoint):
+                raise ValueError(f"datapoints[{i}]: expected a Datapoint or FailedUpload, got {d!r}")
+        outcome = await upload_datapoints(self._ctx, self.id, items)
+        return outcome.succeeded, outcome.failed
+
+
+Dataset = RapidataDataset

@@ -1,0 +1,193 @@
+"""``Job``: a job definition running on an audience; status, progress and results."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from .._context import poll_delays
+from .._exceptions import JobFailedError, JobBlockedError, NotFoundError
+from .._logging import echo
+from .._wire import audience as audience_wire
+from .._wire import job as wire
+from ..results import JobResults
+
+if TYPE_CHECKING:
+    from .._context import ClientContext
+
+TERMINAL = frozenset({"Completed", "Failed"})
+BLOCKING = frozenset({"ManualApproval", "SpendLimited", "Paused", "Blocked"})
+
+
+class JobProgress(msgspec.Struct, frozen=True, kw_only=True):
+    """One snapshot of a job's progress, as ``GET /job/{id}`` and ``/progress`` report it."""
+
+    state: str
+    completion_percentage: float
+    completed: int
+    total: int
+    response_count: int
+
+    @property
+    def done(self) -> bool:
+        return self.state in TERMINAL
+
+
+class Job:
+    """A job: one job definition assigned to one audience (``POST /job``)."""
+
+    def __init__(
+        self,
+        ctx: ClientContext,
+        *,
+        id: str,
+        name: str,
+        audience_id: str,
+        definition_id: str,
+        created_at: datetime | None = None,
+    ) -> None:
+        self._ctx = ctx
+        self.id = id
+        self.name = name
+        self.audience_id = audience_id
+        self.definition_id = definition_id
+        self.created_at = created_at
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id!r}, name={self.name!r}, audience_id={self.audience_id!r})"
+
+    @classmethod
+    def _from_wire(cls, ctx: ClientContext, out: wire.JobOutput | wire.JobListItem) -> Job:
+        definition_id = out.definition_id if isinstance(out, wire.JobOutput) else out.job_definition_id
+        return cls(ctx, id=out.job_id, name=out.name, audience_id=out.audience_id,
+                   definition_id=definition_id, created_at=out.created_at)
+
+    @property
+    def url(self) -> str:
+        return self._ctx.app_link(f"audiences/{self.audience_id}/job/{self.id}")
+
+    async def view(self, *, open_browser: bool = False) -> str:
+        """The dashboard page of this job; no API call. Prints and returns the URL."""
+        echo(f"Job in dashboard: {self.url}")
+        if open_browser:
+            import webbrowser
+
+            import anyio
+
+            await anyio.to_thread.run_sync(webbrowser.open, self.url)
+        return self.url
+
+    async def _get(self) -> wire.JobOutput:
+        return await self._ctx.transport.request(
+            "GET", f"/job/{self.id}", op_id="job_job_id_get", response_type=wire.JobOutput
+        )
+
+    async def get_status(self) -> str:
+        """The job's state (``GET /job/{id}``): Submitted, Running, Completed, Failed, …"""
+        return (await self._get()).state
+
+    async def get_progress(self) -> JobProgress:
+        """``GET /job/{id}`` then ``GET /job/{id}/progress`` (404 means no task yet: 0 %)."""
+        job = await self._get()
+        return await self._progress_of(job)
+
+    async def _progress_of(self, job: wire.JobOutput) -> JobProgress:
+        try:
+            p = await self._ctx.transport.request(
+                "GET", f"/job/{self.id}/progress", op_id="job_job_id_progress_get",
+                response_type=wire.JobProgressOutput,
+            )
+        except NotFoundError:
+            return JobProgress(state=job.state, completion_percentage=0.0, completed=0,
+                               total=0, response_count=0)
+        pct = 100.0 if job.state == "Completed" else p.completion_percentage
+        return JobProgress(state=job.state, completion_percentage=pct, completed=p.completed,
+                           total=p.total, response_count=p.response_count)
+
+    async def progress(self) -> AsyncIterator[JobProgress]:
+        """Progress snapshots until the job is Completed or Failed (then the iterator ends).
+
+        Polls ``GET /job/{id}`` and ``/progress``, quickly at first and then every few seconds;
+        bound it with ``anyio.fail_after``. Raises ``JobFailedError`` when the job fails and
+        ``JobBlockedError`` when it waits for something only a person can do (manual approval,
+        spend limit, pause) or its audience can never produce responses.
+        """
+        await self._check_audience()
+        last: JobProgress | None = None
+        async for _ in poll_delays(self._ctx):
+            job = await self._get()
+            self._raise_for_state(job)
+            snapshot = await self._progress_of(job)
+            if snapshot != last:
+                yield snapshot
+                last = snapshot
+            if snapshot.done:
+                return
+
+    async def display_progress_bar(self) -> None:
+        """Show a progress bar (tqdm, on stderr) until the job is done; silent in silent_mode."""
+        from .._progress import ProgressBar
+
+        with ProgressBar(total=100.0, desc=self.name, unit="%") as bar:
+            async for p in self.progress():
+                bar.set(p.completion_percentage, responses=p.response_count)
+
+    async def wait(self) -> None:
+        """Return once the job is Completed (raises if it fails or is blocked)."""
+        async for _ in self.progress():
+            pass
+
+    async def get_results(self) -> JobResults:
+        """Wait for completion, then download the results (``GET /job/{id}/download-results``).
+
+        ``StaleResults`` jobs are re-run first (``POST /job/{id}/retry``).
+        """
+        job = await self._get()
+        if job.state == "StaleResults":
+            await self._ctx.transport.request(
+                "POST", f"/job/{self.id}/retry", op_id="job_job_id_retry_post"
+            )
+        if job.state != "Completed":
+            await self.wait()
+        raw = await self._ctx.transport.request(
+            "GET", f"/job/{self.id}/download-results",
+            op_id="job_job_id_download_results_get", timeout=600,
+        )
+        return JobResults.from_bytes(raw)
+
+    def _raise_for_state(self, job: wire.JobOutput) -> None:
+        if job.state == "Failed":
+            raise JobFailedError(f"job {self.id} failed: {job.failure_message or 'no reason given'}")
+        if job.state in BLOCKING:
+            reason = job.review_reason or job.failure_message or ""
+            raise JobBlockedError(
+                f"job {self.id} is {job.state}{': ' + reason if reason else ''}; "
+                "it needs action in the dashboard before it can progress"
+            )
+
+    async def _check_audience(self) -> None:
+        """Raise if the audience can never produce responses (nobody qualified, not recruiting)."""
+        if self.audience_id.startswith("ula_"):
+            return
+        metrics = await self._ctx.transport.request(
+            "GET", f"/audience/{self.audience_id}/user-metrics",
+            op_id="audience_audience_id_user_metrics_get",
+            response_type=audience_wire.UserMetricsOutput,
+        )
+        states = metrics.users_per_state
+        if states.get("Graduated", 0) or states.get("Distilling", 0):
+            return
+        audience = await self._ctx.transport.request(
+            "GET", f"/audience/{self.audience_id}", op_id="audience_audience_id_get",
+            response_type=audience_wire.AudienceOutput,
+        )
+        if audience.status == "Created" or (audience.status == "Ready" and states):
+            raise JobBlockedError(
+                f"audience {audience.name!r} ({self.audience_id}) has no qualified labelers and "
+                "is not recruiting, so job "
+                f"{self.id} can never get responses; add at least 3 "
+                "examples and start recruiting"
+            )

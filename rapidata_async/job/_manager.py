@@ -1,0 +1,259 @@
+"""``client.job``: create, find and fetch job definitions and jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .. import _validate as check
+from .._datapoint import Datapoint
+from .._exceptions import FailedUploadException
+from .._logging import echo
+from .._progress import ProgressBar
+from .._settings import RapidataSetting
+from .._uploads import upload_datapoints
+from .._wire import dataset as dataset_wire
+from .._wire import job as wire
+from .._wire.common import FeatureFlag, Page
+from ._dataset import Dataset
+from ._definition import JobDefinition
+from ._job import Job
+
+if TYPE_CHECKING:
+    from .._context import ClientContext
+
+_CLASSIFY_SCHEMA = [
+    dataset_wire.DatasetSegmentDefinition(key="asset", label="Asset", kind="Asset", required=True),
+    dataset_wire.DatasetSegmentDefinition(
+        key="context", label="Context", kind="Text", required=False, max_length=400
+    ),
+    dataset_wire.DatasetSegmentDefinition(
+        key="context_asset", label="Context asset", kind="Asset", required=False
+    ),
+    dataset_wire.DatasetSegmentDefinition(
+        key="answer_options", label="Answer options", kind="OptionList", required=True
+    ),
+]
+
+
+def _flags(settings: Sequence[RapidataSetting] | None) -> list[FeatureFlag] | None:
+    if not settings:
+        return None
+    for i, s in enumerate(settings):
+        if not isinstance(s, RapidataSetting):
+            raise ValueError(f"settings[{i}]: expected a setting such as NoShuffle(), got {s!r}")
+    return [s._to_wire() for s in settings]
+
+
+def _referee(responses: int, threshold: float | None) -> wire.Referee:
+    if threshold is None:
+        return wire.NaiveReferee(total_votes=responses)
+    return wire.EarlyStoppingReferee(max_votes=responses, threshold=threshold)
+
+
+class JobManager:
+    """Job definitions and jobs (``client.job``)."""
+
+    def __init__(self, ctx: ClientContext) -> None:
+        self._ctx = ctx
+
+    # -- creation ---------------------------------------------------------------------------
+    async def create_compare_job_definition(
+        self,
+        name: str,
+        instruction: str,
+        datapoints: Sequence[Sequence[str]],
+        *,
+        responses_per_datapoint: int = 10,
+        contexts: Sequence[str] | None = None,
+        media_contexts: Sequence[str | Sequence[str]] | None = None,
+        a_b_names: Sequence[str] | None = None,
+        confidence_threshold: float | None = None,
+        data_type: str = "media",
+        settings: Sequence[RapidataSetting] | None = None,
+        private_metadata: Sequence[dict[str, str]] | None = None,
+    ) -> JobDefinition:
+        """Create a compare job definition: each datapoint is a pair, labelers pick the better.
+
+        On the wire: ``POST /dataset``; asset uploads (URLs in batches, files as multipart);
+        ``POST /dataset/{id}/datapoint`` per pair (concurrent, bounded by ``maxWorkers``); then
+        ``POST /job/definition`` with a ``Compare`` rapid. Every argument is checked before the
+        first request. If some datapoints fail, the definition is still created with the rest
+        and ``FailedUploadException`` is raised carrying it (``e.job_definition``).
+        """
+        check.name(name)
+        check.instruction(instruction)
+        kind = check.data_type(data_type)
+        items = check.pairs(datapoints, kind)
+        responses = check.responses_per_datapoint(responses_per_datapoint)
+        threshold = check.confidence_threshold(confidence_threshold)
+        names = check.a_b_names(a_b_names)
+        ctxs = check.contexts(contexts, len(items))
+        media = check.media_contexts(media_contexts, len(items))
+        meta = check.private_metadata(private_metadata, len(items))
+        flags = _flags(settings)
+        dps = [
+            Datapoint(asset=pair, sort_index=i, data_type=kind,
+                      context=ctxs[i] if ctxs else None, media_context=media[i] if media else None,
+                      private_metadata=meta[i] if meta else None)
+            for i, pair in enumerate(items)
+        ]
+        rapid = wire.CompareRapid(
+            asset=wire.AssetBinding(segment="asset"),
+            criteria=wire.TextBinding(literal=instruction),
+            index_identifiers=names,
+        )
+        return await self._create(name, dps, rapid, _referee(responses, threshold), flags, None)
+
+    async def create_classification_job_definition(
+        self,
+        name: str,
+        instruction: str,
+        answer_options: Sequence[str],
+        datapoints: Sequence[str],
+        *,
+        responses_per_datapoint: int = 10,
+        contexts: Sequence[str] | None = None,
+        media_contexts: Sequence[str | Sequence[str]] | None = None,
+        confidence_threshold: float | None = None,
+        data_type: str = "media",
+        settings: Sequence[RapidataSetting] | None = None,
+        private_metadata: Sequence[dict[str, str]] | None = None,
+    ) -> JobDefinition:
+        """Create a classification job definition: labelers pick one of ``answer_options``.
+
+        On the wire: ``POST /dataset`` (with the segment schema), uploads, one
+        ``POST /dataset/{id}/datapoint`` per item (carrying its options segment), then
+        ``POST /job/definition`` with a ``Classify`` rapid. Partial failures as for compare.
+        """
+        check.name(name)
+        check.instruction(instruction)
+        options = tuple(check.answer_options(answer_options))
+        kind = check.data_type(data_type)
+        items = check.singles(datapoints, kind)
+        responses = check.responses_per_datapoint(responses_per_datapoint)
+        threshold = check.confidence_threshold(confidence_threshold)
+        ctxs = check.contexts(contexts, len(items))
+        media = check.media_contexts(media_contexts, len(items))
+        meta = check.private_metadata(private_metadata, len(items))
+        flags = _flags(settings)
+        dps = [
+            Datapoint(asset=(item,), sort_index=i, data_type=kind, answer_options=options,
+                      context=ctxs[i] if ctxs else None, media_context=media[i] if media else None,
+                      private_metadata=meta[i] if meta else None)
+            for i, item in enumerate(items)
+        ]
+        rapid = wire.ClassifyRapid(
+            asset=wire.AssetBinding(segment="asset"),
+            title=wire.TextBinding(literal=instruction),
+            categories=wire.OptionsBinding(segment="answer_options"),
+        )
+        return await self._create(
+            name, dps, rapid, _referee(responses, threshold), flags, _CLASSIFY_SCHEMA
+        )
+
+    async def _create(
+        self,
+        name: str,
+        dps: list[Datapoint],
+        rapid: wire.RapidSpec,
+        referee: wire.Referee,
+        flags: list[FeatureFlag] | None,
+        schema: list[dataset_wire.DatasetSegmentDefinition] | None,
+    ) -> JobDefinition:
+        t = self._ctx.transport
+        ds = await t.request(
+            "POST", "/dataset", op_id="dataset_post",
+            json=dataset_wire.CreateDatasetInput(name=f"{name}_dataset", schema=schema),
+            response_type=dataset_wire.CreateDatasetOutput,
+        )
+        dataset = Dataset(self._ctx, id=ds.dataset_id, name=f"{name}_dataset")
+        with ProgressBar(total=len(dps), desc="Uploading datapoints", unit="dp") as bar:
+            outcome = await upload_datapoints(
+                self._ctx, ds.dataset_id, dps, on_progress=lambda n, _: bar.set(n)
+            )
+        definition = None
+        if outcome.succeeded:
+            out = await t.request(
+                "POST", "/job/definition", op_id="job_definition_post",
+                json=wire.CreateJobDefinitionInput(
+                    definition_name=name,
+                    workflow=wire.SimpleWorkflow(rapid=rapid),
+                    referee=referee,
+                    dataset_id=ds.dataset_id,
+                    rapid_feature_flags=flags,
+                ),
+                response_type=wire.CreateJobDefinitionOutput,
+            )
+            definition = JobDefinition(
+                self._ctx, id=out.definition_id, name=name, revision_number=1,
+                dataset_id=ds.dataset_id,
+            )
+            echo(f"Job definition created: {definition.preview_url}")
+        if outcome.failed:
+            raise FailedUploadException(
+                failed_uploads=[f.item for f in outcome.failed],
+                detailed_failures=outcome.failed,
+                dataset=dataset,
+                job_definition=definition,
+                order=None,
+            )
+        assert definition is not None
+        return definition
+
+    # -- lookup -----------------------------------------------------------------------------
+    async def find_job_definitions(
+        self, name: str = "", amount: int = 10, page: int = 1
+    ) -> list[JobDefinition]:
+        """Newest first: ``GET /job/definitions?name[contains]=…&sort=-created_at``."""
+        from .._paging import listing_params
+
+        check.amount(amount)
+        res = await self._ctx.transport.request(
+            "GET", "/job/definitions", op_id="job_definitions_get",
+            params=listing_params(name=name, amount=amount, page=page),
+            response_type=Page[wire.JobDefinitionOutput],
+        )
+        return [JobDefinition(self._ctx, id=d.definition_id, name=d.name) for d in res.items]
+
+    async def get_job_definition_by_id(
+        self, definition_id: str, revision: int | None = None
+    ) -> JobDefinition:
+        """``GET /job/definition/{id}`` then its latest (or given) revision."""
+        check.resource_id(definition_id, "definition_id")
+        d = await self._ctx.transport.request(
+            "GET", f"/job/definition/{definition_id}", op_id="job_definition_definition_id_get",
+            response_type=wire.JobDefinitionOutput,
+        )
+        definition = JobDefinition(self._ctx, id=d.definition_id, name=d.name)
+        rev = await definition.get_revision(revision)
+        definition.revision_number = rev.revision_number
+        return definition
+
+    async def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> list[Job]:
+        """Newest first: ``GET /jobs?name[contains]=…&sort=-created_at``."""
+        return await find_jobs(self._ctx, name=name, amount=amount, page=page)
+
+    async def get_job_by_id(self, job_id: str) -> Job:
+        """``GET /job/{id}``."""
+        check.resource_id(job_id, "job_id")
+        out = await self._ctx.transport.request(
+            "GET", f"/job/{job_id}", op_id="job_job_id_get", response_type=wire.JobOutput
+        )
+        return Job._from_wire(self._ctx, out)
+
+
+async def find_jobs(
+    ctx: ClientContext, *, name: str, amount: int, page: int, audience_id: str | None = None
+) -> list[Job]:
+    from .._paging import listing_params
+
+    check.amount(amount)
+    res = await ctx.transport.request(
+        "GET", "/jobs", op_id="jobs_get",
+        params=listing_params(name=name, amount=amount, page=page, audience_id=audience_id),
+        response_type=Page[wire.JobListItem],
+    )
+    return [Job._from_wire(ctx, j) for j in res.items]
+
+

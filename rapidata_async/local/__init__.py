@@ -1,0 +1,13 @@
+"""The embedded local backend: the Rapidata API, its token endpoint and app pages, served by
+aiohttp over SQLite with a simulated crowd, so everything runs offline::
+
+    from rapidata_async.local import LocalBackend
+
+    async with LocalBackend() as backend:
+        async with backend.client() as client:
+            audience = (await client.audience.find_audiences("alignment"))[0]
+"""
+
+from ._app import DEFAULT_DB, LocalBackend, create_app, serve_forever
+
+__all__ = ["DEFAULT_DB", "LocalBackend", "create_app", "serve_forever"]

@@ -1,0 +1,338 @@
+"""The local backend: an aiohttp app serving the Rapidata API, its token endpoint and app pages.
+
+::
+
+    async with LocalBackend() as backend:             # in-memory, 127.0.0.1, random port
+        async with backend.client() as client:        # AsyncRapidataClient wired to it
+            ...
+
+    # or inside your own task group
+    async with anyio.create_task_group() as tg:
+        url = await tg.start(LocalBackend(db="local.sqlite3").serve)
+
+Every answer carries an ``x-trace-id`` header; every error is a ProblemDetails body.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+import socket
+import ssl as ssl_module
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import anyio
+from aiohttp import web
+from aiohttp.web_urldispatcher import MatchInfoError
+from anyio.abc import TaskStatus
+
+from . import _auth, _pages
+from ._auth import TokenIssuer, authenticate
+from ._crowd import Oracle
+from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from ._http import CONTEXT, Context, Handler, respond
+from ._runner import JobRunner
+from ._store import Store
+from ._tasks import TaskManager
+from .services import assets, audiences, datasets, jobs
+from .services.assets import UrlFetcher
+
+if TYPE_CHECKING:
+    from .._client import AsyncRapidataClient
+
+log = logging.getLogger("rapidata_async.local")
+
+DEFAULT_DB = "rapidata-local.sqlite3"
+MAX_JSON_BODY = 64 * 1024 * 1024
+
+
+def _trace_id(request: web.Request) -> str:
+    """W3C-style id; reuses the caller's trace from ``traceparent`` so logs line up."""
+    parts = request.headers.get("traceparent", "").split("-")
+    trace = parts[1] if len(parts) == 4 and len(parts[1]) == 32 else secrets.token_hex(16)
+    return f"00-{trace}-{secrets.token_hex(8)}-00"
+
+
+def _problem(exc: ApiError, trace_id: str) -> web.Response:
+    response = respond(exc.problem(trace_id), status=exc.status)
+    response.content_type = "application/problem+json"
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _from_http(exc: web.HTTPException) -> ApiError:
+    if exc.status == 404:
+        return NotFound("No such endpoint.")
+    if exc.status == 405:
+        return MethodNotAllowed(f"{exc.reason}.")
+    if exc.status == 413:
+        return PayloadTooLarge("The request body is too large.")
+    error = ApiError(exc.text or exc.reason, title=exc.reason)
+    error.status = exc.status
+    return error
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate, run the handler, and turn every error into ProblemDetails."""
+    trace_id = _trace_id(request)
+    try:
+        match = request.match_info
+        if not isinstance(match, MatchInfoError) and not getattr(match.handler, "public", False):
+            authenticate(request)
+        response = await handler(request)
+    except ApiError as exc:
+        response = _problem(exc, trace_id)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = _problem(_from_http(exc), trace_id)
+    except Exception:
+        log.exception("unhandled error on %s %s (trace %s)", request.method, request.path, trace_id)
+        response = _problem(ApiError("The server failed to handle the request."), trace_id)
+    response.headers["x-trace-id"] = trace_id
+    return response
+
+
+def create_app(context: Context) -> web.Application:
+    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
+    app[CONTEXT] = context
+    for table in (
+        _auth.routes,
+        assets.routes,
+        datasets.routes,
+        jobs.routes,
+        audiences.routes,
+        _pages.routes,
+    ):
+        app.add_routes(table)
+    return app
+
+
+class LocalBackend:
+    """The embedded Rapidata backend (API, ``/connect/token``, app pages) on one address.
+
+    ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
+    (credential, data, unfinished jobs resume). ``seed`` makes the crowd reproducible;
+    ``response_interval`` spaces simulated responses (seconds); ``oracle`` steers answers;
+    ``fetch_urls`` downloads URL assets instead of only recording them.
+    """
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        response_interval: float = 0.0,
+        ssl: ssl_module.SSLContext | None = None,
+        oracle: Oracle | None = None,
+        fetch_urls: bool = False,
+        *,
+        log_requests: bool = False,
+    ) -> None:
+        if response_interval < 0:
+            raise ValueError(f"response_interval must be >= 0, got {response_interval}")
+        self.db = db
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.response_interval = response_interval
+        self.ssl = ssl
+        self.oracle = oracle
+        self.fetch_urls = fetch_urls
+        self.log_requests = log_requests
+        self.url = ""
+        self.client_id = ""
+        self.client_secret = ""
+        self._context: Context | None = None
+        self._tg: Any = None
+
+    def __repr__(self) -> str:
+        return f"LocalBackend(url={self.url!r}, db={self.db!r})"
+
+    @property
+    def context(self) -> Context:
+        if self._context is None:
+            raise RuntimeError("the backend is not running; use 'async with LocalBackend()'")
+        return self._context
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    async def _prepare(self) -> tuple[socket.socket, Store]:
+        """The steps that can fail on bad input (address in use, unusable DB path); done
+        before any task group exists so their errors surface as themselves."""
+        sock = self._bind()
+        store = Store(self.db)
+        try:
+            await store.open()
+        except BaseException:
+            sock.close()
+            with anyio.CancelScope(shield=True):
+                await store.close()
+            raise
+        return sock, store
+
+    async def serve(self, *, task_status: TaskStatus[str] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run until cancelled; reports the base URL through ``task_status``."""
+        sock, store = await self._prepare()
+        await self._serve(sock, store, task_status=task_status)
+
+    async def _serve(
+        self,
+        sock: socket.socket,
+        store: Store,
+        *,
+        task_status: TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with AsyncExitStack() as stack:
+            stack.callback(sock.close)
+            stack.push_async_callback(_shielded, store.close)
+            self.client_id, self.client_secret = await store.default_client()
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            tasks = TaskManager(tg)
+            runner = JobRunner(
+                store,
+                tasks,
+                seed=self.seed,
+                response_interval=self.response_interval,
+                oracle=self.oracle,
+            )
+            fetcher = None
+            if self.fetch_urls:
+                session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+                stack.push_async_callback(_shielded, session.close)
+                fetcher = UrlFetcher(session, store.assets_dir)
+            context = Context(
+                store=store,
+                runner=runner,
+                tokens=TokenIssuer(store.signing_key),
+                tasks=tasks,
+                fetcher=fetcher,
+            )
+            app_runner = web.AppRunner(
+                create_app(context),
+                access_log=logging.getLogger("aiohttp.access") if self.log_requests else None,
+                handle_signals=False,
+                shutdown_timeout=1.0,
+            )
+            await app_runner.setup()
+            stack.push_async_callback(_shielded, app_runner.cleanup)
+            # Runs before the cleanups above: background work stops first, and the task group
+            # has finished before the store closes.
+            stack.callback(tg.cancel_scope.cancel)
+            await web.SockSite(app_runner, sock, ssl_context=self.ssl).start()
+            port = sock.getsockname()[1]
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            self.url = f"{'https' if self.ssl else 'http'}://{host}:{port}"
+            self._context = context
+            stack.callback(setattr, self, "_context", None)
+            await runner.resume()
+            log.info("local backend listening on %s", self.url)
+            task_status.started(self.url)
+            await anyio.sleep_forever()
+
+    async def __aenter__(self) -> LocalBackend:
+        sock, store = await self._prepare()
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        try:
+            await tg.start(functools.partial(self._serve, sock, store))
+        except BaseException:
+            tg.cancel_scope.cancel()
+            await tg.__aexit__(*sys.exc_info())
+            raise
+        self._tg = tg
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        tg, self._tg = self._tg, None
+        tg.cancel_scope.cancel()
+        return await tg.__aexit__(exc_type, exc, tb)
+
+    async def reset(self) -> None:
+        """Wipe all data (tests): cancel running jobs first, keep the issued credentials, the
+        uploaded assets and the seeded audiences."""
+        context = self.context
+        await context.tasks.cancel_all()
+        await context.store.reset()
+        context.runner.in_flight.clear()
+
+    def client(self, **kwargs: Any) -> AsyncRapidataClient:
+        """An ``AsyncRapidataClient`` holding this backend's credential and URLs."""
+        from .._client import AsyncRapidataClient
+
+        return AsyncRapidataClient(
+            self.client_id,
+            self.client_secret,
+            api_url=self.url,
+            auth_url=self.url,
+            app_url=self.url,
+            **kwargs,
+        )
+
+
+async def _shielded(close: Any) -> None:
+    with anyio.CancelScope(shield=True):
+        await close()
+
+
+def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    db: str | Path | None = DEFAULT_DB,
+    response_interval: float = 0.0,
+) -> None:
+    """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
+
+    Prints the URL and the client credential to use; with a file ``db`` the credential and all
+    data survive restarts.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    async def main() -> None:
+        backend = LocalBackend(
+            db=db, host=host, port=port, response_interval=response_interval, log_requests=True
+        )
+        async with anyio.create_task_group() as tg:
+            url = await tg.start(backend.serve)
+            print(
+                f"Rapidata local backend on {url} (database: {db or 'in memory'})\n"
+                f"  client_id:     {backend.client_id}\n"
+                f"  client_secret: {backend.client_secret}\n"
+                "Connect with:\n"
+                f"  AsyncRapidataClient({backend.client_id!r}, {backend.client_secret!r},\n"
+                f"                      api_url={url!r}, auth_url={url!r}, app_url={url!r})\n"
+                "Press Ctrl-C to stop.",
+                flush=True,
+            )
+
+    try:
+        anyio.run(main)
+    except KeyboardInterrupt:
+        print("stopped", flush=True)

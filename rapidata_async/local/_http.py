@@ -1,0 +1,246 @@
+"""Handler plumbing shared by every service module: parse a body, answer a struct, page a list.
+
+A handler reads like this::
+
+    @routes.post("/dataset")
+    async def create_dataset(request: web.Request) -> web.Response:
+        body = await read_json(request, _create_decoder)        # 400 naming the field on error
+        dataset_id = await ctx(request).store.create_dataset(body)
+        return respond(wire.CreateDatasetOutput(dataset_id=dataset_id))
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import msgspec
+from aiohttp import web
+from multidict import MultiMapping
+
+from .._wire._base import WireModel
+from ._errors import BadRequest, field_error
+
+if TYPE_CHECKING:
+    from ._auth import TokenIssuer
+    from ._runner import JobRunner
+    from ._store import Store
+    from ._tasks import TaskManager
+    from .services.assets import UrlFetcher
+
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass
+class Context:
+    """Everything a handler needs, stored on the app under ``CONTEXT``."""
+
+    store: Store
+    runner: JobRunner
+    tokens: TokenIssuer
+    tasks: TaskManager
+    fetcher: UrlFetcher | None = None
+
+
+CONTEXT = web.AppKey("rapidata_local_context", Context)
+
+
+def ctx(request: web.Request) -> Context:
+    return request.app[CONTEXT]
+
+
+def public(handler: Handler) -> Handler:
+    """Mark a route as reachable without a bearer token (token endpoint, app pages)."""
+    handler.public = True  # type: ignore[attr-defined]
+    return handler
+
+
+# -- bodies ------------------------------------------------------------------------------------
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+
+
+def validation_error(exc: msgspec.ValidationError) -> BadRequest:
+    """Turn msgspec's ``"<msg> - at `$.a.b`"`` into ``errors={"a.b": ["<msg>"]}``."""
+    text = str(exc)
+    match = _AT.match(text)
+    message = match.group("msg") if match else text
+    path = (match.group("path") or "") if match else ""
+    path = path.removeprefix(".")
+    missing = _MISSING.match(message)
+    if missing:
+        path = f"{path}.{missing.group('name')}" if path else missing.group("name")
+        message = f"The {missing.group('name')} field is required."
+    return BadRequest(f"The request body is invalid: {text}", errors={path or "$": [message]})
+
+
+async def read_json(request: web.Request, decoder: msgspec.json.Decoder[T]) -> T:
+    """Decode the JSON body with ``decoder``; malformed or invalid bodies become a 400."""
+    body = await request.read()
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(
+            "The request body is not valid JSON.", errors={"$": [f"Malformed JSON: {exc}"]}
+        ) from None
+
+
+def respond(obj: Any, *, status: int = 200) -> web.Response:
+    return web.Response(body=_encoder.encode(obj), status=status, content_type="application/json")
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+# -- query strings -----------------------------------------------------------------------------
+def query_int(request: web.Request, name: str, default: int, *, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise field_error(name, f"'{raw}' is not a whole number.") from None
+    if not lo <= value <= hi:
+        raise field_error(name, f"Must be between {lo} and {hi}, got {value}.")
+    return value
+
+
+def path_int(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    try:
+        return int(raw)
+    except ValueError:
+        raise field_error(name, f"'{raw}' is not a whole number.") from None
+
+
+OPERATORS = frozenset(
+    {
+        "eq",
+        "neq",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "in",
+        "not_contains",
+    }
+)
+_DEEP = re.compile(r"^(?P<field>[A-Za-z_][A-Za-z0-9_]*)\[(?P<op>[a-z_]+)\]$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: str
+    op: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A parsed listing query: paging, ``sort`` (column, descending) and deepObject filters."""
+
+    page: int
+    page_size: int
+    order: tuple[tuple[str, bool], ...]
+    filters: tuple[Filter, ...]
+    logic: str = "and"
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def _bool(raw: str) -> int:
+    lowered = raw.lower()
+    if lowered in ("true", "1"):
+        return 1
+    if lowered in ("false", "0"):
+        return 0
+    raise ValueError(f"'{raw}' is not true or false")
+
+
+def list_query(
+    request: web.Request,
+    *,
+    columns: Mapping[str, str],
+    sortable: Mapping[str, str],
+    booleans: frozenset[str] = frozenset(),
+    default_sort: str = "-created_at",
+) -> ListQuery:
+    """Parse ``page``, ``page_size``, ``sort`` and ``field[op]=value`` filters.
+
+    ``columns`` maps filterable query fields to SQL columns, ``sortable`` sort fields to SQL
+    columns. An empty filter value means "no filter" (the SDKs send ``name[contains]=`` when
+    the user gave no name); filters on unknown fields are ignored, as the real API ignores
+    unknown query parameters, but a known field with an unknown operator is a 400.
+    """
+    query: MultiMapping[str] = request.query
+    page = query_int(request, "page", 1, lo=1, hi=1_000_000)
+    page_size = query_int(request, "page_size", 10, lo=1, hi=1000)
+    order: list[tuple[str, bool]] = []
+    for raw in query.getall("sort", []) or [default_sort]:
+        for item in filter(None, (part.strip() for part in raw.split(","))):
+            name = item.lstrip("-+")
+            column = sortable.get(name)
+            if column is None:
+                allowed = ", ".join(sorted(sortable))
+                raise field_error("sort", f"Cannot sort by '{name}'; use one of: {allowed}.")
+            order.append((column, item.startswith("-")))
+    filters: list[Filter] = []
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for key, value in query.items():
+        match = _DEEP.match(key)
+        if match is None or match.group("field") not in columns:
+            continue
+        op = match.group("op")
+        if op not in OPERATORS:
+            raise field_error(key, f"Unknown filter operator '{op}'.")
+        grouped.setdefault((match.group("field"), op), []).append(value)
+    for (name, op), raw_values in grouped.items():
+        values = [v for v in raw_values if v != ""]
+        if not values:
+            continue
+        typed: list[Any] = values
+        if name in booleans:
+            try:
+                typed = [_bool(v) for v in values]
+            except ValueError as exc:
+                raise field_error(f"{name}[{op}]", str(exc)) from None
+        filters.append(Filter(columns[name], op, tuple(typed)))
+    logic = query.get("logic", "and").lower()
+    if logic not in ("and", "or"):
+        raise field_error("logic", "Must be 'and' or 'or'.")
+    return ListQuery(page, page_size, tuple(order), tuple(filters), logic)
+
+
+class PageOut(WireModel, Generic[T], omit_defaults=False):
+    """``{"items","total","page","pageSize","totalPages"}`` with every key always present."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+    total_pages: int
+
+
+def page_of(items: list[T], total: int, query: ListQuery) -> PageOut[T]:
+    return PageOut(
+        items=items,
+        total=total,
+        page=query.page,
+        page_size=query.page_size,
+        total_pages=math.ceil(total / query.page_size),
+    )

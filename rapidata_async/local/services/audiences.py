@@ -1,0 +1,204 @@
+"""``/audience``: the seeded global and curated audiences, custom audiences, their
+qualification examples, recruiting and the user funnel.
+
+Lifecycle of a custom audience: ``Created`` (examples can be added) -> ``Recruiting`` (on
+``POST /audience/{id}/recruit`` or when a job is assigned and it has at least 3 examples) ->
+``Ready`` once the simulated crowd has qualified. Global and curated audiences are always
+``Ready`` and report an empty funnel (``usersPerState: {}``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from aiohttp import web
+
+from ..._wire import audience as wire
+from .._datapoints import asset_labels
+from .._errors import BadRequest, field_error
+from .._http import ctx, list_query, no_content, page_of, read_json, respond
+from .._runner import MIN_EXAMPLES, JobRunner
+from .._store import DEFAULT_RULE, ORGANIZATION_ID, OWNER_ID, AudienceRow, parse_iso
+
+routes = web.RouteTableDef()
+
+SUFFICIENT_GRADUATES = 50
+
+_create_decoder = msgspec.json.Decoder(wire.CreateAudienceInput)
+_example_decoder = msgspec.json.Decoder(wire.AddExampleInput)
+
+_FILTERS = {
+    "id": "a.id",
+    "name": "a.name",
+    "status": "a.status",
+    "is_public": "a.is_public",
+    "owner_mail": "a.owner_mail",
+    "created_at": "a.created_at",
+}
+_SORTS = {
+    "name": "a.name",
+    "created_at": "a.created_at",
+    "status": "a.status",
+    "qualified_user_count": "a.qualified_count",
+}
+
+
+class AudienceOut(wire.AudienceOutput, omit_defaults=False):
+    """Every key written, so required booleans and counts are never dropped as defaults."""
+
+
+async def audience_out(runner: JobRunner, row: AudienceRow, *, listing: bool) -> AudienceOut:
+    qualified = row.qualified_count
+    if row.kind != "custom":
+        qualified = len((await runner.qualification(row)).user_scores)
+    out = AudienceOut(
+        id=row.id,
+        name=row.name,
+        status=row.status,  # type: ignore[arg-type]
+        qualified_user_count=qualified,
+        filters=list(row.body.filters or ()),
+        created_at=parse_iso(row.created_at),
+        owner_mail=row.owner_mail,
+        organization_id=ORGANIZATION_ID,
+        is_public=row.is_public,
+        is_distilling=row.status == "Recruiting",
+        graduation_rule=row.body.graduation_rule or DEFAULT_RULE,
+        description=row.body.description,
+        graduated=row.graduated,
+        dropped=row.dropped,
+    )
+    if listing:
+        out.is_shared = False
+    else:
+        out.base_audience_id = row.id
+        out.owner_id = OWNER_ID
+        out.distilling_campaign_id = f"{row.id}-distilling"
+        out.distilling_retrieval_mode = "Shuffled"
+        out.boost_level = "None"
+    return out
+
+
+@routes.post("/audience")
+async def create_audience(request: web.Request) -> web.Response:
+    body = await read_json(request, _create_decoder)
+    if not body.name.strip():
+        raise field_error("name", "The audience name must not be empty.")
+    audience_id = await ctx(request).store.create_audience(body)
+    return respond(wire.CreateAudienceOutput(audience_id=audience_id))
+
+
+@routes.get("/audiences")
+async def list_audiences(request: web.Request) -> web.Response:
+    """Curated and public audiences are listed before custom ones matching the same query,
+    then newest first (see ``Store.list_audiences``)."""
+    query = list_query(
+        request, columns=_FILTERS, sortable=_SORTS, booleans=frozenset({"is_public"})
+    )
+    context = ctx(request)
+    rows, total = await context.store.list_audiences(query)
+    items = [await audience_out(context.runner, row, listing=True) for row in rows]
+    return respond(page_of(items, total, query))
+
+
+@routes.get("/audience/{audienceId}")
+async def get_audience(request: web.Request) -> web.Response:
+    context = ctx(request)
+    row = await context.store.get_audience(request.match_info["audienceId"])
+    return respond(await audience_out(context.runner, row, listing=False))
+
+
+def _check_example(body: wire.AddExampleInput) -> None:
+    if not 0.0 <= body.random_correct_probability <= 1.0:
+        raise field_error("randomCorrectProbability", "Must be between 0 and 1.")
+    payload, truth = body.payload, body.truth
+    if isinstance(payload, wire.CompareExamplePayload):
+        options = asset_labels(body.asset)
+        if len(options) != 2:
+            raise field_error("asset", f"A compare example needs 2 assets, got {len(options)}.")
+        if truth is not None:
+            if not isinstance(truth, wire.CompareExampleTruth):
+                raise field_error("truth", "A compare example needs a CompareExampleTruth.")
+            if truth.winner_id not in options:
+                raise field_error(
+                    "truth.winnerId",
+                    f"'{truth.winner_id}' is not one of the example's assets {options}; use the "
+                    "uploaded file name (or the text).",
+                )
+        return
+    categories = [c.value for c in payload.categories]
+    if len(categories) < 2:
+        raise field_error("payload.categories", "A classification needs at least 2 categories.")
+    if truth is not None:
+        if not isinstance(truth, wire.ClassifyExampleTruth):
+            raise field_error("truth", "A classification example needs a ClassifyExampleTruth.")
+        unknown = [c for c in truth.correct_categories if c not in categories]
+        if not truth.correct_categories or unknown:
+            raise field_error(
+                "truth.correctCategories",
+                f"Correct categories must be a non-empty subset of {categories}.",
+            )
+
+
+@routes.post("/audience/{audienceId}/example")
+async def add_example(request: web.Request) -> web.Response:
+    body = await read_json(request, _example_decoder)
+    _check_example(body)
+    context = ctx(request)
+    audience_id = request.match_info["audienceId"]
+    row = await context.store.get_audience(audience_id)
+    if row.kind != "custom":
+        raise field_error(
+            "audienceId",
+            f"'{row.name}' is a curated audience; add examples to your own audiences only.",
+        )
+    await context.store.add_example(audience_id, body)
+    return respond(wire.AddExampleOutput())
+
+
+async def start_recruiting(runner: JobRunner, row: AudienceRow) -> bool:
+    """Move a custom audience from ``Created`` to ``Recruiting`` and qualify it in the
+    background. True if recruiting started now. 400 if it has fewer than 3 examples."""
+    if row.kind != "custom" or row.status != "Created":
+        return False
+    if row.example_count < MIN_EXAMPLES:
+        raise BadRequest(
+            f"Audience '{row.name}' has {row.example_count} qualification example(s); add at "
+            f"least {MIN_EXAMPLES} before recruiting or assigning a job.",
+            errors={
+                "audienceId": [
+                    f"The audience needs at least {MIN_EXAMPLES} qualification examples, "
+                    f"has {row.example_count}."
+                ]
+            },
+        )
+    started = await runner.store.set_audience_status(row.id, "Recruiting", only_if="Created")
+    runner.recruit(row.id)
+    return started
+
+
+@routes.post("/audience/{audienceId}/recruit")
+async def recruit(request: web.Request) -> web.Response:
+    context = ctx(request)
+    row = await context.store.get_audience(request.match_info["audienceId"])
+    await start_recruiting(context.runner, row)
+    return no_content()
+
+
+@routes.get("/audience/{audienceId}/user-metrics")
+async def user_metrics(request: web.Request) -> web.Response:
+    """Global/curated: ``{}`` and Sufficient. Custom: the qualification funnel (all zero while
+    the audience is still ``Created``)."""
+    context = ctx(request)
+    row = await context.store.get_audience(request.match_info["audienceId"])
+    if row.kind != "custom":
+        return respond(wire.UserMetricsOutput(users_per_state={}, capacity="Sufficient"))
+    if row.status == "Created":
+        states = {"Graduated": 0, "Distilling": 0, "Dropped": 0}
+    else:
+        states = dict((await context.runner.qualification(row)).users_per_state)
+    graduated = states.get("Graduated", 0)
+    capacity: Literal["None", "Low", "Sufficient"] = "None"
+    if graduated:
+        capacity = "Sufficient" if graduated >= SUFFICIENT_GRADUATES else "Low"
+    return respond(wire.UserMetricsOutput(users_per_state=states, capacity=capacity))

@@ -1,0 +1,324 @@
+"""``/job``: job definitions and their revisions, jobs, progress, retry and results.
+
+A job definition binds a dataset to a rapid (3.27.1 ``workflow.rapid``; the Aug-2026
+``workflow.blueprint`` is accepted too) and a referee. ``POST /job`` assigns it to an audience
+and hands the job to the runner; ``GET /job/{id}/download-results`` serves the results JSON
+once it is ``Completed``.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import msgspec
+from aiohttp import web
+
+from ..._wire import job as wire
+from .._datapoints import rapid_of
+from .._errors import BadRequest, field_error
+from .._http import ctx, list_query, no_content, page_of, path_int, read_json, respond
+from .._runner import TaskError, allows_unsure, task_for
+from .._store import (
+    ORGANIZATION_ID,
+    OWNER_ID,
+    OWNER_MAIL,
+    DatapointRow,
+    DefinitionRow,
+    JobRow,
+    RevisionRow,
+    parse_iso,
+)
+from .audiences import start_recruiting
+
+routes = web.RouteTableDef()
+
+_definition_decoder = msgspec.json.Decoder(wire.CreateJobDefinitionInput)
+_job_decoder = msgspec.json.Decoder(wire.CreateJobInput)
+
+_DEFINITION_FILTERS = {
+    "id": "id",
+    "definition_id": "id",  # the Aug-2026 name of the same filter
+    "name": "name",
+    "definition_type": "definition_type",
+    "created_at": "created_at",
+    "owner_id": "owner_id",
+    "owner_mail": "owner_mail",
+}
+_DEFINITION_SORTS = {"name": "name", "created_at": "created_at"}
+_JOB_FILTERS = {
+    "id": "j.id",
+    "name": "j.name",
+    "job_definition_id": "j.definition_id",
+    "audience_id": "j.audience_id",
+    "state": "j.state",
+    "owner_mail": "j.owner_mail",
+    "created_at": "j.created_at",
+}
+_JOB_SORTS = {
+    "name": "j.name",
+    "created_at": "j.created_at",
+    "state": "j.state",
+    "owner_mail": "j.owner_mail",
+    "progress": "CAST(j.completed AS REAL) / MAX(j.total, 1)",
+}
+_LABELING_STATES = {
+    "Submitted": "Created",
+    "Completed": "Done",
+    "Failed": "Failed",
+    "Paused": "Paused",
+}
+MAX_REPORTED_ERRORS = 5
+
+
+class DefinitionOut(wire.JobDefinitionOutput, omit_defaults=False):
+    pass
+
+
+class CreateJobOut(wire.CreateJobOutput, omit_defaults=False):
+    pass
+
+
+class JobOut(wire.JobOutput, omit_defaults=False):
+    pass
+
+
+class JobListItemOut(wire.JobListItem, omit_defaults=False):
+    pass
+
+
+def definition_out(row: DefinitionRow) -> DefinitionOut:
+    return DefinitionOut(
+        definition_id=row.id,
+        name=row.name,
+        definition_type=row.definition_type,
+        created_at=parse_iso(row.created_at),
+        owner_id=row.owner_id,
+        owner_mail=row.owner_mail,
+        organization_id=ORGANIZATION_ID,
+        is_public=False,
+        revision_count=row.revision_count,
+    )
+
+
+def revision_out(row: RevisionRow) -> wire.JobRevisionOutput:
+    body = row.body
+    return wire.JobRevisionOutput(
+        definition_id=row.definition_id,
+        revision_number=row.number,
+        state="Completed",
+        pipeline_id=row.pipeline_id,
+        dataset_id=body.dataset_id,
+        workflow=body.workflow,
+        referee=body.referee,
+        feature_flags=list(body.rapid_feature_flags or ()),
+        campaign_feature_flags=list(body.campaign_feature_flags or ()),
+        created_at=parse_iso(row.created_at),
+        created_by_id=OWNER_ID,
+        created_by_mail=OWNER_MAIL,
+        aggregator_type=body.aggregator_type,
+    )
+
+
+def _check_referee(referee: wire.Referee) -> None:
+    if isinstance(referee, wire.NaiveReferee):
+        if referee.total_votes < 1:
+            raise field_error("referee.totalVotes", "At least 1 vote per datapoint.")
+    elif isinstance(referee, wire.EarlyStoppingReferee):
+        if referee.max_votes < 1:
+            raise field_error("referee.maxVotes", "At least 1 vote per datapoint.")
+        if not 0.0 < referee.threshold < 1.0:
+            raise field_error("referee.threshold", "Must be between 0 and 1 (exclusive).")
+    else:
+        if referee.threshold < 1:
+            raise field_error("referee.threshold", "At least 1 agreeing vote.")
+        if referee.max_votes < referee.threshold:
+            raise field_error("referee.maxVotes", "Must be at least the quorum threshold.")
+
+
+def _misfits(datapoints: list[DatapointRow], body: wire.CreateJobDefinitionInput) -> list[str]:
+    """Datapoints that do not fit the rapid (wrong asset count, missing options...)."""
+    rapid = rapid_of(body.workflow)
+    assert rapid is not None
+    unsure = allows_unsure(body.rapid_feature_flags)
+    problems = []
+    for position, dp in enumerate(datapoints):
+        try:
+            task_for(dp, position, rapid, unsure)
+        except TaskError as exc:
+            problems.append(str(exc))
+            if len(problems) >= MAX_REPORTED_ERRORS:
+                break
+    return problems
+
+
+@routes.post("/job/definition")
+async def create_definition(request: web.Request) -> web.Response:
+    body = await read_json(request, _definition_decoder)
+    if not body.definition_name.strip():
+        raise field_error("definitionName", "The definition name must not be empty.")
+    rapid = rapid_of(body.workflow)
+    if rapid is None:
+        raise field_error(
+            "workflow.rapid", "Set workflow.rapid (Compare or Classify), or a legacy blueprint."
+        )
+    _check_referee(body.referee)
+    store = ctx(request).store
+    await store.get_dataset(body.dataset_id)
+    datapoints = await store.datapoints(body.dataset_id)
+    problems = await anyio.to_thread.run_sync(_misfits, datapoints, body)
+    if problems:
+        raise BadRequest(
+            f"Some datapoints of dataset '{body.dataset_id}' do not fit a {rapid.kind} rapid.",
+            errors={"datasetId": problems},
+        )
+    definition_id, pipeline_id = await store.create_definition(body, rapid.kind)
+    return respond(
+        wire.CreateJobDefinitionOutput(definition_id=definition_id, pipeline_id=pipeline_id)
+    )
+
+
+@routes.get("/job/definitions")
+async def list_definitions(request: web.Request) -> web.Response:
+    query = list_query(request, columns=_DEFINITION_FILTERS, sortable=_DEFINITION_SORTS)
+    rows, total = await ctx(request).store.list_definitions(query)
+    return respond(page_of([definition_out(row) for row in rows], total, query))
+
+
+@routes.get("/job/definition/{definitionId}")
+async def get_definition(request: web.Request) -> web.Response:
+    row = await ctx(request).store.get_definition(request.match_info["definitionId"])
+    return respond(definition_out(row))
+
+
+@routes.get("/job/definition/{definitionId}/revision")
+async def latest_revision(request: web.Request) -> web.Response:
+    row = await ctx(request).store.get_revision(request.match_info["definitionId"])
+    return respond(revision_out(row))
+
+
+@routes.get("/job/definition/{definitionId}/revision/{revisionNumber}")
+async def get_revision(request: web.Request) -> web.Response:
+    number = path_int(request, "revisionNumber")
+    row = await ctx(request).store.get_revision(request.match_info["definitionId"], number)
+    return respond(revision_out(row))
+
+
+def job_out(row: JobRow) -> JobOut:
+    return JobOut(
+        job_id=row.id,
+        name=row.name,
+        definition_id=row.definition_id,
+        audience_id=row.audience_id,
+        revision_number=row.revision_number,
+        pipeline_id=row.pipeline_id,
+        state=row.state,  # type: ignore[arg-type]
+        created_at=parse_iso(row.created_at),
+        owner_id=OWNER_ID,
+        owner_mail=row.owner_mail,
+        organization_id=ORGANIZATION_ID,
+        is_public=False,
+        audience_deleted=row.audience_name is None,
+        audience_name=row.audience_name,
+        completed_at=parse_iso(row.completed_at) if row.completed_at else None,
+        failed_at=parse_iso(row.failed_at) if row.failed_at else None,
+        failure_message=row.failure_message,
+    )
+
+
+def _percentage(row: JobRow) -> float:
+    if row.total:
+        return round(100.0 * row.completed / row.total, 2)
+    return 100.0 if row.state == "Completed" else 0.0
+
+
+@routes.post("/job")
+async def create_job(request: web.Request) -> web.Response:
+    """Assign a definition revision (latest when ``revisionNumber`` is absent) to an audience.
+    A custom audience needs at least 3 qualification examples; assigning a job to one that is
+    still ``Created`` starts recruiting (``recruitingStarted: true``)."""
+    body = await read_json(request, _job_decoder)
+    context = ctx(request)
+    store = context.store
+    definition = await store.get_definition(body.job_definition_id, field="jobDefinitionId")
+    revision = await store.get_revision(definition.id, body.revision_number)
+    audience = await store.get_audience(body.audience_id, field="audienceId")
+    if body.preceding_job_id:
+        await store.get_job(body.preceding_job_id)
+    recruiting = await start_recruiting(context.runner, audience)
+    total = await store.datapoint_count(revision.body.dataset_id)
+    job = await store.create_job(
+        body, name=body.name or definition.name, revision=revision, total=total
+    )
+    context.runner.start(job.id)
+    return respond(
+        CreateJobOut(job_id=job.id, recruiting_started=recruiting, experiment_id=body.experiment_id)
+    )
+
+
+@routes.get("/jobs")
+async def list_jobs(request: web.Request) -> web.Response:
+    query = list_query(request, columns=_JOB_FILTERS, sortable=_JOB_SORTS)
+    rows, total = await ctx(request).store.list_jobs(query)
+    items = [
+        JobListItemOut(
+            job_id=row.id,
+            name=row.name,
+            job_definition_id=row.definition_id,
+            audience_id=row.audience_id,
+            revision_number=row.revision_number,
+            pipeline_id=row.pipeline_id,
+            state=row.state,  # type: ignore[arg-type]
+            owner_mail=row.owner_mail,
+            organization_id=ORGANIZATION_ID,
+            created_at=parse_iso(row.created_at),
+            is_shared=False,
+            progress=_percentage(row),
+        )
+        for row in rows
+    ]
+    return respond(page_of(items, total, query))
+
+
+@routes.get("/job/{jobId}")
+async def get_job(request: web.Request) -> web.Response:
+    return respond(job_out(await ctx(request).store.get_job(request.match_info["jobId"])))
+
+
+@routes.get("/job/{jobId}/progress")
+async def job_progress(request: web.Request) -> web.Response:
+    context = ctx(request)
+    row = await context.store.get_job(request.match_info["jobId"])
+    state = _LABELING_STATES.get(row.state)
+    if state is None:
+        state = "Labeling" if row.completed or context.runner.in_flight.get(row.id) else "Started"
+    return respond(
+        wire.JobProgressOutput(
+            completion_percentage=_percentage(row),
+            total=row.total,
+            completed=row.completed,
+            state=state,  # type: ignore[arg-type]
+            response_count=row.response_count + context.runner.in_flight.get(row.id, 0),
+        )
+    )
+
+
+@routes.post("/job/{jobId}/retry")
+async def retry_job(request: web.Request) -> web.Response:
+    """Restart a ``Failed`` (or ``StaleResults``) job; responses already collected are kept."""
+    context = ctx(request)
+    row = await context.store.get_job(request.match_info["jobId"])
+    if row.state in ("Failed", "StaleResults"):
+        await context.store.set_job_state(row.id, "Submitted")
+        context.runner.start(row.id)
+    return no_content()
+
+
+@routes.get("/job/{jobId}/download-results")
+async def download_results(request: web.Request) -> web.Response:
+    context = ctx(request)
+    job_id = request.match_info["jobId"]
+    document = await context.runner.results_document(job_id)
+    return web.Response(
+        body=document,
+        content_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{job_id}_results.json"'},
+    )

@@ -1,0 +1,427 @@
+"""Typed, frozen views of a job's results document (``GET /job/{jobId}/download-results``).
+
+Field names are snake_case; the camelCase keys (and the document's own underscore keys such as
+``winner_index`` and ``A_wins_total``) are mapped with msgspec renames, so the bytes decode
+straight into these Structs without an intermediate dict::
+
+    results = JobResults.from_bytes(raw)
+    for item in results.results:
+        print(item.winner, item.summed_user_scores)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+import anyio
+import msgspec
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+__all__ = [
+    "ClassificationResult",
+    "CompareResult",
+    "CompareSummary",
+    "DetailedResponse",
+    "JobResults",
+    "ResultsInfo",
+    "UserDetails",
+    "UserScores",
+    "aread_results",
+    "read_results",
+]
+
+SUPPORTED_MAJOR_VERSIONS = frozenset({3})
+"""Major versions of ``info.version`` this module understands (the 3.x list-shaped format)."""
+
+ResultsType = Literal["Compare", "Classification"]
+NEITHER_BOTH = ("Both", "Neither")
+
+
+class UserScores(msgspec.Struct, frozen=True, gc=False):
+    """A labeler's reliability scores; ``global_`` is the document's ``global`` key."""
+
+    global_: float | None = msgspec.field(default=None, name="global")
+
+
+class UserDetails(msgspec.Struct, frozen=True, rename="camel", gc=False):
+    """Who answered: demographics as reported by the crowd, plus the userScores."""
+
+    country: str | None = None
+    language: str | None = None
+    user_scores: UserScores = UserScores()
+    age: str | None = None
+    gender: str | None = None
+    occupation: str | None = None
+
+    @property
+    def user_score(self) -> float | None:
+        """The global userScore (what winners and confidence are weighted by)."""
+        return self.user_scores.global_
+
+
+class DetailedResponse(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True, gc=False):
+    """One labeler response: ``voted_for`` (compare) or ``selected_category`` (classification)."""
+
+    voted_for: str | None = None
+    selected_category: str | None = None
+    user_details: UserDetails = UserDetails()
+
+    @property
+    def answer(self) -> str | None:
+        """The chosen asset / category, whichever the job type uses."""
+        return self.voted_for if self.voted_for is not None else self.selected_category
+
+
+class CompareResult(
+    msgspec.Struct, frozen=True, rename="camel", kw_only=True, omit_defaults=True, gc=False
+):
+    """One compare datapoint.
+
+    The four maps are keyed by asset name (or by the job's ``a_b_names``) and may hold
+    ``"Both"``/``"Neither"`` when those answers were allowed and chosen.
+    ``winner``/``winner_index`` follow the summed user scores; ``None`` when nobody picked an
+    asset. ``confidence_per_category`` is present only when confidence stopping was used.
+    """
+
+    context: str | None = None
+    context_asset: str | None = None
+    winner_index: int | None = msgspec.field(default=None, name="winner_index")
+    winner: str | None = None
+    aggregated_results: dict[str, int] = {}
+    aggregated_results_ratios: dict[str, float] = {}
+    summed_user_scores: dict[str, float] = {}
+    summed_user_scores_ratios: dict[str, float] = {}
+    confidence_per_category: dict[str, float] | None = None
+    asset_urls: dict[str, str] | None = None
+    private_metadata: dict[str, str] | None = None
+    detailed_results: tuple[DetailedResponse, ...] = ()
+
+    @property
+    def assets(self) -> tuple[str, str]:
+        """The two compared assets in A, B order.
+
+        ``asset_urls`` keeps the canonical order and never contains Both/Neither, so it wins;
+        otherwise the vote map's keys are used.
+        """
+        source = self.asset_urls or self.aggregated_results
+        names = [k for k in source if k not in NEITHER_BOTH]
+        a = names[0] if names else ""
+        b = names[1] if len(names) > 1 else ""
+        return a, b
+
+
+class ClassificationResult(
+    msgspec.Struct, frozen=True, rename="camel", kw_only=True, omit_defaults=True, gc=False
+):
+    """One classification datapoint; the maps are keyed by category."""
+
+    original_file_name: str | None = None
+    context: str | None = None
+    context_asset: str | None = None
+    aggregated_results: dict[str, int] = {}
+    aggregated_results_ratios: dict[str, float] = {}
+    summed_user_scores: dict[str, float] = {}
+    summed_user_scores_ratios: dict[str, float] = {}
+    confidence_per_category: dict[str, float] | None = None
+    private_metadata: dict[str, str] | None = None
+    detailed_results: tuple[DetailedResponse, ...] = ()
+
+    @property
+    def categories(self) -> list[str]:
+        """The categories in the document's order."""
+        return list(self.aggregated_results)
+
+
+class ResultsInfo(msgspec.Struct, frozen=True, rename="camel"):
+    """``info`` of the document: when and by which aggregator version it was made, and its type
+    (``type`` also holds the older ``orderType``)."""
+
+    created_at: datetime | None
+    version: str
+    type: str
+
+
+class CompareSummary(msgspec.Struct, frozen=True):
+    """Compare jobs only: how many datapoints option A (index 0) and B (index 1) won."""
+
+    a_wins_total: int = msgspec.field(default=0, name="A_wins_total")
+    b_wins_total: int = msgspec.field(default=0, name="B_wins_total")
+
+
+class _RawInfo(msgspec.Struct, rename="camel"):
+    created_at: datetime | None = None
+    version: str | None = None
+    type: str | None = None
+    order_type: str | None = None
+
+
+class _Envelope(msgspec.Struct):
+    # ``results`` stays raw here: a Raw is a zero-copy slice, so this pass only scans.
+    info: _RawInfo | None = None
+    results: msgspec.Raw = msgspec.Raw()
+    summary: msgspec.Raw = msgspec.Raw()
+
+
+class _CompareDocument(msgspec.Struct):
+    info: _RawInfo
+    results: list[CompareResult]
+    summary: CompareSummary | None = None
+
+
+class _ClassificationDocument(msgspec.Struct):
+    info: _RawInfo
+    results: list[ClassificationResult]
+
+
+_document_decoders: dict[str, msgspec.json.Decoder[Any]] = {
+    "Compare": msgspec.json.Decoder(_CompareDocument),
+    "Classification": msgspec.json.Decoder(_ClassificationDocument),
+}
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+_items_decoders: dict[str, msgspec.json.Decoder[Any]] = {
+    "Compare": msgspec.json.Decoder(list[CompareResult]),
+    "Classification": msgspec.json.Decoder(list[ClassificationResult]),
+}
+_summary_decoder = msgspec.json.Decoder(CompareSummary)
+_raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+_encoder = msgspec.json.Encoder()
+_VERSION_RE = re.compile(r"^\s*v?(\d+)(?:\.|$)")
+# ``info`` comes first in the documents the API (and the local backend) writes; reading its type
+# from the head lets a document be decoded in one pass. The decoded ``info`` is checked again, so
+# a wrong guess only costs the slower path.
+_TYPE_SNIFF = re.compile(rb'"(?:type|orderType)"\s*:\s*"([A-Za-z]+)"')
+_SNIFF_BYTES = 512
+
+_PANDAS_HINT = "pip install 'rapidata-async[pandas]'"
+
+
+class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The results of a job: ``info``, one item per datapoint (in datapoint order) and, for
+    compare jobs, ``summary``.
+
+    Build it with ``JobResults.from_bytes(raw)`` / ``read_results(...)``; it keeps the original
+    bytes so ``to_json`` writes exactly what the API returned.
+    """
+
+    info: ResultsInfo
+    results: Union[list[CompareResult], list[ClassificationResult]]  # noqa: UP007
+    summary: CompareSummary | None = None
+    _document: bytes = b""
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> JobResults:
+        """Decode a results document.
+
+        Routes on ``info.type`` (older documents: ``info.orderType``). Raises ``ValueError``
+        for invalid JSON, an unsupported ``info.version`` (not 3.x), a type other than
+        ``Compare``/``Classification``, or items that do not match the type.
+        """
+        raw = data if isinstance(data, bytes) else bytes(data)
+        info, kind, items, summary = _decode(raw)
+        return cls(
+            info=ResultsInfo(created_at=info.created_at, version=info.version or "", type=kind),
+            results=items,
+            summary=summary,
+            _document=raw,
+        )
+
+    # -- accessors ---------------------------------------------------------------------------
+    @property
+    def type(self) -> str:
+        """``"Compare"`` or ``"Classification"``."""
+        return self.info.type
+
+    @property
+    def response_count(self) -> int:
+        """Number of individual labeler responses over all datapoints."""
+        return sum(len(item.detailed_results) for item in self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    # -- frames ------------------------------------------------------------------------------
+    def to_polars(self, split_details: bool = False) -> pl.DataFrame:
+        """The results as a polars DataFrame with an explicit schema.
+
+        ``split_details=False``: one row per datapoint. ``True``: one row per response, the
+        datapoint columns repeated on each. Columns (optional ones appear only when at least one
+        datapoint has them):
+
+        Compare
+            ``datapoint_index`` (Int64, position in the job), ``context``, ``context_asset``
+            (opt.), ``asset_a``, ``asset_b`` (String), ``asset_a_url``, ``asset_b_url`` (opt.),
+            ``winner`` (String), ``winner_index`` (Int64; null when nobody voted), then for
+            ``X`` in ``A``, ``B`` (and ``Both``, ``Neither`` when chosen anywhere):
+            ``X_votes`` (Int64; ``aggregatedResults``), ``X_votes_ratio``,
+            ``X_summed_user_scores``, ``X_summed_user_scores_ratio`` (Float64) and
+            ``A_confidence``/``B_confidence`` (Float64, with confidence stopping), then
+            ``private_metadata_<key>`` (String, opt.).
+        Classification
+            ``datapoint_index``, ``original_file_name``, ``context``, ``context_asset`` (opt.),
+            then for every category ``C`` (first-seen order): ``C_votes``, ``C_votes_ratio``,
+            ``C_summed_user_scores``, ``C_summed_user_scores_ratio``, ``C_confidence`` (opt.),
+            then ``private_metadata_<key>``.
+        Per response (``split_details=True``)
+            ``voted_for`` (compare) or ``selected_category`` (classification), ``user_score``
+            (Float64, global userScore), ``country``, ``language``, ``age``, ``gender``,
+            ``occupation`` (String).
+
+        Porting from the official client's ``to_pandas()``: ``assetA`` -> ``asset_a``,
+        ``A_aggregatedResults`` -> ``A_votes``, ``A_aggregatedResultsRatios`` ->
+        ``A_votes_ratio``, ``A_summedUserScores`` -> ``A_summed_user_scores``,
+        ``A_summedUserScoresRatios`` -> ``A_summed_user_scores_ratio``,
+        ``A_confidencePerCategory`` -> ``A_confidence``, ``votedFor`` -> ``voted_for``,
+        ``userDetails_userScores_global`` -> ``user_score``, ``userDetails_country`` ->
+        ``country`` (likewise the other demographics). Classification is wide here (one row per
+        datapoint, a column group per category) where the official frame has one row per
+        option.
+        """
+        from ._frames import results_frame
+
+        return results_frame(self, split_details=split_details)
+
+    def to_pandas(self, split_details: bool = False) -> pd.DataFrame:
+        """``to_polars(split_details)`` converted to pandas (needs the ``pandas`` extra)."""
+        try:
+            import pandas  # noqa: F401
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(f"to_pandas() needs pandas and pyarrow: {_PANDAS_HINT}") from exc
+        return self.to_polars(split_details=split_details).to_pandas()
+
+    # -- serialisation -----------------------------------------------------------------------
+    def to_json_bytes(self) -> bytes:
+        """The document as JSON: the bytes the API returned when decoded from them."""
+        if self._document:
+            return self._document
+        return _encoder.encode(self)
+
+    async def to_json(self, path: str | os.PathLike[str] = "./results.json") -> None:
+        """Write the document to ``path`` without blocking the event loop."""
+        await anyio.Path(path).write_bytes(self.to_json_bytes())
+
+    # -- display -----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        created = self.info.created_at
+        return (
+            f"JobResults(type={self.info.type!r}, datapoints={len(self.results)}, "
+            f"responses={self.response_count}, "
+            f"created_at={created.isoformat() if created else None!r})"
+        )
+
+    def __str__(self) -> str:
+        head = repr(self)
+        if self.summary is not None:
+            head += f"\nA wins: {self.summary.a_wins_total}, B wins: {self.summary.b_wins_total}"
+        return f"{head}\n{self.to_polars()}"
+
+
+def _check_version(info: _RawInfo) -> None:
+    match = _VERSION_RE.match(info.version or "")
+    if match is None or int(match.group(1)) not in SUPPORTED_MAJOR_VERSIONS:
+        raise ValueError(
+            f"unsupported results version {info.version!r}: this SDK reads 3.x documents"
+        )
+
+
+def _decode(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSummary | None]:
+    """``(info, type, items, summary)`` of a document, or ``ValueError`` saying what is wrong."""
+    sniffed = _TYPE_SNIFF.search(raw, 0, _SNIFF_BYTES)
+    kind = sniffed.group(1).decode() if sniffed else None
+    decoder = _document_decoders.get(kind) if kind else None
+    if decoder is not None:
+        try:
+            doc = decoder.decode(raw)
+        except msgspec.ValidationError:
+            doc = None  # the careful path below names the problem
+        except msgspec.DecodeError as exc:
+            raise ValueError(f"results document is not valid JSON: {exc}") from exc
+        if doc is not None and (doc.info.type or doc.info.order_type) == kind:
+            _check_version(doc.info)
+            summary = doc.summary if isinstance(doc, _CompareDocument) else None
+            return doc.info, kind, doc.results, summary
+    return _decode_carefully(raw)
+
+
+def _decode_carefully(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSummary | None]:
+    """Envelope first, then the items: slower, but exact errors and type-less documents."""
+    try:
+        envelope = _envelope_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"not a Rapidata results document: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"results document is not valid JSON: {exc}") from exc
+    info = envelope.info
+    if info is None or not envelope.results:
+        raise ValueError("not a Rapidata results document: 'info' or 'results' is missing")
+    _check_version(info)
+    results_raw = bytes(envelope.results)
+    if results_raw.lstrip()[:1] != b"[":
+        raise ValueError(
+            "unsupported results layout: 'results' must be a list (the object form with "
+            "'globalAggregatedData'/'data' predates the current format)"
+        )
+    kind = info.type or info.order_type or _infer_type(results_raw)
+    decoder = _items_decoders.get(kind) if kind else None
+    if kind is None or decoder is None:
+        raise ValueError(
+            f"unsupported results type {kind!r}: expected 'Compare' or 'Classification'"
+        )
+    summary_raw = bytes(envelope.summary)
+    try:
+        items = decoder.decode(results_raw)
+        summary = (
+            _summary_decoder.decode(summary_raw)
+            if kind == "Compare" and summary_raw and summary_raw != b"null"
+            else None
+        )
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"malformed {kind} results: {exc}") from exc
+    return info, kind, items, summary
+
+
+def _infer_type(results_raw: bytes) -> str | None:
+    """Type of a document whose ``info`` names none (early 3.x files, the docs' samples).
+
+    Only such files pay for this extra pass, and it looks at the first item's keys only.
+    """
+    try:
+        items = _raw_list_decoder.decode(results_raw)
+        first = msgspec.json.decode(items[0]) if items else None
+    except msgspec.MsgspecError:
+        return None
+    if not isinstance(first, dict):
+        return None
+    if "winner_index" in first or "winner" in first:
+        return "Compare"
+    details = first.get("detailedResults") or [{}]
+    if "originalFileName" in first or (
+        isinstance(details[0], dict) and "selectedCategory" in details[0]
+    ):
+        return "Classification"
+    return None
+
+
+def read_results(source: bytes | bytearray | memoryview | str | os.PathLike[str]) -> JobResults:
+    """Decode a results document from bytes, or read it from a file path (``str`` is a path).
+
+    Blocking file read: fine for scripts; in async code use ``aread_results``. Raises
+    ``ValueError`` as ``JobResults.from_bytes`` does.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return JobResults.from_bytes(source)
+    with open(source, "rb") as fh:
+        return JobResults.from_bytes(fh.read())
+
+
+async def aread_results(path: str | os.PathLike[str]) -> JobResults:
+    """Read and decode a results file without blocking the event loop."""
+    data = await anyio.Path(path).read_bytes()
+    return JobResults.from_bytes(data)

@@ -1,0 +1,47 @@
+"""Shared fixtures: one real local backend on loopback for the whole session.
+
+- ``local_backend`` (session): ``LocalBackend`` on 127.0.0.1, random port, in-memory SQLite.
+- ``backend`` (function): the same backend, reset (data wiped, credential and seeded audiences
+  kept) before the test.
+- ``client`` (function): an opened ``AsyncRapidataClient`` wired to ``backend``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from rapidata_async.local import LocalBackend
+
+if TYPE_CHECKING:
+    from rapidata_async import AsyncRapidataClient
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    # aiohttp runs on asyncio only.
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+async def local_backend(anyio_backend: Any) -> AsyncIterator[LocalBackend]:
+    async with LocalBackend() as backend:
+        yield backend
+
+
+@pytest.fixture
+async def backend(local_backend: LocalBackend) -> AsyncIterator[LocalBackend]:
+    await local_backend.reset()
+    yield local_backend
+
+
+@pytest.fixture
+async def client(backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
+    try:
+        from rapidata_async._client import AsyncRapidataClient  # noqa: F401
+    except ImportError as exc:  # the client is written concurrently with the backend
+        pytest.skip(f"AsyncRapidataClient is not available yet: {exc}")
+    async with backend.client() as opened:
+        yield opened

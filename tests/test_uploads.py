@@ -1,0 +1,92 @@
+"""Local files, URLs and partial failures through the public SDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from rapidata_async import AsyncRapidataClient, FailedUploadException
+
+
+def make_images(tmp_path: Path, n: int, size: int = 2048) -> list[str]:
+    paths = []
+    for i in range(n):
+        p = tmp_path / f"img_{i}.jpg"
+        p.write_bytes(bytes([i % 256]) * size)
+        paths.append(str(p))
+    return paths
+
+
+async def test_local_files_become_datapoints(client: AsyncRapidataClient, tmp_path: Path) -> None:
+    images = make_images(tmp_path, 6)
+    definition = await client.job.create_classification_job_definition(
+        name="Local files",
+        instruction="What animal is in the image?",
+        answer_options=["Cat", "Dog"],
+        datapoints=images,
+        media_contexts=[images[0]] * 6,
+        responses_per_datapoint=2,
+    )
+    audience = await client.audience.get_audience_by_id("global")
+    job = await audience.assign_job(definition)
+    with anyio.fail_after(30):
+        results = await job.get_results()
+    assert len(results.results) == 6
+    names = [r.original_file_name for r in results.results]
+    assert all(n and n.startswith(f"img_{i}") for i, n in enumerate(names))
+
+
+async def test_missing_file_is_a_per_item_failure(
+    client: AsyncRapidataClient, tmp_path: Path
+) -> None:
+    images = make_images(tmp_path, 3)
+    missing = str(tmp_path / "missing.jpg")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    datapoints = [images[0], missing, images[1], str(empty), str(tmp_path), images[2]]
+    with pytest.raises(FailedUploadException) as info:
+        await client.job.create_classification_job_definition(
+            name="Partly missing",
+            instruction="What animal is in the image?",
+            answer_options=["Cat", "Dog"],
+            datapoints=datapoints,
+            responses_per_datapoint=2,
+        )
+    e = info.value
+    assert [f.asset[0] for f in e.failed_uploads] == [missing, str(empty), str(tmp_path)]
+    assert {d.error_type for d in e.detailed_failures} == {"AssetUploadFailed"}
+    assert "not found" in e.detailed_failures[0].error_message
+    assert "empty" in e.detailed_failures[1].error_message
+    assert e.job_definition is not None
+    assert sum(len(v) for v in e.failures_by_reason.values()) == 3
+
+    # Fix the files, then retry into the same dataset: nothing is lost, nothing duplicated.
+    Path(missing).write_bytes(b"now here")
+    empty.write_bytes(b"now filled")
+    ok, failed = await e.dataset.add_datapoints(e.failed_uploads[:2])
+    assert [d.sort_index for d in ok] == [1, 3]
+    assert failed == []
+
+    audience = await client.audience.get_audience_by_id("global")
+    job = await audience.assign_job(e.job_definition)
+    with anyio.fail_after(30):
+        results = await job.get_results()
+    assert len(results.results) == 5
+
+
+async def test_same_asset_uploaded_once(client: AsyncRapidataClient, tmp_path: Path) -> None:
+    (a,) = make_images(tmp_path, 1)
+    definition = await client.job.create_compare_job_definition(
+        name="Shared asset",
+        instruction="Which is better?",
+        datapoints=[[a, f"https://example.com/{i}.jpg"] for i in range(5)],
+        responses_per_datapoint=1,
+    )
+    audience = await client.audience.get_audience_by_id("global")
+    job = await audience.assign_job(definition)
+    with anyio.fail_after(30):
+        results = await job.get_results()
+    left = {next(iter(r.aggregated_results)) for r in results.results}
+    assert len(left) == 1
