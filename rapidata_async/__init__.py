@@ -39,6 +39,7 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
+from ._uploads import UploadProgress, UploadTracker
 from ._wire.audience import CountryFilter, LanguageFilter
 from .audience import AudienceManager, RapidataAudience
 from .job import Job, JobDefinition, JobManager, JobProgress, RapidataDataset
@@ -81,6 +82,8 @@ __all__ = [
     "RapidataTimeoutError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "UploadProgress",
+    "UploadTracker",
     "logger",
     "rapidata_config",
     "read_results",

@@ -12,10 +12,17 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the local Rapidata backend until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--db", default="rapidata-local.sqlite3",
-                       help="SQLite file (':memory:' for a throwaway backend)")
-    serve.add_argument("--response-interval", type=float, default=0.5,
-                       help="seconds between two simulated responses of a job")
+    serve.add_argument(
+        "--db",
+        default="rapidata-local.sqlite3",
+        help="SQLite file (':memory:' for a throwaway backend)",
+    )
+    serve.add_argument(
+        "--response-interval",
+        type=float,
+        default=0.5,
+        help="seconds between two simulated responses of a job",
+    )
     quick = sub.add_parser("quickstart", help="run the docs' complete example offline")
     quick.add_argument("--response-interval", type=float, default=0.25)
     args = parser.parse_args(argv)

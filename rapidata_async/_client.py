@@ -1,7 +1,7 @@
 """``AsyncRapidataClient``: configuration, lifecycle and the resource managers.
 
-    async with AsyncRapidataClient(client_id=..., client_secret=...) as client:
-        audience = (await client.audience.find_audiences("alignment"))[0]
+async with AsyncRapidataClient(client_id=..., client_secret=...) as client:
+    audience = (await client.audience.find_audiences("alignment"))[0]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from . import _constants as C
 from ._context import ClientContext
 from ._credentials import resolve_credentials
 from ._transport import Transport, TransportSettings
+from ._uploads._cache import AssetCache
 from .audience import AudienceManager
 from .job import JobManager
 
@@ -89,21 +90,32 @@ class AsyncRapidataClient:
                 lambda: ssl.create_default_context(cafile=self._cert_path)
             )
         settings = TransportSettings(
-            api_url=self.api_url, auth_url=self.auth_url, client_id=client_id,
-            client_secret=client_secret, token=self._token, ssl=ssl_ctx,
+            api_url=self.api_url,
+            auth_url=self.auth_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            token=self._token,
+            ssl=ssl_ctx,
             max_retries=self._max_retries,
             read_timeout=C.READ_TIMEOUT if self._timeout is None else self._timeout,
         )
         transport = Transport(settings)
         await transport.open()
-        self._ctx = ClientContext(transport=transport, environment=self.environment,
-                                  app_url=self.app_url)
+        self._ctx = ClientContext(
+            transport=transport,
+            environment=self.environment,
+            app_url=self.app_url,
+            asset_cache=AssetCache(self.api_url),
+        )
         self._state = _State.OPENED
 
     async def aclose(self) -> None:
         """Close the connection pool. Safe to call twice."""
         if self._state is _State.OPENED and self._ctx is not None:
-            await self._ctx.transport.aclose()
+            try:
+                await self._ctx.asset_cache.aclose()
+            finally:
+                await self._ctx.transport.aclose()
         self._state = _State.CLOSED
 
     async def __aenter__(self) -> AsyncRapidataClient:

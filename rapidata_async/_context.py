@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
 
 from ._transport import Transport
+
+if TYPE_CHECKING:
+    from ._uploads._cache import AssetCache
 
 # Polling starts fast (the local backend answers in milliseconds) and backs off to the pace
 # the real service recommends, so neither side is flooded.
@@ -20,6 +24,7 @@ class ClientContext:
     transport: Transport
     environment: str
     app_url: str
+    asset_cache: AssetCache
     poll_max: float = POLL_MAX
 
     def app_link(self, path: str) -> str:

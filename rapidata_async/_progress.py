@@ -13,10 +13,12 @@ from ._config import rapidata_config
 class ProgressBar:
     """``with ProgressBar(total=100, desc=...) as bar: bar.set(42.0)``; absolute positions."""
 
-    def __init__(self, *, total: float, desc: str, unit: str) -> None:
+    def __init__(self, *, total: float, desc: str, unit: str, enabled: bool = True) -> None:
         self._bar: Any = None
-        if not rapidata_config.logging.silent_mode:
-            fmt = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} {unit} [{elapsed}{postfix}]"
+        if enabled and not rapidata_config.logging.silent_mode:
+            fmt = (
+                "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} {unit} [{elapsed}{postfix}]"
+            )
             self._bar = tqdm(total=total, desc=desc, unit=unit, bar_format=fmt, leave=True)
 
     def set(self, position: float, **postfix: Any) -> None:

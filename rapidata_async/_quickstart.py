@@ -24,8 +24,10 @@ async def quickstart(response_interval: float = 0.25) -> None:
                 name="Example Image Prompt Alignment",
                 instruction="Which image matches the description better?",
                 datapoints=[
-                    ["https://assets.rapidata.ai/midjourney-5.2_37_3.jpg",
-                     "https://assets.rapidata.ai/flux-1-pro_37_0.jpg"]
+                    [
+                        "https://assets.rapidata.ai/midjourney-5.2_37_3.jpg",
+                        "https://assets.rapidata.ai/flux-1-pro_37_0.jpg",
+                    ]
                 ],
                 contexts=["A small blue book sitting on a large red book."],
             )

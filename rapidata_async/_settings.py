@@ -22,17 +22,17 @@ class RapidataSetting:
         return FeatureFlag(key=self.key, value=self.value)
 
 
-def NoShuffle() -> RapidataSetting:  # noqa: N802 - the docs' name
+def NoShuffle() -> RapidataSetting:  # the docs' name
     """Keep answer options in the given order (Likert scales): flag ``no_shuffle``."""
     return RapidataSetting("no_shuffle", "true")
 
 
-def Markdown() -> RapidataSetting:  # noqa: N802
+def Markdown() -> RapidataSetting:
     """Render limited markdown in text datapoints: flag ``use_main_text_markdown``."""
     return RapidataSetting("use_main_text_markdown", "true")
 
 
-def AllowNeitherBoth(delay_ms: int = 5000) -> RapidataSetting:  # noqa: N802
+def AllowNeitherBoth(delay_ms: int = 5000) -> RapidataSetting:
     """Let labelers answer "Both" or "Neither" in compare tasks: flag ``compare_unsure``.
 
     ``delay_ms`` is how long the labeler sees the task before the extra buttons appear.

@@ -20,9 +20,7 @@ def name(value: Any, field: str = "name") -> str:
 def instruction(value: Any, field: str = "instruction") -> str:
     name(value, field)
     if len(value) > MAX_INSTRUCTION:
-        raise ValueError(
-            f"{field}: at most {MAX_INSTRUCTION} characters, got {len(value)}"
-        )
+        raise ValueError(f"{field}: at most {MAX_INSTRUCTION} characters, got {len(value)}")
     return str(value)
 
 
@@ -42,9 +40,7 @@ def confidence_threshold(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ValueError(
-            f"confidence_threshold: must be strictly between 0 and 1, got {value!r}"
-        )
+        raise ValueError(f"confidence_threshold: must be strictly between 0 and 1, got {value!r}")
     return float(value)
 
 
@@ -62,10 +58,12 @@ def pairs(values: Any, kind: str, field: str = "datapoints") -> list[tuple[str, 
     out = []
     for i, pair in enumerate(values):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise ValueError(f"{field}[{i}]: a compare datapoint must be a pair of 2 items, "
-                             f"got {pair!r}")
-        out.append((asset(pair[0], f"{field}[{i}][0]", kind),
-                    asset(pair[1], f"{field}[{i}][1]", kind)))
+            raise ValueError(
+                f"{field}[{i}]: a compare datapoint must be a pair of 2 items, got {pair!r}"
+            )
+        out.append(
+            (asset(pair[0], f"{field}[{i}][0]", kind), asset(pair[1], f"{field}[{i}][1]", kind))
+        )
     return out
 
 
@@ -106,8 +104,9 @@ def media_contexts(values: Any, n: int) -> list[tuple[str, ...] | None] | None:
         elif isinstance(item, str):
             result.append((asset(item, f"media_contexts[{i}]", "media"),))
         elif isinstance(item, Sequence) and item:
-            result.append(tuple(asset(a, f"media_contexts[{i}][{j}]", "media")
-                                for j, a in enumerate(item)))
+            result.append(
+                tuple(asset(a, f"media_contexts[{i}][{j}]", "media") for j, a in enumerate(item))
+            )
         else:
             raise ValueError(f"media_contexts[{i}]: must be a path/URL or a list of them")
     return result
@@ -129,9 +128,15 @@ def answer_options(values: Any, field: str = "answer_options") -> list[str]:
 def a_b_names(values: Any) -> list[str] | None:
     if values is None:
         return None
-    if (isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) != 2
-            or not all(isinstance(v, str) and v for v in values)):
-        raise ValueError(f"a_b_names: must be a list of exactly 2 non-empty strings, got {values!r}")
+    if (
+        isinstance(values, (str, bytes))
+        or not isinstance(values, Sequence)
+        or len(values) != 2
+        or not all(isinstance(v, str) and v for v in values)
+    ):
+        raise ValueError(
+            f"a_b_names: must be a list of exactly 2 non-empty strings, got {values!r}"
+        )
     if values[0] == values[1]:
         raise ValueError("a_b_names: the two names must differ")
     return list(values)
@@ -142,8 +147,8 @@ def private_metadata(values: Any, n: int) -> list[dict[str, str] | None] | None:
     if out is not None:
         for i, m in enumerate(out):
             if m is not None and not (
-                isinstance(m, dict) and all(isinstance(k, str) and isinstance(v, str)
-                                            for k, v in m.items())
+                isinstance(m, dict)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())
             ):
                 raise ValueError(f"private_metadata[{i}]: must be a dict of str to str")
     return out

@@ -45,3 +45,11 @@ async def client(backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
         pytest.skip(f"AsyncRapidataClient is not available yet: {exc}")
     async with backend.client() as opened:
         yield opened
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _upload_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Keep the persistent upload cache of the test session out of the user's home.
+    from rapidata_async import rapidata_config
+
+    rapidata_config.upload.cacheLocation = tmp_path_factory.mktemp("upload-cache")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import pytest
 
@@ -36,7 +38,7 @@ async def test_quickstart_flow(client: AsyncRapidataClient) -> None:
     assert snapshots[-1].state == "Completed"
     assert snapshots[-1].completion_percentage == 100.0
     assert all(
-        a.completion_percentage <= b.completion_percentage for a, b in zip(snapshots, snapshots[1:])
+        a.completion_percentage <= b.completion_percentage for a, b in itertools.pairwise(snapshots)
     )
     results = await job.get_results()
     assert len(results.results) == 1

@@ -75,7 +75,7 @@ async def test_classification_rejects(
 
 async def test_example_truth_must_be_an_item(client: AsyncRapidataClient) -> None:
     audience = await client.audience.create_audience("Truth check")
-    with pytest.raises(ValueError, match="^truth:"):
+    with pytest.raises(ValueError, match=r"^truth:"):
         await audience.add_compare_example(
             instruction="Which?", datapoint=PAIR, truth="https://example.com/c.jpg"
         )

@@ -190,7 +190,7 @@ class Transport:
         data: bytes | BodyFactory | None = None,
         response_type: type[T],
         expected: Sequence[int] = (200, 201, 204),
-        retry: bool = True,
+        retry: bool | int = True,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> T: ...
     @overload
@@ -205,7 +205,7 @@ class Transport:
         data: bytes | BodyFactory | None = None,
         response_type: None = None,
         expected: Sequence[int] = (200, 201, 204),
-        retry: bool = True,
+        retry: bool | int = True,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> bytes: ...
     @overload
@@ -220,7 +220,7 @@ class Transport:
         data: bytes | BodyFactory | None = None,
         response_type: Any,
         expected: Sequence[int] = (200, 201, 204),
-        retry: bool = True,
+        retry: bool | int = True,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> Any: ...
     async def request(
@@ -234,7 +234,7 @@ class Transport:
         data: bytes | BodyFactory | None = None,
         response_type: Any = None,
         expected: Sequence[int] = (200, 201, 204),
-        retry: bool = True,
+        retry: bool | int = True,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> Any:
         """Call ``{api_url}{path}`` and return the decoded answer.
@@ -246,8 +246,8 @@ class Transport:
         With ``response_type`` the body is decoded into it (``None`` for a 204); without, the
         raw bytes are returned. A status outside ``expected`` raises the matching
         ``RapidataStatusError``; connection errors, timeouts, 408, 429 and 5xx are retried
-        first unless ``retry=False``. ``timeout`` bounds the whole call, retries included
-        (``RapidataTimeoutError``).
+        first unless ``retry=False`` (an int sets this call's retry count). ``timeout``
+        bounds the whole call, retries included (``RapidataTimeoutError``).
         """
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
@@ -328,7 +328,7 @@ class Transport:
         headers: dict[str, str],
         body: BodyFactory | None,
         authenticate: bool,
-        retry: bool,
+        retry: bool | int,
         total_bounded: bool = False,
     ) -> _Answer:
         """Send with retries; return the last answer (any status) or raise the mapped
@@ -343,6 +343,8 @@ class Transport:
                 sock_read=self.settings.read_timeout,
             )
         path = urlsplit(url).path
+        # True: the client's retry budget; an int: this call's own (upload maxRetries).
+        retries = self.settings.max_retries if retry is True else int(retry)
         attempt = 0
         while True:
             attempt += 1
@@ -376,14 +378,14 @@ class Transport:
                 can_retry = isinstance(error, RapidataConnectionError) and not isinstance(
                     exc, aiohttp.ClientConnectorCertificateError
                 )
-                if not (retry and can_retry and attempt <= self.settings.max_retries):
+                if not (can_retry and attempt <= retries):
                     raise error from exc
                 delay = self._backoff(attempt, None)
                 reason = error.message
             else:
                 _log_attempt(op_id, method, path, started, attempt, status=answer.status)
                 retryable = answer.status in RETRY_STATUSES or answer.status >= 500
-                if not (retry and retryable and attempt <= self.settings.max_retries):
+                if not (retryable and attempt <= retries):
                     if attempt > 1:
                         trace.get_current_span().set_attribute(
                             "http.request.resend_count", attempt - 1

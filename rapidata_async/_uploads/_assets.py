@@ -22,6 +22,7 @@ from .._datapoint import has_foreign_scheme, is_url
 from .._exceptions import RapidataError
 from .._transport import Transport
 from .._wire import asset as wire
+from ._cache import UnreadableFile
 from ._flight import SingleFlight, Slot
 
 CHUNK = 256 * 1024
@@ -49,13 +50,19 @@ class AssetUploader:
         self._transport: Transport = ctx.transport
         self._ctx = ctx
         self._limiter = limiter
+        self._cache = ctx.asset_cache
         self._files: SingleFlight[str] = SingleFlight()
         self._urls: SingleFlight[str] = SingleFlight()
+        self.files_uploaded = 0
+        self.files_cached = 0
 
     # -- single assets ----------------------------------------------------------------------
     async def resolve(self, asset: str) -> str:
         """The uploaded ``fileName`` of an asset (URL or local path), uploading it if needed."""
         if is_url(asset):
+            cached = self._cache.urls.get(asset)
+            if cached is not None:
+                return cached
             slot, owner = self._urls.get(asset)
             if owner:  # not pre-registered by a batch: upload it on its own
                 try:
@@ -65,32 +72,31 @@ class AssetUploader:
             return await slot.wait()
         if has_foreign_scheme(asset):
             raise AssetUploadError(f"unsupported URL scheme: {asset!r}", stage="validate")
-        return await self._files.run(os.path.abspath(asset), lambda: self._upload_file(asset))
+        return await self._files.run(_file_key(asset), lambda: self._upload_file(asset))
 
     async def _upload_url(self, url: str) -> str:
         try:
             async with self._limiter:
                 out = await self._transport.request(
-                    "POST", "/asset/url", op_id="asset_url_post", params={"url": url},
+                    "POST",
+                    "/asset/url",
+                    op_id="asset_url_post",
+                    params={"url": url},
                     response_type=wire.UploadOutput,
                 )
         except RapidataError as exc:
             raise _as_upload_error(exc) from exc
+        self._cache.urls[url] = out.file_name
         return out.file_name
 
     async def _upload_file(self, path: str) -> str:
         try:
-            st = await anyio.Path(path).stat()
-        except FileNotFoundError:
-            raise AssetUploadError(f"file not found: {path}", stage="read") from None
-        except OSError as exc:
-            raise AssetUploadError(f"cannot read {path}: {exc.strerror}", stage="read") from exc
-        if not os.path.isfile(path):
-            raise AssetUploadError(f"not a regular file: {path}", stage="read")
-        if st.st_size == 0:
-            raise AssetUploadError(f"empty file: {path}", stage="read")
-        if not os.access(path, os.R_OK):
-            raise AssetUploadError(f"file is not readable: {path}", stage="read")
+            key, cached = await self._cache.lookup_file(path)
+        except UnreadableFile as exc:
+            raise AssetUploadError(str(exc), stage="read") from None
+        if cached is not None:
+            self.files_cached += 1
+            return cached
         name = os.path.basename(path)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
 
@@ -102,11 +108,17 @@ class AssetUploader:
         try:
             async with self._limiter:
                 out = await self._transport.request(
-                    "POST", "/asset/file", op_id="asset_file_post", data=body,
+                    "POST",
+                    "/asset/file",
+                    op_id="asset_file_post",
+                    data=body,
                     response_type=wire.UploadOutput,
+                    retry=rapidata_config.upload.maxRetries,
                 )
         except RapidataError as exc:
             raise _as_upload_error(exc) from exc
+        self.files_uploaded += 1
+        await self._cache.store_file(key, out.file_name)
         return out.file_name
 
     # -- URL batches ------------------------------------------------------------------------
@@ -114,6 +126,8 @@ class AssetUploader:
         """Register URLs for a batch run, before any worker asks for them (no I/O)."""
         pending: list[tuple[str, Slot[str]]] = []
         for url in urls:
+            if url in self._cache.urls:
+                continue
             slot, owner = self._urls.get(url)
             if owner:
                 pending.append((url, slot))
@@ -144,8 +158,11 @@ class AssetUploader:
                     )
                     try:
                         out = await self._transport.request(
-                            "POST", "/asset/batch-upload", op_id="asset_batch_upload_post",
-                            json=body, response_type=wire.CreateBatchUploadOutput,
+                            "POST",
+                            "/asset/batch-upload",
+                            op_id="asset_batch_upload_post",
+                            json=body,
+                            response_type=wire.CreateBatchUploadOutput,
                         )
                     except RapidataError as exc:
                         err = AssetUploadError(
@@ -168,7 +185,8 @@ class AssetUploader:
                 finished = submission_done.is_set()
                 if submitted:
                     status = await self._transport.request(
-                        "GET", "/asset/batch-upload/status",
+                        "GET",
+                        "/asset/batch-upload/status",
                         op_id="asset_batch_upload_status_get",
                         params={"correlationId": correlation_id},
                         response_type=wire.BatchUploadStatusOutput,
@@ -200,7 +218,8 @@ class AssetUploader:
     async def _fetch_batch(self, batch_id: str, chunk: list[tuple[str, Slot[str]]]) -> None:
         try:
             result = await self._transport.request(
-                "GET", f"/asset/batch-upload/{batch_id}",
+                "GET",
+                f"/asset/batch-upload/{batch_id}",
                 op_id="asset_batch_upload_batch_upload_id_get",
                 response_type=wire.BatchUploadResultOutput,
             )
@@ -213,6 +232,7 @@ class AssetUploader:
         for url, slot in chunk:
             item = by_url.get(url)
             if item is not None and item.status == "Completed" and item.file_name:
+                self._cache.urls[url] = item.file_name
                 slot.set(item.file_name)
             else:
                 reason = (item.error_message if item else None) or "URL was not ingested"
@@ -221,15 +241,25 @@ class AssetUploader:
     async def _abort(self, batch_id: str) -> None:
         try:
             await self._transport.request(
-                "POST", f"/asset/batch-upload/{batch_id}/abort",
-                op_id="asset_batch_upload_batch_upload_id_abort_post", retry=False, timeout=2,
+                "POST",
+                f"/asset/batch-upload/{batch_id}/abort",
+                op_id="asset_batch_upload_batch_upload_id_abort_post",
+                retry=False,
+                timeout=2,
             )
         except RapidataError:
             pass  # best effort: the server expires unfinished batches on its own
 
 
+def _file_key(path: str) -> str:
+    return os.path.abspath(path)
+
+
 def _as_upload_error(exc: RapidataError) -> AssetUploadError:
     body: Any = getattr(exc, "body", None)
     stage = getattr(body, "stage", None) or "upload"
-    return AssetUploadError(str(getattr(exc, "title", None) or exc), stage=stage,
-                            trace_id=getattr(exc, "trace_id", None))
+    return AssetUploadError(
+        str(getattr(exc, "title", None) or exc),
+        stage=stage,
+        trace_id=getattr(exc, "trace_id", None),
+    )

@@ -11,7 +11,7 @@ A failure never stops the run: it becomes a ``FailedUpload`` for that datapoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -22,11 +22,11 @@ from .._config import rapidata_config
 from .._context import ClientContext
 from .._datapoint import Datapoint, is_url
 from .._exceptions import FailedUpload, RapidataError, RapidataStatusError
+from .._progress import ProgressBar
 from .._wire import dataset as wire
 from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
-from ._assets import AssetUploadError, AssetUploader
-
-ProgressCallback = Callable[[int, int], None]
+from ._assets import AssetUploader, AssetUploadError
+from ._progress import UploadProgress, UploadTracker
 
 
 @dataclass
@@ -86,14 +86,24 @@ def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
     now = datetime.now(timezone.utc)
     if isinstance(exc, AssetUploadError):
         return FailedUpload(
-            item=dp, error_message=f"Asset upload failed: {exc}", error_type="AssetUploadFailed",
-            timestamp=now, exception=exc, stage=exc.stage, trace_id=exc.trace_id,
+            item=dp,
+            error_message=f"Asset upload failed: {exc}",
+            error_type="AssetUploadFailed",
+            timestamp=now,
+            exception=exc,
+            stage=exc.stage,
+            trace_id=exc.trace_id,
         )
     trace_id = exc.trace_id if isinstance(exc, RapidataStatusError) else None
     message = (exc.title if isinstance(exc, RapidataStatusError) else None) or str(exc)
     return FailedUpload(
-        item=dp, error_message=message, error_type=type(exc).__name__, timestamp=now,
-        exception=exc, stage="datapoint", trace_id=trace_id,
+        item=dp,
+        error_message=message,
+        error_type=type(exc).__name__,
+        timestamp=now,
+        exception=exc,
+        stage="datapoint",
+        trace_id=trace_id,
     )
 
 
@@ -103,57 +113,77 @@ async def upload_datapoints(
     datapoints: Sequence[Datapoint],
     *,
     limiter: anyio.CapacityLimiter | None = None,
-    on_progress: ProgressCallback | None = None,
+    tracker: UploadTracker | None = None,
+    show_bar: bool = True,
 ) -> UploadOutcome:
     """Upload the assets of ``datapoints`` and create each with ``POST /dataset/{id}/datapoint``.
 
     At most ``rapidata_config.upload.maxWorkers`` requests are in flight (or ``limiter``'s
-    budget, shared with other calls). Returns what succeeded and what failed; never raises for
-    a single datapoint.
+    budget, shared with other calls); each call is retried up to ``maxRetries`` times on
+    transient failures. Progress goes to ``tracker`` and to a bar (unless ``silent_mode``).
+    Returns what succeeded and what failed; never raises for a single datapoint.
     """
-    workers = rapidata_config.upload.maxWorkers
+    cfg = rapidata_config.upload
+    workers = cfg.maxWorkers
     limiter = limiter or anyio.CapacityLimiter(workers)
     uploader = AssetUploader(ctx, limiter)
     outcome = UploadOutcome()
-    done_flags = [False] * len(datapoints)
+    created = [False] * len(datapoints)
     total = len(datapoints)
-    finished = 0
     path = f"/dataset/{dataset_id}/datapoint"
 
-    async def create(dp: Datapoint) -> None:
+    def publish() -> None:
+        progress = UploadProgress(
+            total=total,
+            created=len(outcome.succeeded),
+            failed=len(outcome.failed),
+            files_uploaded=uploader.files_uploaded,
+            files_cached=uploader.files_cached,
+        )
+        if tracker is not None:
+            tracker._publish(progress)
+        bar.set(progress.done, failed=progress.failed)
+
+    async def create(index: int, dp: Datapoint) -> None:
         try:
             body = await _build_body(dp, uploader)
             async with limiter:
                 await ctx.transport.request(
-                    "POST", path, op_id="dataset_dataset_id_datapoint_post", json=body,
+                    "POST",
+                    path,
+                    op_id="dataset_dataset_id_datapoint_post",
+                    json=body,
                     response_type=wire.CreateDatapointOutput,
+                    retry=cfg.maxRetries,
                 )
         except (AssetUploadError, RapidataError) as exc:
             outcome.failed.append(_failure(dp, exc))
         else:
-            done_flags[index_of[id(dp)]] = True
+            created[index] = True
+            outcome.succeeded.append(dp)
+        publish()
 
-    async def worker(receive: MemoryObjectReceiveStream[Datapoint]) -> None:
-        nonlocal finished
+    async def worker(receive: MemoryObjectReceiveStream[tuple[int, Datapoint]]) -> None:
         async with receive:
-            async for dp in receive:
-                await create(dp)
-                finished += 1
-                if on_progress is not None:
-                    on_progress(finished, total)
+            async for index, dp in receive:
+                await create(index, dp)
 
-    index_of = {id(dp): i for i, dp in enumerate(datapoints)}
-    send, receive = anyio.create_memory_object_stream[Datapoint](0)
-    async with anyio.create_task_group() as tg:
-        claimed = uploader.claim_urls(_urls_of(datapoints))
-        if claimed:
-            tg.start_soon(uploader.upload_url_batches, claimed)
-        for _ in range(min(workers, max(total, 1))):
-            tg.start_soon(worker, receive.clone())
-        receive.close()
-        async with send:
-            for dp in datapoints:
-                await send.send(dp)
-    outcome.succeeded = [dp for dp, ok in zip(datapoints, done_flags) if ok]
+    send, receive = anyio.create_memory_object_stream[tuple[int, Datapoint]](0)
+    with ProgressBar(total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar) as bar:
+        try:
+            async with anyio.create_task_group() as tg:
+                claimed = uploader.claim_urls(_urls_of(datapoints))
+                if claimed:
+                    tg.start_soon(uploader.upload_url_batches, claimed)
+                for _ in range(min(workers, max(total, 1))):
+                    tg.start_soon(worker, receive.clone())
+                receive.close()
+                async with send:
+                    for item in enumerate(datapoints):
+                        await send.send(item)
+        finally:
+            if tracker is not None:
+                tracker._close()
+    outcome.succeeded = [dp for dp, ok in zip(datapoints, created, strict=True) if ok]
     outcome.failed.sort(key=lambda f: f.item.sort_index)
     return outcome

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 from ._base import Tagged, WireModel
 from .common import AssetInput, FeatureFlag
@@ -41,9 +41,15 @@ class NotFilter(Tagged, tag="NotFilter"):
     filter: AudienceFilter
 
 
-AudienceFilter = Union[
-    CountryFilter, LanguageFilter, DemographicFilter, DeviceFilter, AndFilter, OrFilter, NotFilter
-]
+AudienceFilter = (
+    CountryFilter
+    | LanguageFilter
+    | DemographicFilter
+    | DeviceFilter
+    | AndFilter
+    | OrFilter
+    | NotFilter
+)
 
 
 # -- graduation rules -------------------------------------------------------------------------
@@ -59,7 +65,7 @@ class ScoreThresholdRule(Tagged, tag="ScoreThreshold"):
     min_responses_to_graduate: int | None = None
 
 
-GraduationRule = Union[TaskAccuracyRule, ScoreThresholdRule]
+GraduationRule = TaskAccuracyRule | ScoreThresholdRule
 
 
 class CreateAudienceInput(WireModel):
@@ -116,7 +122,7 @@ class ClassifyExamplePayload(Tagged, tag="ClassifyExamplePayload"):
     categories: list[ExampleCategory]
 
 
-ExamplePayload = Union[CompareExamplePayload, ClassifyExamplePayload]
+ExamplePayload = CompareExamplePayload | ClassifyExamplePayload
 
 
 class CompareExampleTruth(Tagged, tag="CompareExampleTruth"):
@@ -127,7 +133,7 @@ class ClassifyExampleTruth(Tagged, tag="ClassifyExampleTruth"):
     correct_categories: list[str]
 
 
-ExampleTruth = Union[CompareExampleTruth, ClassifyExampleTruth]
+ExampleTruth = CompareExampleTruth | ClassifyExampleTruth
 
 
 class AddExampleInput(WireModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar, Union
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -26,7 +26,7 @@ class MultiAssetInput(Tagged, tag="MultiAssetInput"):
     identifier: str | None = None
 
 
-AssetInput = Union[ExistingAssetInput, TextAssetInput, MultiAssetInput]
+AssetInput = ExistingAssetInput | TextAssetInput | MultiAssetInput
 
 
 class FeatureFlag(WireModel):

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 from ._base import Tagged, WireModel
 from .common import FeatureFlag
 
 AudienceJobState = Literal[
-    "Submitted", "Running", "Completed", "Failed", "ManualApproval", "Queued", "Paused",
-    "StaleResults", "SpendLimited", "Blocked",
+    "Submitted",
+    "Running",
+    "Completed",
+    "Failed",
+    "ManualApproval",
+    "Queued",
+    "Paused",
+    "StaleResults",
+    "SpendLimited",
+    "Blocked",
 ]
 LabelingState = Literal["Created", "Started", "Labeling", "Paused", "Done", "Failed"]
 DefinitionType = Literal["Compare", "Classify"]
@@ -53,7 +61,7 @@ class ClassifyRapid(Tagged, tag="Classify"):
     context_assets: list[AssetBinding] | None = None
 
 
-RapidSpec = Union[CompareRapid, ClassifyRapid]
+RapidSpec = CompareRapid | ClassifyRapid
 
 
 # -- blueprints of the Aug-2026 spec (3.20.1 orders) ------------------------------------------
@@ -73,7 +81,7 @@ class ClassifyBlueprint(Tagged, tag="ClassifyBlueprint"):
     possible_categories: list[str] | None = None
 
 
-Blueprint = Union[CompareBlueprint, ClassifyBlueprint]
+Blueprint = CompareBlueprint | ClassifyBlueprint
 
 
 class SimpleWorkflow(Tagged, tag="SimpleWorkflow"):
@@ -102,7 +110,7 @@ class QuorumReferee(Tagged, tag="QuorumReferee"):
     threshold: int
 
 
-Referee = Union[NaiveReferee, EarlyStoppingReferee, QuorumReferee]
+Referee = NaiveReferee | EarlyStoppingReferee | QuorumReferee
 
 
 class CreateJobDefinitionInput(WireModel):

@@ -56,14 +56,18 @@ class RapidataAudience:
         if media_context is None:
             return None
         items = [media_context] if isinstance(media_context, str) else list(media_context)
-        assets = [await self._asset(check.asset(a, "media_context", "media"), "media")
-                  for a in items]
+        assets = [
+            await self._asset(check.asset(a, "media_context", "media"), "media") for a in items
+        ]
         return assets[0] if len(assets) == 1 else MultiAssetInput(assets=assets)
 
     async def _post_example(self, body: wire.AddExampleInput) -> None:
         await self._ctx.transport.request(
-            "POST", f"/audience/{self.id}/example", op_id="audience_audience_id_example_post",
-            json=body, response_type=wire.AddExampleOutput,
+            "POST",
+            f"/audience/{self.id}/example",
+            op_id="audience_audience_id_example_post",
+            json=body,
+            response_type=wire.AddExampleOutput,
         )
 
     async def add_compare_example(
@@ -86,21 +90,26 @@ class RapidataAudience:
         kind = check.data_type(data_type)
         pair = check.pairs([datapoint], kind, field="datapoint")[0]
         if truth not in pair:
-            raise ValueError(f"truth: must be one of the datapoint's items {list(pair)}, "
-                             f"got {truth!r}")
+            raise ValueError(
+                f"truth: must be one of the datapoint's items {list(pair)}, got {truth!r}"
+            )
         a, b = [await self._asset(x, kind) for x in pair]
-        names = [x.name if isinstance(x, ExistingAssetInput) else x.text  # type: ignore[union-attr]
-                 for x in (a, b)]
+        names = [
+            x.name if isinstance(x, ExistingAssetInput) else x.text  # type: ignore[union-attr]
+            for x in (a, b)
+        ]
         winner = names[pair.index(truth)]
-        await self._post_example(wire.AddExampleInput(
-            asset=MultiAssetInput(assets=[a, b]),
-            payload=wire.CompareExamplePayload(criteria=instruction),
-            truth=wire.CompareExampleTruth(winner_id=winner),
-            random_correct_probability=0.5,
-            context=context,
-            context_asset=await self._context_asset(media_context),
-            explanation=explanation,
-        ))
+        await self._post_example(
+            wire.AddExampleInput(
+                asset=MultiAssetInput(assets=[a, b]),
+                payload=wire.CompareExamplePayload(criteria=instruction),
+                truth=wire.CompareExampleTruth(winner_id=winner),
+                random_correct_probability=0.5,
+                context=context,
+                context_asset=await self._context_asset(media_context),
+                explanation=explanation,
+            )
+        )
 
     async def add_classification_example(
         self,
@@ -127,18 +136,20 @@ class RapidataAudience:
         for i, t in enumerate(truth):
             if t not in options:
                 raise ValueError(f"truth[{i}]: {t!r} is not one of answer_options {options}")
-        await self._post_example(wire.AddExampleInput(
-            asset=await self._asset(item, kind),
-            payload=wire.ClassifyExamplePayload(
-                title=instruction,
-                categories=[wire.ExampleCategory(label=o, value=o) for o in options],
-            ),
-            truth=wire.ClassifyExampleTruth(correct_categories=list(truth)),
-            random_correct_probability=len(truth) / len(options),
-            context=context,
-            context_asset=await self._context_asset(media_context),
-            explanation=explanation,
-        ))
+        await self._post_example(
+            wire.AddExampleInput(
+                asset=await self._asset(item, kind),
+                payload=wire.ClassifyExamplePayload(
+                    title=instruction,
+                    categories=[wire.ExampleCategory(label=o, value=o) for o in options],
+                ),
+                truth=wire.ClassifyExampleTruth(correct_categories=list(truth)),
+                random_correct_probability=len(truth) / len(options),
+                context=context,
+                context_asset=await self._context_asset(media_context),
+                explanation=explanation,
+            )
+        )
 
     # -- jobs -------------------------------------------------------------------------------
     async def assign_job(
@@ -154,7 +165,9 @@ class RapidataAudience:
             await job_definition.get_revision()
         preceding = run_after.id if isinstance(run_after, Job) else run_after
         out = await self._ctx.transport.request(
-            "POST", "/job", op_id="job_post",
+            "POST",
+            "/job",
+            op_id="job_post",
             json=job_wire.CreateJobInput(
                 job_definition_id=job_definition.id,
                 audience_id=self.id,
@@ -163,15 +176,19 @@ class RapidataAudience:
             ),
             response_type=job_wire.CreateJobOutput,
         )
-        job = Job(self._ctx, id=out.job_id, name=job_definition.name, audience_id=self.id,
-                  definition_id=job_definition.id)
+        job = Job(
+            self._ctx,
+            id=out.job_id,
+            name=job_definition.name,
+            audience_id=self.id,
+            definition_id=job_definition.id,
+        )
         echo(f"Job started: {job.url}")
         return job
 
     async def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> list[Job]:
         """This audience's jobs, newest first (``GET /jobs?audience_id[eq]=…``)."""
-        return await find_jobs(self._ctx, name=name, amount=amount, page=page,
-                               audience_id=self.id)
+        return await find_jobs(self._ctx, name=name, amount=amount, page=page, audience_id=self.id)
 
     async def start_recruiting(self) -> None:
         """Start qualifying labelers with the examples (``POST /audience/{id}/recruit``)."""
@@ -182,7 +199,9 @@ class RapidataAudience:
     async def get_status(self) -> str:
         """``GET /audience/{id}``: Created, Pending, Recruiting or Ready."""
         out = await self._ctx.transport.request(
-            "GET", f"/audience/{self.id}", op_id="audience_audience_id_get",
+            "GET",
+            f"/audience/{self.id}",
+            op_id="audience_audience_id_get",
             response_type=wire.AudienceOutput,
         )
         self.status = out.status
@@ -191,7 +210,9 @@ class RapidataAudience:
     async def get_user_metrics(self) -> dict[str, int]:
         """Labelers per qualification state (``GET /audience/{id}/user-metrics``)."""
         out = await self._ctx.transport.request(
-            "GET", f"/audience/{self.id}/user-metrics",
-            op_id="audience_audience_id_user_metrics_get", response_type=wire.UserMetricsOutput,
+            "GET",
+            f"/audience/{self.id}/user-metrics",
+            op_id="audience_audience_id_user_metrics_get",
+            response_type=wire.UserMetricsOutput,
         )
         return dict(out.users_per_state)

@@ -30,22 +30,27 @@ class AudienceManager:
         """
         check.amount(amount)
         res = await self._ctx.transport.request(
-            "GET", "/audiences", op_id="audiences_get",
+            "GET",
+            "/audiences",
+            op_id="audiences_get",
             params=listing_params(name=name, amount=amount, page=page),
             response_type=Page[wire.AudienceOutput],
         )
-        return [RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters,
-                                 status=a.status) for a in res.items]
+        return [
+            RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters, status=a.status)
+            for a in res.items
+        ]
 
     async def get_audience_by_id(self, audience_id: str) -> RapidataAudience:
         """``GET /audience/{id}``; ``"global"`` is the global audience."""
         check.resource_id(audience_id, "audience_id")
         a = await self._ctx.transport.request(
-            "GET", f"/audience/{audience_id}", op_id="audience_audience_id_get",
+            "GET",
+            f"/audience/{audience_id}",
+            op_id="audience_audience_id_get",
             response_type=wire.AudienceOutput,
         )
-        return RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters,
-                                status=a.status)
+        return RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters, status=a.status)
 
     async def create_audience(
         self,
@@ -71,9 +76,12 @@ class AudienceManager:
                 max_tasks=max_tasks,
             )
         out = await self._ctx.transport.request(
-            "POST", "/audience", op_id="audience_post",
+            "POST",
+            "/audience",
+            op_id="audience_post",
             json=wire.CreateAudienceInput(name=name, filters=list(filters), graduation_rule=rule),
             response_type=wire.CreateAudienceOutput,
         )
-        return RapidataAudience(self._ctx, id=out.audience_id, name=name, filters=filters,
-                                status="Created")
+        return RapidataAudience(
+            self._ctx, id=out.audience_id, name=name, filters=filters, status="Created"
+        )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .._datapoint import Datapoint
 from .._exceptions import FailedUpload
-from .._uploads import upload_datapoints
+from .._uploads import UploadTracker, upload_datapoints
 
 if TYPE_CHECKING:
     from .._context import ClientContext
@@ -25,7 +25,10 @@ class RapidataDataset:
         return f"RapidataDataset(id={self.id!r}, name={self.name!r})"
 
     async def add_datapoints(
-        self, datapoints: Sequence[Datapoint | FailedUpload[Datapoint]]
+        self,
+        datapoints: Sequence[Datapoint | FailedUpload[Datapoint]],
+        *,
+        upload_progress: UploadTracker | None = None,
     ) -> tuple[list[Datapoint], list[FailedUpload[Datapoint]]]:
         """Upload and create datapoints in this dataset; returns ``(successful, failed)``.
 
@@ -36,8 +39,10 @@ class RapidataDataset:
         items = [d.item if isinstance(d, FailedUpload) else d for d in datapoints]
         for i, d in enumerate(items):
             if not isinstance(d, Datapoint):
-                raise ValueError(f"datapoints[{i}]: expected a Datapoint or FailedUpload, got {d!r}")
-        outcome = await upload_datapoints(self._ctx, self.id, items)
+                raise ValueError(
+                    f"datapoints[{i}]: expected a Datapoint or FailedUpload, got {d!r}"
+                )
+        outcome = await upload_datapoints(self._ctx, self.id, items, tracker=upload_progress)
         return outcome.succeeded, outcome.failed
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from .._context import poll_delays
-from .._exceptions import JobFailedError, JobBlockedError, NotFoundError
+from .._exceptions import JobBlockedError, JobFailedError, NotFoundError
 from .._logging import echo
 from .._wire import audience as audience_wire
 from .._wire import job as wire
@@ -61,9 +61,17 @@ class Job:
 
     @classmethod
     def _from_wire(cls, ctx: ClientContext, out: wire.JobOutput | wire.JobListItem) -> Job:
-        definition_id = out.definition_id if isinstance(out, wire.JobOutput) else out.job_definition_id
-        return cls(ctx, id=out.job_id, name=out.name, audience_id=out.audience_id,
-                   definition_id=definition_id, created_at=out.created_at)
+        definition_id = (
+            out.definition_id if isinstance(out, wire.JobOutput) else out.job_definition_id
+        )
+        return cls(
+            ctx,
+            id=out.job_id,
+            name=out.name,
+            audience_id=out.audience_id,
+            definition_id=definition_id,
+            created_at=out.created_at,
+        )
 
     @property
     def url(self) -> str:
@@ -97,15 +105,23 @@ class Job:
     async def _progress_of(self, job: wire.JobOutput) -> JobProgress:
         try:
             p = await self._ctx.transport.request(
-                "GET", f"/job/{self.id}/progress", op_id="job_job_id_progress_get",
+                "GET",
+                f"/job/{self.id}/progress",
+                op_id="job_job_id_progress_get",
                 response_type=wire.JobProgressOutput,
             )
         except NotFoundError:
-            return JobProgress(state=job.state, completion_percentage=0.0, completed=0,
-                               total=0, response_count=0)
+            return JobProgress(
+                state=job.state, completion_percentage=0.0, completed=0, total=0, response_count=0
+            )
         pct = 100.0 if job.state == "Completed" else p.completion_percentage
-        return JobProgress(state=job.state, completion_percentage=pct, completed=p.completed,
-                           total=p.total, response_count=p.response_count)
+        return JobProgress(
+            state=job.state,
+            completion_percentage=pct,
+            completed=p.completed,
+            total=p.total,
+            response_count=p.response_count,
+        )
 
     async def progress(self) -> AsyncIterator[JobProgress]:
         """Progress snapshots until the job is Completed or Failed (then the iterator ends).
@@ -153,14 +169,18 @@ class Job:
         if job.state != "Completed":
             await self.wait()
         raw = await self._ctx.transport.request(
-            "GET", f"/job/{self.id}/download-results",
-            op_id="job_job_id_download_results_get", timeout=600,
+            "GET",
+            f"/job/{self.id}/download-results",
+            op_id="job_job_id_download_results_get",
+            timeout=600,
         )
         return JobResults.from_bytes(raw)
 
     def _raise_for_state(self, job: wire.JobOutput) -> None:
         if job.state == "Failed":
-            raise JobFailedError(f"job {self.id} failed: {job.failure_message or 'no reason given'}")
+            raise JobFailedError(
+                f"job {self.id} failed: {job.failure_message or 'no reason given'}"
+            )
         if job.state in BLOCKING:
             reason = job.review_reason or job.failure_message or ""
             raise JobBlockedError(
@@ -173,7 +193,8 @@ class Job:
         if self.audience_id.startswith("ula_"):
             return
         metrics = await self._ctx.transport.request(
-            "GET", f"/audience/{self.audience_id}/user-metrics",
+            "GET",
+            f"/audience/{self.audience_id}/user-metrics",
             op_id="audience_audience_id_user_metrics_get",
             response_type=audience_wire.UserMetricsOutput,
         )
@@ -181,7 +202,9 @@ class Job:
         if states.get("Graduated", 0) or states.get("Distilling", 0):
             return
         audience = await self._ctx.transport.request(
-            "GET", f"/audience/{self.audience_id}", op_id="audience_audience_id_get",
+            "GET",
+            f"/audience/{self.audience_id}",
+            op_id="audience_audience_id_get",
             response_type=audience_wire.AudienceOutput,
         )
         if audience.status == "Created" or (audience.status == "Ready" and states):

@@ -9,9 +9,8 @@ from .. import _validate as check
 from .._datapoint import Datapoint
 from .._exceptions import FailedUploadException
 from .._logging import echo
-from .._progress import ProgressBar
 from .._settings import RapidataSetting
-from .._uploads import upload_datapoints
+from .._uploads import UploadTracker, upload_datapoints
 from .._wire import dataset as dataset_wire
 from .._wire import job as wire
 from .._wire.common import FeatureFlag, Page
@@ -72,6 +71,7 @@ class JobManager:
         data_type: str = "media",
         settings: Sequence[RapidataSetting] | None = None,
         private_metadata: Sequence[dict[str, str]] | None = None,
+        upload_progress: UploadTracker | None = None,
     ) -> JobDefinition:
         """Create a compare job definition: each datapoint is a pair, labelers pick the better.
 
@@ -79,7 +79,8 @@ class JobManager:
         ``POST /dataset/{id}/datapoint`` per pair (concurrent, bounded by ``maxWorkers``); then
         ``POST /job/definition`` with a ``Compare`` rapid. Every argument is checked before the
         first request. If some datapoints fail, the definition is still created with the rest
-        and ``FailedUploadException`` is raised carrying it (``e.job_definition``).
+        and ``FailedUploadException`` is raised carrying it (``e.job_definition``). Pass an
+        ``UploadTracker`` as ``upload_progress`` to follow the upload from another task.
         """
         check.name(name)
         check.instruction(instruction)
@@ -93,9 +94,14 @@ class JobManager:
         meta = check.private_metadata(private_metadata, len(items))
         flags = _flags(settings)
         dps = [
-            Datapoint(asset=pair, sort_index=i, data_type=kind,
-                      context=ctxs[i] if ctxs else None, media_context=media[i] if media else None,
-                      private_metadata=meta[i] if meta else None)
+            Datapoint(
+                asset=pair,
+                sort_index=i,
+                data_type=kind,
+                context=ctxs[i] if ctxs else None,
+                media_context=media[i] if media else None,
+                private_metadata=meta[i] if meta else None,
+            )
             for i, pair in enumerate(items)
         ]
         rapid = wire.CompareRapid(
@@ -103,7 +109,9 @@ class JobManager:
             criteria=wire.TextBinding(literal=instruction),
             index_identifiers=names,
         )
-        return await self._create(name, dps, rapid, _referee(responses, threshold), flags, None)
+        return await self._create(
+            name, dps, rapid, _referee(responses, threshold), flags, None, upload_progress
+        )
 
     async def create_classification_job_definition(
         self,
@@ -119,6 +127,7 @@ class JobManager:
         data_type: str = "media",
         settings: Sequence[RapidataSetting] | None = None,
         private_metadata: Sequence[dict[str, str]] | None = None,
+        upload_progress: UploadTracker | None = None,
     ) -> JobDefinition:
         """Create a classification job definition: labelers pick one of ``answer_options``.
 
@@ -138,9 +147,15 @@ class JobManager:
         meta = check.private_metadata(private_metadata, len(items))
         flags = _flags(settings)
         dps = [
-            Datapoint(asset=(item,), sort_index=i, data_type=kind, answer_options=options,
-                      context=ctxs[i] if ctxs else None, media_context=media[i] if media else None,
-                      private_metadata=meta[i] if meta else None)
+            Datapoint(
+                asset=(item,),
+                sort_index=i,
+                data_type=kind,
+                answer_options=options,
+                context=ctxs[i] if ctxs else None,
+                media_context=media[i] if media else None,
+                private_metadata=meta[i] if meta else None,
+            )
             for i, item in enumerate(items)
         ]
         rapid = wire.ClassifyRapid(
@@ -149,7 +164,13 @@ class JobManager:
             categories=wire.OptionsBinding(segment="answer_options"),
         )
         return await self._create(
-            name, dps, rapid, _referee(responses, threshold), flags, _CLASSIFY_SCHEMA
+            name,
+            dps,
+            rapid,
+            _referee(responses, threshold),
+            flags,
+            _CLASSIFY_SCHEMA,
+            upload_progress,
         )
 
     async def _create(
@@ -160,22 +181,24 @@ class JobManager:
         referee: wire.Referee,
         flags: list[FeatureFlag] | None,
         schema: list[dataset_wire.DatasetSegmentDefinition] | None,
+        tracker: UploadTracker | None,
     ) -> JobDefinition:
         t = self._ctx.transport
         ds = await t.request(
-            "POST", "/dataset", op_id="dataset_post",
+            "POST",
+            "/dataset",
+            op_id="dataset_post",
             json=dataset_wire.CreateDatasetInput(name=f"{name}_dataset", schema=schema),
             response_type=dataset_wire.CreateDatasetOutput,
         )
         dataset = Dataset(self._ctx, id=ds.dataset_id, name=f"{name}_dataset")
-        with ProgressBar(total=len(dps), desc="Uploading datapoints", unit="dp") as bar:
-            outcome = await upload_datapoints(
-                self._ctx, ds.dataset_id, dps, on_progress=lambda n, _: bar.set(n)
-            )
+        outcome = await upload_datapoints(self._ctx, ds.dataset_id, dps, tracker=tracker)
         definition = None
         if outcome.succeeded:
             out = await t.request(
-                "POST", "/job/definition", op_id="job_definition_post",
+                "POST",
+                "/job/definition",
+                op_id="job_definition_post",
                 json=wire.CreateJobDefinitionInput(
                     definition_name=name,
                     workflow=wire.SimpleWorkflow(rapid=rapid),
@@ -186,7 +209,10 @@ class JobManager:
                 response_type=wire.CreateJobDefinitionOutput,
             )
             definition = JobDefinition(
-                self._ctx, id=out.definition_id, name=name, revision_number=1,
+                self._ctx,
+                id=out.definition_id,
+                name=name,
+                revision_number=1,
                 dataset_id=ds.dataset_id,
             )
             echo(f"Job definition created: {definition.preview_url}")
@@ -210,7 +236,9 @@ class JobManager:
 
         check.amount(amount)
         res = await self._ctx.transport.request(
-            "GET", "/job/definitions", op_id="job_definitions_get",
+            "GET",
+            "/job/definitions",
+            op_id="job_definitions_get",
             params=listing_params(name=name, amount=amount, page=page),
             response_type=Page[wire.JobDefinitionOutput],
         )
@@ -222,7 +250,9 @@ class JobManager:
         """``GET /job/definition/{id}`` then its latest (or given) revision."""
         check.resource_id(definition_id, "definition_id")
         d = await self._ctx.transport.request(
-            "GET", f"/job/definition/{definition_id}", op_id="job_definition_definition_id_get",
+            "GET",
+            f"/job/definition/{definition_id}",
+            op_id="job_definition_definition_id_get",
             response_type=wire.JobDefinitionOutput,
         )
         definition = JobDefinition(self._ctx, id=d.definition_id, name=d.name)
@@ -250,10 +280,10 @@ async def find_jobs(
 
     check.amount(amount)
     res = await ctx.transport.request(
-        "GET", "/jobs", op_id="jobs_get",
+        "GET",
+        "/jobs",
+        op_id="jobs_get",
         params=listing_params(name=name, amount=amount, page=page, audience_id=audience_id),
         response_type=Page[wire.JobListItem],
     )
     return [Job._from_wire(ctx, j) for j in res.items]
-
-

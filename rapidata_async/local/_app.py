@@ -41,7 +41,7 @@ from ._runner import JobRunner
 from ._store import Store
 from ._tasks import TaskManager
 from .services import assets, audiences, datasets, jobs
-from .services.assets import UrlFetcher
+from .services.assets import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 
 if TYPE_CHECKING:
     from .._client import AsyncRapidataClient
@@ -122,7 +122,9 @@ class LocalBackend:
     ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
     (credential, data, unfinished jobs resume). ``seed`` makes the crowd reproducible;
     ``response_interval`` spaces simulated responses (seconds); ``oracle`` steers answers;
-    ``fetch_urls`` downloads URL assets instead of only recording them.
+    ``fetch_urls`` downloads URL assets instead of only recording them: at most
+    ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
+    from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
     """
 
     def __init__(
@@ -136,10 +138,17 @@ class LocalBackend:
         oracle: Oracle | None = None,
         fetch_urls: bool = False,
         *,
+        allow_private_urls: bool = False,
+        max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
+        fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
     ) -> None:
         if response_interval < 0:
             raise ValueError(f"response_interval must be >= 0, got {response_interval}")
+        if max_url_bytes <= 0:
+            raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
+        if fetch_concurrency <= 0:
+            raise ValueError(f"fetch_concurrency must be > 0, got {fetch_concurrency}")
         self.db = db
         self.host = host
         self.port = port
@@ -148,6 +157,9 @@ class LocalBackend:
         self.ssl = ssl
         self.oracle = oracle
         self.fetch_urls = fetch_urls
+        self.allow_private_urls = allow_private_urls
+        self.max_url_bytes = max_url_bytes
+        self.fetch_concurrency = fetch_concurrency
         self.log_requests = log_requests
         self.url = ""
         self.client_id = ""
@@ -219,9 +231,13 @@ class LocalBackend:
             )
             fetcher = None
             if self.fetch_urls:
-                session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-                stack.push_async_callback(_shielded, session.close)
-                fetcher = UrlFetcher(session, store.assets_dir)
+                fetcher = UrlFetcher(
+                    store.assets_dir,
+                    max_bytes=self.max_url_bytes,
+                    allow_private=self.allow_private_urls,
+                    concurrency=self.fetch_concurrency,
+                )
+                stack.push_async_callback(_shielded, fetcher.aclose)
             context = Context(
                 store=store,
                 runner=runner,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import anyio
 import msgspec
@@ -39,7 +39,6 @@ __all__ = [
 SUPPORTED_MAJOR_VERSIONS = frozenset({3})
 """Major versions of ``info.version`` this module understands (the 3.x list-shaped format)."""
 
-ResultsType = Literal["Compare", "Classification"]
 NEITHER_BOTH = ("Both", "Neither")
 
 
@@ -251,8 +250,8 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         """The results as a polars DataFrame with an explicit schema.
 
         ``split_details=False``: one row per datapoint. ``True``: one row per response, the
-        datapoint columns repeated on each. Columns (optional ones appear only when at least one
-        datapoint has them):
+        datapoint columns repeated on each (a datapoint without responses has no row). Columns
+        (optional ones appear only when at least one datapoint has them):
 
         Compare
             ``datapoint_index`` (Int64, position in the job), ``context``, ``context_asset``

@@ -8,9 +8,12 @@ failures with ``stage``/``upstreamHttpStatus`` like the real ingestion does.
 
 from __future__ import annotations
 
+import ipaddress
+import mimetypes
 import os
 import re
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -19,6 +22,9 @@ import aiohttp
 import anyio
 import msgspec
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from ..._wire import asset as wire
 from .._errors import ApiError, BadRequest, field_error
@@ -29,6 +35,12 @@ routes = web.RouteTableDef()
 
 CHUNK = 256 * 1024
 FETCH_CONCURRENCY = 16
+DEFAULT_MAX_URL_BYTES = 50 * 1024 * 1024
+MAX_REDIRECTS = 5
+# How often a batch being fetched writes its progress, so status polls see it move.
+PROGRESS_INTERVAL = 0.25
+MEDIA_TYPES = ("image/", "video/", "audio/", "text/")
+GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -74,39 +86,205 @@ def is_url(url: str) -> bool:
         return False
 
 
-class UrlFetcher:
-    """Downloads URL assets (``fetch_urls=True``), streaming them to disk or just counting."""
+class _BlockedAddress(OSError):
+    """A URL's host resolves to an address the fetcher may not contact."""
 
-    def __init__(self, session: aiohttp.ClientSession, assets_dir: Path | None) -> None:
-        self.session = session
+
+def forbidden_address(address: str) -> bool:
+    """Private, loopback, link-local, multicast, reserved or unspecified: not the public
+    internet, so a server-side fetch there could reach internal services (SSRF)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolves through aiohttp's default resolver and refuses forbidden addresses.
+
+    Checking inside the connector (not before the request) means the addresses checked are
+    the ones connected to: a second lookup cannot answer differently (DNS rebinding)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._inner = DefaultResolver()
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        hosts = await self._inner.resolve(host, port, family)
+        if not self._allow_private:
+            for entry in hosts:
+                if forbidden_address(entry["host"]):
+                    raise _BlockedAddress(
+                        f"'{host}' resolves to {entry['host']}, a private or reserved address"
+                    )
+        return hosts
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def _fetch_error(
+    stage: str, message: str, *, url: str, upstream_http_status: int | None = None
+) -> BadRequest:
+    return BadRequest(
+        f"Fetching '{url}' failed ({stage}): {message}",
+        errors={"url": [message]},
+        stage=stage,
+        upstream_http_status=upstream_http_status,
+    )
+
+
+def acceptable_content_type(content_type: str, url: str) -> bool:
+    """Media or text; a generic binary type only when the URL's extension names a media type."""
+    if content_type.startswith(MEDIA_TYPES):
+        return True
+    if content_type in GENERIC_TYPES:
+        guessed = mimetypes.guess_type(urlsplit(url).path)[0] or ""
+        return guessed.startswith(MEDIA_TYPES)
+    return False
+
+
+class UrlFetcher:
+    """Downloads URL assets (``fetch_urls=True``), streaming them to disk or just counting.
+
+    At most ``concurrency`` downloads run at once across all batches and single uploads. A
+    failure raises a 400 carrying ``stage`` (``resolve``, ``connect``, ``download`` or
+    ``validate``) and, for HTTP errors, ``upstreamHttpStatus``.
+    """
+
+    def __init__(
+        self,
+        assets_dir: Path | None,
+        *,
+        max_bytes: int = DEFAULT_MAX_URL_BYTES,
+        allow_private: bool = False,
+        concurrency: int = FETCH_CONCURRENCY,
+        timeout: float = 120.0,
+    ) -> None:
+        if max_bytes <= 0:
+            raise ValueError(f"max_url_bytes must be > 0, got {max_bytes}")
+        if concurrency <= 0:
+            raise ValueError(f"fetch_concurrency must be > 0, got {concurrency}")
         self.assets_dir = assets_dir
+        self.max_bytes = max_bytes
+        self.allow_private = allow_private
+        self.concurrency = concurrency
+        self.limiter = anyio.CapacityLimiter(concurrency)
+        connector = aiohttp.TCPConnector(
+            resolver=_GuardedResolver(allow_private), limit=concurrency
+        )
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=15),
+            headers={"User-Agent": "rapidata-local-backend (URL ingestion)"},
+        )
+
+    async def aclose(self) -> None:
+        await self.session.close()
 
     async def fetch(self, url: str, name: str) -> int:
-        """Download ``url`` as asset ``name``; its size. Raises a 400 carrying ``stage`` and
-        ``upstreamHttpStatus`` when the download fails."""
+        """Download ``url`` as asset ``name``; its size in bytes."""
+        async with self.limiter:
+            return await self._fetch(url, name)
+
+    def _check_target(self, url: URL, original: str) -> None:
+        if url.scheme not in ("http", "https") or not url.host:
+            raise _fetch_error("validate", f"'{url}' is not an http(s) URL.", url=original)
+        if self.allow_private:
+            return
         try:
-            async with self.session.get(url) as response:
-                if response.status >= 400:
-                    raise BadRequest(
-                        f"Downloading '{url}' failed with HTTP {response.status}.",
-                        errors={"url": [f"The server answered HTTP {response.status}."]},
-                        stage="Download",
-                        upstream_http_status=response.status,
-                    )
-                chunks = response.content.iter_chunked(CHUNK)
-                size = await _save(chunks, self.assets_dir / name if self.assets_dir else None)
-        except (aiohttp.ClientError, TimeoutError, UnicodeError, ValueError) as exc:
-            raise BadRequest(
-                f"Downloading '{url}' failed: {exc}",
-                errors={"url": [f"Could not download: {exc}"]},
-                stage="Download",
-            ) from None
-        if size == 0:
-            raise BadRequest(
-                f"'{url}' is empty.",
-                errors={"url": ["The download was empty."]},
-                stage="Validation",
+            ipaddress.ip_address(url.host.split("%", 1)[0])
+        except ValueError:
+            return  # a name: the resolver checks what it resolves to
+        # aiohttp skips the resolver for IP literals, so they are checked here.
+        if forbidden_address(url.host):
+            raise _fetch_error(
+                "resolve",
+                f"{url.host} is a private or reserved address; fetching it is not allowed.",
+                url=original,
             )
+
+    async def _fetch(self, original: str, name: str) -> int:
+        target = URL(original, encoded=False)
+        stage = "connect"
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                self._check_target(target, original)
+                stage = "connect"
+                async with self.session.get(target, allow_redirects=False) as response:
+                    stage = "download"
+                    if response.status in (301, 302, 303, 307, 308):
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise _fetch_error(
+                                "download",
+                                f"HTTP {response.status} without a Location header.",
+                                url=original,
+                                upstream_http_status=response.status,
+                            )
+                        target = target.join(URL(location))
+                        continue
+                    return await self._receive(response, original, name)
+            raise _fetch_error("download", f"More than {MAX_REDIRECTS} redirects.", url=original)
+        except ApiError:
+            raise
+        except aiohttp.ClientConnectorDNSError as exc:
+            reason = (
+                str(exc.os_error)
+                if isinstance(exc.os_error, _BlockedAddress)
+                else (f"cannot resolve host: {exc.os_error}")
+            )
+            raise _fetch_error("resolve", reason, url=original) from None
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise _fetch_error("connect", f"cannot connect: {exc}", url=original) from None
+        except (aiohttp.ClientError, TimeoutError, UnicodeError, ValueError) as exc:
+            message = str(exc) or type(exc).__name__
+            if isinstance(exc, TimeoutError):
+                message = "timed out"
+            raise _fetch_error(stage, message, url=original) from None
+
+    async def _receive(self, response: aiohttp.ClientResponse, url: str, name: str) -> int:
+        if response.status >= 400:
+            raise _fetch_error(
+                "download",
+                f"the server answered HTTP {response.status}.",
+                url=url,
+                upstream_http_status=response.status,
+            )
+        if not acceptable_content_type(response.content_type, str(response.url)):
+            raise _fetch_error(
+                "validate",
+                f"unsupported content type '{response.content_type}' "
+                "(expected image, video, audio or text).",
+                url=url,
+            )
+        length = response.content_length
+        if length is not None and length > self.max_bytes:
+            raise _fetch_error(
+                "validate",
+                f"{length} bytes exceed the limit of {self.max_bytes} bytes.",
+                url=url,
+            )
+        limit = self.max_bytes
+
+        async def bounded() -> AsyncIterator[bytes]:
+            seen = 0
+            async for chunk in response.content.iter_chunked(CHUNK):
+                seen += len(chunk)
+                if seen > limit:
+                    raise _fetch_error(
+                        "validate", f"the body exceeds the limit of {limit} bytes.", url=url
+                    )
+                yield chunk
+
+        size = await _save(bounded(), self.assets_dir / name if self.assets_dir else None)
+        if size == 0:
+            raise _fetch_error("validate", "the download was empty.", url=url)
         return size
 
 
@@ -194,6 +372,8 @@ async def upload_url(request: web.Request) -> web.Response:
 
 @routes.post("/asset/batch-upload")
 async def create_batch(request: web.Request) -> web.Response:
+    """Record a batch of URLs. Recording only, every item completes at once; fetching, the
+    batch stays ``Processing`` while a background task downloads its URLs."""
     body = await read_json(request, _batch_decoder)
     if not body.urls:
         raise field_error("urls", "At least one URL is required.")
@@ -207,7 +387,7 @@ async def create_batch(request: web.Request) -> web.Response:
                     url=url,
                     status="Failed",
                     error_message=f"'{url}' is not an http(s) URL.",
-                    stage="Validation",
+                    stage="validate",
                 )
             )
         elif fetching:
@@ -229,32 +409,57 @@ async def create_batch(request: web.Request) -> web.Response:
 
 
 async def _fetch_batch(context: Context, batch: BatchRow) -> None:
+    """Fetch the pending URLs of ``batch`` (bounded by the fetcher's global limit), writing
+    progress every ``PROGRESS_INTERVAL`` and the final state once all are done."""
     fetcher = context.fetcher
     assert fetcher is not None
-    limiter = anyio.CapacityLimiter(FETCH_CONCURRENCY)
     items = list(batch.items)
+    todo = iter([i for i, item in enumerate(items) if item.status == "Pending"])
+    changed = False
 
-    async def one(i: int) -> None:
-        item = items[i]
-        name = unique_name(url_basename(item.url))
-        async with limiter:
+    async def worker() -> None:
+        nonlocal changed
+        for i in todo:
+            url = items[i].url
+            name = unique_name(url_basename(url))
             try:
-                await fetcher.fetch(item.url, name)
+                size = await fetcher.fetch(url, name)
             except ApiError as exc:
                 items[i] = wire.BatchUploadUrlOutput(
-                    url=item.url,
+                    url=url,
                     status="Failed",
                     error_message=exc.detail,
                     stage=exc.stage,
                     upstream_http_status=exc.upstream_http_status,
                 )
-                return
-        items[i] = wire.BatchUploadUrlOutput(url=item.url, status="Completed", file_name=name)
+            else:
+                await context.store.add_asset(
+                    name, original_name=url_basename(url), source_url=url, size=size
+                )
+                items[i] = wire.BatchUploadUrlOutput(url=url, status="Completed", file_name=name)
+            changed = True
 
-    async with anyio.create_task_group() as tg:
-        for i, item in enumerate(items):
-            if item.status == "Pending":
-                tg.start_soon(one, i)
+    async def report_progress() -> None:
+        nonlocal changed
+        while True:
+            await anyio.sleep(PROGRESS_INTERVAL)
+            if changed:
+                changed = False
+                await context.store.save_batch(
+                    BatchRow(batch.id, batch.correlation_id, "Processing", batch.created_at, items)
+                )
+
+    pending = sum(item.status == "Pending" for item in items)
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(report_progress)
+        async with anyio.create_task_group() as tg:
+            # The fetcher's limiter bounds downloads across batches; the workers only bound
+            # how many tasks one batch keeps waiting on it.
+            for _ in range(min(fetcher.concurrency, pending)):
+                tg.start_soon(worker)
+        outer.cancel_scope.cancel()
+    # An abort cancels this task before writing "Aborted", so "Processing" here means the
+    # batch ran to its end.
     current = await context.store.get_batch(batch.id)
     if current.status == "Processing":
         await context.store.save_batch(
@@ -315,7 +520,7 @@ async def abort_batch(request: web.Request) -> web.Response:
         await context.tasks.cancel(f"batch:{batch.id}")
         items = [
             wire.BatchUploadUrlOutput(
-                url=item.url, status="Failed", error_message="Aborted.", stage="Aborted"
+                url=item.url, status="Failed", error_message="Aborted.", stage="abort"
             )
             if item.status == "Pending"
             else item

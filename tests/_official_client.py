@@ -1,0 +1,222 @@
+"""Drive the official ``rapidata`` client (a test-only dependency) against our local backend.
+
+Run in its own process by ``tests/test_interop_official.py``::
+
+    python tests/_official_client.py <quickstart|classification|custom_audience>
+
+with the backend described by environment variables: ``INTEROP_PORT`` (the https port on
+127.0.0.1), ``INTEROP_CA`` (PEM of the CA that signed the backend's certificate),
+``INTEROP_CLIENT_ID`` and ``INTEROP_CLIENT_SECRET``. The official client is pointed at
+``environment="localhost:<port>"`` and so calls ``https://api.localhost:<port>`` and
+``https://auth.localhost:<port>``; this process alone resolves ``*.localhost`` to 127.0.0.1
+and fails every other name at once, so its version check (api.github.com) and anything else
+bound for the internet errors immediately instead of hanging offline.
+
+Prints one JSON object on stdout: the scenario's summary plus ``warnings`` (everything the
+client logged at WARNING or above, and Python warnings) and ``printed`` (its own prints).
+Exits 1, still printing the JSON, when the client logged a response-validation warning:
+that means our backend left out or mistyped a field the client's models require.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import ipaddress
+import json
+import logging
+import os
+import socket
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+# Set before the client is imported: its telemetry default is read at import time.
+os.environ["RAPIDATA_DISABLE_OTLP"] = "1"
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _offline_getaddrinfo(
+    host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is None:
+        return _real_getaddrinfo(host, port, family, type, proto, flags)
+    bare = name.strip("[]").rstrip(".").lower()
+    if bare == "localhost" or bare.endswith(".localhost"):
+        return _real_getaddrinfo("127.0.0.1", port, socket.AF_INET, type, proto, flags)
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        raise socket.gaierror(
+            socket.EAI_NONAME, f"{name}: only *.localhost resolves in the interop runner"
+        ) from None
+    return _real_getaddrinfo(host, port, family, type, proto, flags)
+
+
+socket.getaddrinfo = _offline_getaddrinfo  # type: ignore[assignment]
+
+import rapidata  # noqa: E402  (resolution must be patched first)
+from rapidata import rapidata_config  # noqa: E402
+
+COMPARE_INSTRUCTION = "Which image matches the description better?"
+QUICKSTART_PAIR = [
+    "https://assets.rapidata.ai/midjourney-5.2_37_3.jpg",
+    "https://assets.rapidata.ai/flux-1-pro_37_0.jpg",
+]
+QUICKSTART_CONTEXT = "A small blue book sitting on a large red book."
+CUSTOM_INSTRUCTION = "Which image follows the prompt more accurately?"
+CUSTOM_EXAMPLE = [
+    "https://assets.rapidata.ai/flux_sign_diffusion.jpg",
+    "https://assets.rapidata.ai/mj_sign_diffusion.jpg",
+]
+CUSTOM_PAIR = [
+    "https://assets.rapidata.ai/flux_flower.jpg",
+    "https://assets.rapidata.ai/mj_flower.jpg",
+]
+LIKERT = ["1: Poor", "2: Fair", "3: Good", "4: Excellent"]
+CLASSIFY_DATAPOINTS = [
+    "https://assets.rapidata.ai/flux_flower.jpg",
+    "https://assets.rapidata.ai/mj_flower.jpg",
+]
+
+
+class _Collect(logging.Handler):
+    """Keeps every WARNING+ record; the client replaces its own handlers on each config
+    change, so this sits on the root logger and receives them by propagation."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _client() -> rapidata.RapidataClient:
+    rapidata_config.logging.enable_otlp = False
+    port = int(os.environ["INTEROP_PORT"])
+    return rapidata.RapidataClient(
+        client_id=os.environ["INTEROP_CLIENT_ID"],
+        client_secret=os.environ["INTEROP_CLIENT_SECRET"],
+        environment=f"localhost:{port}",
+        cert_path=os.environ["INTEROP_CA"],
+    )
+
+
+def _finish(job: Any, definition: Any, audience: Any) -> dict[str, Any]:
+    results = job.get_results()
+    frame = results.to_pandas()
+    items = results["results"]
+    return {
+        "audience_id": audience.id,
+        "definition_id": definition.id,
+        "job_id": job.id,
+        "job_name": job.name,
+        "result_type": results["info"]["type"],
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+        "datapoints": len(items),
+        "responses": sum(len(item.get("detailedResults", [])) for item in items),
+        "status": job.get_status(),
+    }
+
+
+def quickstart() -> dict[str, Any]:
+    """The docs' Quick Start "Complete Example" (preview() left out: it opens a browser)."""
+    client = _client()
+    audience = client.audience.find_audiences("alignment")[0]
+    definition = client.job.create_compare_job_definition(
+        name="Example Image Prompt Alignment",
+        instruction=COMPARE_INSTRUCTION,
+        datapoints=[QUICKSTART_PAIR],
+        contexts=[QUICKSTART_CONTEXT],
+    )
+    job = audience.assign_job(definition)
+    job.display_progress_bar()
+    summary = _finish(job, definition, audience)
+    summary["audience_name"] = audience.name
+    return summary
+
+
+def classification() -> dict[str, Any]:
+    """A Likert-scale classification on the global audience, options kept in order."""
+    client = _client()
+    audience = client.audience.get_audience_by_id("global")
+    definition = client.job.create_classification_job_definition(
+        name="Image Quality Rating",
+        instruction="Rate the quality of this image",
+        answer_options=LIKERT,
+        datapoints=CLASSIFY_DATAPOINTS,
+        responses_per_datapoint=5,
+        settings=[rapidata.NoShuffleSetting()],
+    )
+    job = audience.assign_job(definition)
+    return _finish(job, definition, audience)
+
+
+def custom_audience() -> dict[str, Any]:
+    """The docs' Custom Audiences "Complete Example"."""
+    client = _client()
+    audience = client.audience.create_audience(name="Prompt Alignment Audience")
+    for _ in range(3):
+        audience.add_compare_example(
+            instruction=CUSTOM_INSTRUCTION,
+            datapoint=CUSTOM_EXAMPLE,
+            truth=CUSTOM_EXAMPLE[0],
+            context="A sign that says 'Diffusion'.",
+        )
+    definition = client.job.create_compare_job_definition(
+        name="Prompt Alignment Job",
+        instruction=CUSTOM_INSTRUCTION,
+        datapoints=[CUSTOM_PAIR],
+        contexts=["A yellow flower sticking out of a green pot."],
+    )
+    job = audience.assign_job(definition)
+    summary = _finish(job, definition, audience)
+    summary["examples"] = len(audience.get_examples())
+    return summary
+
+
+SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
+    "quickstart": quickstart,
+    "classification": classification,
+    "custom_audience": custom_audience,
+}
+
+
+def _is_validation_warning(text: str) -> bool:
+    return "Validation failed for" in text or "validation error" in text.lower()
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in SCENARIOS:
+        print(f"usage: _official_client.py {{{'|'.join(SCENARIOS)}}}", file=sys.stderr)
+        return 2
+    collect = _Collect()
+    logging.getLogger().addHandler(collect)
+    printed = io.StringIO()
+    report: dict[str, Any] = {"scenario": argv[0]}
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed):
+        warnings.simplefilter("always")
+        try:
+            report.update(SCENARIOS[argv[0]]())
+        except Exception:
+            report["error"] = traceback.format_exc()
+    # The client's sentences are logged lazily; render them with their tracebacks so a
+    # validation failure shows which model and field.
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    report["warnings"] = [formatter.format(r) for r in collect.records] + [
+        f"{w.category.__name__}: {w.message}" for w in caught
+    ]
+    report["printed"] = printed.getvalue()
+    report["validation_warnings"] = [w for w in report["warnings"] if _is_validation_warning(w)]
+    print(json.dumps(report))
+    return 1 if "error" in report or report["validation_warnings"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
