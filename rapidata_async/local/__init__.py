@@ -9,5 +9,6 @@ aiohttp over SQLite with a simulated crowd, so everything runs offline::
 """
 
 from ._app import DEFAULT_DB, LocalBackend, create_app, serve_forever
+from ._crowd import Oracle, TaskSpec
 
-__all__ = ["DEFAULT_DB", "LocalBackend", "create_app", "serve_forever"]
+__all__ = ["DEFAULT_DB", "LocalBackend", "Oracle", "TaskSpec", "create_app", "serve_forever"]
