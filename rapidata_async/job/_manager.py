@@ -260,6 +260,12 @@ class JobManager:
         definition.revision_number = rev.revision_number
         return definition
 
+    async def get_job_defintion_by_id(
+        self, definition_id: str, revision: int | None = None
+    ) -> JobDefinition:
+        """The docs' spelling of ``get_job_definition_by_id`` (same call), kept for ported code."""
+        return await self.get_job_definition_by_id(definition_id, revision)
+
     async def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> list[Job]:
         """Newest first: ``GET /jobs?name[contains]=…&sort=-created_at``."""
         return await find_jobs(self._ctx, name=name, amount=amount, page=page)
