@@ -44,6 +44,33 @@ def _flags(settings: Sequence[RapidataSetting] | None) -> list[FeatureFlag] | No
     return [s._to_wire() for s in settings]
 
 
+def _datapoints(
+    assets: Sequence[tuple[str, ...]],
+    kind: str,
+    contexts: Sequence[str] | None,
+    media_contexts: Sequence[str | Sequence[str]] | None,
+    private_metadata: Sequence[dict[str, str]] | None,
+    answer_options: tuple[str, ...] | None = None,
+) -> list[Datapoint]:
+    """Check the per-datapoint lists against ``assets`` and zip them into ``Datapoint``s."""
+    n = len(assets)
+    ctxs = check.contexts(contexts, n) or [None] * n
+    media = check.media_contexts(media_contexts, n) or [None] * n
+    meta = check.private_metadata(private_metadata, n) or [None] * n
+    return [
+        Datapoint(
+            asset=tuple(a),
+            sort_index=i,
+            data_type=kind,
+            answer_options=answer_options,
+            context=c,
+            media_context=m,
+            private_metadata=p,
+        )
+        for i, (a, c, m, p) in enumerate(zip(assets, ctxs, media, meta, strict=True))
+    ]
+
+
 def _referee(responses: int, threshold: float | None) -> wire.Referee:
     if threshold is None:
         return wire.NaiveReferee(total_votes=responses)
@@ -89,21 +116,8 @@ class JobManager:
         responses = check.responses_per_datapoint(responses_per_datapoint)
         threshold = check.confidence_threshold(confidence_threshold)
         names = check.a_b_names(a_b_names)
-        ctxs = check.contexts(contexts, len(items))
-        media = check.media_contexts(media_contexts, len(items))
-        meta = check.private_metadata(private_metadata, len(items))
         flags = _flags(settings)
-        dps = [
-            Datapoint(
-                asset=pair,
-                sort_index=i,
-                data_type=kind,
-                context=ctxs[i] if ctxs else None,
-                media_context=media[i] if media else None,
-                private_metadata=meta[i] if meta else None,
-            )
-            for i, pair in enumerate(items)
-        ]
+        dps = _datapoints(items, kind, contexts, media_contexts, private_metadata)
         rapid = wire.CompareRapid(
             asset=wire.AssetBinding(segment="asset"),
             criteria=wire.TextBinding(literal=instruction),
@@ -142,22 +156,10 @@ class JobManager:
         items = check.singles(datapoints, kind)
         responses = check.responses_per_datapoint(responses_per_datapoint)
         threshold = check.confidence_threshold(confidence_threshold)
-        ctxs = check.contexts(contexts, len(items))
-        media = check.media_contexts(media_contexts, len(items))
-        meta = check.private_metadata(private_metadata, len(items))
         flags = _flags(settings)
-        dps = [
-            Datapoint(
-                asset=(item,),
-                sort_index=i,
-                data_type=kind,
-                answer_options=options,
-                context=ctxs[i] if ctxs else None,
-                media_context=media[i] if media else None,
-                private_metadata=meta[i] if meta else None,
-            )
-            for i, item in enumerate(items)
-        ]
+        dps = _datapoints(
+            [(item,) for item in items], kind, contexts, media_contexts, private_metadata, options
+        )
         rapid = wire.ClassifyRapid(
             asset=wire.AssetBinding(segment="asset"),
             title=wire.TextBinding(literal=instruction),
