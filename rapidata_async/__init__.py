@@ -16,6 +16,7 @@
 
 from ._client import AsyncRapidataClient
 from ._config import rapidata_config
+from ._credentials import save_credentials
 from ._datapoint import Datapoint
 from ._exceptions import (
     AuthenticationError,
@@ -26,6 +27,7 @@ from ._exceptions import (
     InternalServerError,
     JobBlockedError,
     JobFailedError,
+    MissingCredentialsError,
     NotFoundError,
     PermissionDeniedError,
     RapidataApiError,
@@ -40,7 +42,15 @@ from ._exceptions import (
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
 from ._uploads import UploadProgress, UploadTracker
-from ._wire.audience import CountryFilter, LanguageFilter
+from ._wire.audience import (
+    AndFilter,
+    CountryFilter,
+    DemographicFilter,
+    DeviceFilter,
+    LanguageFilter,
+    NotFilter,
+    OrFilter,
+)
 from .audience import AudienceManager, RapidataAudience
 from .job import Job, JobDefinition, JobManager, JobProgress, RapidataDataset
 from .results import JobResults, read_results
@@ -49,6 +59,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AllowNeitherBoth",
+    "AndFilter",
     "AsyncRapidataClient",
     "AudienceManager",
     "AuthenticationError",
@@ -56,6 +67,8 @@ __all__ = [
     "ConflictError",
     "CountryFilter",
     "Datapoint",
+    "DemographicFilter",
+    "DeviceFilter",
     "FailedUpload",
     "FailedUploadException",
     "InternalServerError",
@@ -68,8 +81,11 @@ __all__ = [
     "JobResults",
     "LanguageFilter",
     "Markdown",
+    "MissingCredentialsError",
     "NoShuffle",
+    "NotFilter",
     "NotFoundError",
+    "OrFilter",
     "PermissionDeniedError",
     "RapidataApiError",
     "RapidataAudience",
@@ -87,4 +103,5 @@ __all__ = [
     "logger",
     "rapidata_config",
     "read_results",
+    "save_credentials",
 ]

@@ -31,10 +31,14 @@ class ClientContext:
         return f"{self.app_url.rstrip('/')}/{path.lstrip('/')}"
 
 
-async def poll_delays(ctx: ClientContext, first: float = POLL_FIRST) -> AsyncIterator[None]:
-    """Yield forever, sleeping between iterations with exponential backoff up to ``poll_max``."""
-    delay = first
+async def poll_delays(
+    ctx: ClientContext, first: float = POLL_FIRST, cap: float | None = None
+) -> AsyncIterator[None]:
+    """Yield forever, sleeping between iterations with exponential backoff up to ``cap``
+    (default ``poll_max``)."""
+    ceiling = ctx.poll_max if cap is None else cap
+    delay = min(first, ceiling)
     while True:
         yield
         await anyio.sleep(delay)
-        delay = min(delay * 2, ctx.poll_max)
+        delay = min(delay * 2, ceiling)

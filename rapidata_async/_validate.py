@@ -61,9 +61,10 @@ def pairs(values: Any, kind: str, field: str = "datapoints") -> list[tuple[str, 
             raise ValueError(
                 f"{field}[{i}]: a compare datapoint must be a pair of 2 items, got {pair!r}"
             )
-        out.append(
-            (asset(pair[0], f"{field}[{i}][0]", kind), asset(pair[1], f"{field}[{i}][1]", kind))
-        )
+        a, b = asset(pair[0], f"{field}[{i}][0]", kind), asset(pair[1], f"{field}[{i}][1]", kind)
+        if a == b:
+            raise ValueError(f"{field}[{i}]: the two items of a pair must differ, got {a!r} twice")
+        out.append((a, b))
     return out
 
 

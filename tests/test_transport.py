@@ -385,7 +385,9 @@ async def test_data_factory_called_once_per_attempt(backend: Any, proxy: FaultPr
     proxy.fail(503, times=3, path="/asset/file")
     async with Transport(settings_for(backend, proxy.url, max_retries=2)) as t:
         with pytest.raises(InternalServerError):
-            await t.request("POST", "/asset/file", op_id="asset_file_post", data=body)
+            await t.request(
+                "POST", "/asset/file", op_id="asset_file_post", data=body, idempotent=True
+            )
     assert calls == 3
     seen = proxy.calls("/asset/file")
     assert len(seen) == 3 and all(b"hello" in s.body for s in seen)
@@ -806,3 +808,23 @@ async def test_tls_with_custom_ca_and_untrusted_certificate(debug_log: _Collect)
     assert "cert_path" in str(info.value)
     token_attempts = [line for line in debug_log.lines if "op_id=connect_token_post" in line]
     assert len([line for line in token_attempts if "error=" in line]) == 1  # not retried
+
+
+async def test_creations_are_not_repeated_when_the_server_may_have_acted(
+    backend: LocalBackend,
+) -> None:
+    async with FaultProxy(backend.url) as proxy:
+        async with Transport(settings_for(backend, proxy.url)) as t:
+            proxy.fail(503, path="/audience")
+            with pytest.raises(InternalServerError):
+                await t.request("POST", "/audience", op_id="audience_post", json={"name": "a"})
+            assert len(proxy.calls("/audience")) == 1
+
+            proxy.cut(path="/audience", mid_body=True)  # created upstream, answer lost
+            with pytest.raises(RapidataConnectionError):
+                await t.request("POST", "/audience", op_id="audience_post", json={"name": "b"})
+            assert len(proxy.calls("/audience")) == 2
+
+            proxy.fail(429, path="/audience", retry_after="0")  # refused: safe to repeat
+            await t.request("POST", "/audience", op_id="audience_post", json={"name": "c"})
+            assert len(proxy.calls("/audience")) == 4

@@ -151,3 +151,34 @@ async def test_progress_iterator_follows_the_upload(client: AsyncRapidataClient)
     assert seen, "the iterator yielded nothing"
     assert seen[-1].finished and seen[-1].created == 30 and seen[-1].failed == 0
     assert [p.done for p in seen] == sorted(p.done for p in seen)
+
+
+async def test_cached_names_a_fresh_backend_does_not_know_are_uploaded_again(
+    local_backend: LocalBackend, tmp_path: Path
+) -> None:
+    files = images(tmp_path, 3)
+    first = LocalBackend()
+    async with first:
+        port = int(first.url.rsplit(":", 1)[1])
+        async with first.client() as client:
+            await client.job.create_classification_job_definition(
+                name="Before restart",
+                instruction="What?",
+                answer_options=["a", "b"],
+                datapoints=files,
+                responses_per_datapoint=1,
+            )
+    # Same URL, empty database: every name in the upload cache is unknown there.
+    async with LocalBackend(port=port) as second, second.client() as client:
+        tracker = UploadTracker()
+        definition = await client.job.create_classification_job_definition(
+            name="After restart",
+            instruction="What?",
+            answer_options=["a", "b"],
+            datapoints=files,
+            responses_per_datapoint=1,
+            upload_progress=tracker,
+        )
+        assert tracker.latest is not None
+        assert (tracker.latest.files_cached, tracker.latest.files_uploaded) == (3, 3)
+        assert await results_count(client, definition.id) == [1, 1, 1]

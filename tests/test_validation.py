@@ -44,6 +44,7 @@ def classify_kwargs(**over: Any) -> dict[str, Any]:
         ({"a_b_names": ["only"]}, "a_b_names"),
         ({"datapoints": [PAIR, ["ftp://example.com/a.jpg", PAIR[1]]]}, "datapoints[1][0]"),
         ({"name": ""}, "name"),
+        ({"datapoints": [PAIR, [PAIR[0], PAIR[0]]]}, "datapoints[1]"),
         ({"settings": ["no_shuffle"]}, "settings[0]"),
     ],
 )

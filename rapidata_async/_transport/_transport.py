@@ -58,6 +58,8 @@ Params = Mapping[str, ParamValue] | Sequence[tuple[str, ParamValue]]
 BodyFactory = Callable[[], Any]
 
 RETRY_STATUSES = frozenset({408, 429})
+# Methods whose repetition cannot create anything twice.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Besides every 5xx."""
 
 _tracer = trace.get_tracer(C.TRACER_NAME, C.SDK_VERSION)
@@ -191,6 +193,7 @@ class Transport:
         response_type: type[T],
         expected: Sequence[int] = (200, 201, 204),
         retry: bool | int = True,
+        idempotent: bool | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> T: ...
     @overload
@@ -206,6 +209,7 @@ class Transport:
         response_type: None = None,
         expected: Sequence[int] = (200, 201, 204),
         retry: bool | int = True,
+        idempotent: bool | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> bytes: ...
     @overload
@@ -221,6 +225,7 @@ class Transport:
         response_type: Any,
         expected: Sequence[int] = (200, 201, 204),
         retry: bool | int = True,
+        idempotent: bool | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> Any: ...
     async def request(
@@ -235,6 +240,7 @@ class Transport:
         response_type: Any = None,
         expected: Sequence[int] = (200, 201, 204),
         retry: bool | int = True,
+        idempotent: bool | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - part of the call contract
     ) -> Any:
         """Call ``{api_url}{path}`` and return the decoded answer.
@@ -246,8 +252,10 @@ class Transport:
         With ``response_type`` the body is decoded into it (``None`` for a 204); without, the
         raw bytes are returned. A status outside ``expected`` raises the matching
         ``RapidataStatusError``; connection errors, timeouts, 408, 429 and 5xx are retried
-        first unless ``retry=False`` (an int sets this call's retry count). ``timeout``
-        bounds the whole call, retries included (``RapidataTimeoutError``).
+        first unless ``retry=False`` (an int sets this call's retry count). A call that is not
+        ``idempotent`` (default: POST and PATCH) is repeated only when the server cannot have
+        acted on it (no connection, 408, 429), so a lost answer never creates a resource
+        twice. ``timeout`` bounds the whole call, retries included (``RapidataTimeoutError``).
         """
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
@@ -279,6 +287,7 @@ class Transport:
             body=body,
             authenticate=True,
             retry=retry,
+            idempotent=method.upper() in _IDEMPOTENT if idempotent is None else idempotent,
             total_bounded=timeout is not None,
         )
         with self._span(op_id, method, url) as span:
@@ -329,6 +338,7 @@ class Transport:
         body: BodyFactory | None,
         authenticate: bool,
         retry: bool | int,
+        idempotent: bool = True,
         total_bounded: bool = False,
     ) -> _Answer:
         """Send with retries; return the last answer (any status) or raise the mapped
@@ -378,13 +388,18 @@ class Transport:
                 can_retry = isinstance(error, RapidataConnectionError) and not isinstance(
                     exc, aiohttp.ClientConnectorCertificateError
                 )
+                if not idempotent:
+                    # Only a failure to connect proves the request never reached the server.
+                    can_retry = can_retry and isinstance(
+                        exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+                    )
                 if not (can_retry and attempt <= retries):
                     raise error from exc
                 delay = self._backoff(attempt, None)
                 reason = error.message
             else:
                 _log_attempt(op_id, method, path, started, attempt, status=answer.status)
-                retryable = answer.status in RETRY_STATUSES or answer.status >= 500
+                retryable = answer.status in RETRY_STATUSES or (idempotent and answer.status >= 500)
                 if not (retryable and attempt <= retries):
                     if attempt > 1:
                         trace.get_current_span().set_attribute(

@@ -55,6 +55,10 @@ class AssetUploader:
         self._urls: SingleFlight[str] = SingleFlight()
         self.files_uploaded = 0
         self.files_cached = 0
+        # path -> cache key of files answered from the cache in this run, and the paths whose
+        # cached name the server rejected (re-uploaded once, never again in this run).
+        self._from_cache: dict[str, str] = {}
+        self._refreshed: set[str] = set()
 
     # -- single assets ----------------------------------------------------------------------
     async def resolve(self, asset: str) -> str:
@@ -74,6 +78,22 @@ class AssetUploader:
             raise AssetUploadError(f"unsupported URL scheme: {asset!r}", stage="validate")
         return await self._files.run(_file_key(asset), lambda: self._upload_file(asset))
 
+    async def forget_cached(self, assets: Iterable[str]) -> bool:
+        """Drop cached names of ``assets`` the server may no longer know; True if any was.
+
+        A backend that lost its assets (a fresh local database, say) rejects the names a
+        previous run cached; the caller then re-creates the datapoint, which uploads them anew.
+        """
+        stale = [a for a in assets if _file_key(a) in self._from_cache]
+        for asset in stale:
+            path = _file_key(asset)
+            if path in self._refreshed:
+                continue
+            self._refreshed.add(path)
+            await self._cache.forget_file(self._from_cache.pop(path))
+            self._files.forget(path)
+        return bool(stale)
+
     async def _upload_url(self, url: str) -> str:
         try:
             async with self._limiter:
@@ -83,6 +103,8 @@ class AssetUploader:
                     op_id="asset_url_post",
                     params={"url": url},
                     response_type=wire.UploadOutput,
+                    retry=rapidata_config.upload.maxRetries,
+                    idempotent=True,
                 )
         except RapidataError as exc:
             raise _as_upload_error(exc) from exc
@@ -94,8 +116,9 @@ class AssetUploader:
             key, cached = await self._cache.lookup_file(path)
         except UnreadableFile as exc:
             raise AssetUploadError(str(exc), stage="read") from None
-        if cached is not None:
+        if cached is not None and path not in self._refreshed:
             self.files_cached += 1
+            self._from_cache[_file_key(path)] = key
             return cached
         name = os.path.basename(path)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -114,6 +137,7 @@ class AssetUploader:
                     data=body,
                     response_type=wire.UploadOutput,
                     retry=rapidata_config.upload.maxRetries,
+                    idempotent=True,  # a repeat only leaves an unused copy of the asset
                 )
         except RapidataError as exc:
             raise _as_upload_error(exc) from exc
@@ -163,6 +187,8 @@ class AssetUploader:
                             op_id="asset_batch_upload_post",
                             json=body,
                             response_type=wire.CreateBatchUploadOutput,
+                            # a repeated batch is only fetched twice; its results are the same
+                            idempotent=True,
                         )
                     except RapidataError as exc:
                         err = AssetUploadError(

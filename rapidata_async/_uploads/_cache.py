@@ -95,6 +95,12 @@ class AssetCache:
 
         await anyio.to_thread.run_sync(store)
 
+    async def forget_file(self, key: str) -> None:
+        self._memory.pop(key, None)
+        if rapidata_config.upload.cacheToDisk:
+            disk = await self._open_disk()
+            await anyio.to_thread.run_sync(disk.delete, key)
+
     async def aclose(self) -> None:
         if self._disk is not None:
             disk, self._disk = self._disk, None

@@ -49,6 +49,10 @@ class SingleFlight(Generic[T]):
         slot = self._slots[key] = Slot()
         return slot, True
 
+    def forget(self, key: str) -> None:
+        """The next caller of ``key`` does the work again."""
+        self._slots.pop(key, None)
+
     async def run(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
         slot, owner = self.get(key)
         if owner:

@@ -21,7 +21,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from .._config import rapidata_config
 from .._context import ClientContext
 from .._datapoint import Datapoint, is_url
-from .._exceptions import FailedUpload, RapidataError, RapidataStatusError
+from .._exceptions import BadRequestError, FailedUpload, RapidataError, RapidataStatusError
 from .._progress import ProgressBar
 from .._wire import dataset as wire
 from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
@@ -95,7 +95,11 @@ def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
             trace_id=exc.trace_id,
         )
     trace_id = exc.trace_id if isinstance(exc, RapidataStatusError) else None
-    message = (exc.title if isinstance(exc, RapidataStatusError) else None) or str(exc)
+    message = str(exc)
+    if isinstance(exc, RapidataStatusError) and exc.title:
+        # The title says what went wrong, the field errors where.
+        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
+        message = f"{exc.title} ({reasons})" if reasons else exc.title
     return FailedUpload(
         item=dp,
         error_message=message,
@@ -144,18 +148,28 @@ async def upload_datapoints(
             tracker._publish(progress)
         bar.set(progress.done, failed=progress.failed)
 
+    async def post(dp: Datapoint) -> None:
+        body = await _build_body(dp, uploader)
+        async with limiter:
+            await ctx.transport.request(
+                "POST",
+                path,
+                op_id="dataset_dataset_id_datapoint_post",
+                json=body,
+                response_type=wire.CreateDatapointOutput,
+                retry=cfg.maxRetries,
+                idempotent=True,  # the API answers a repeated sortIndex with the same datapoint
+            )
+
     async def create(index: int, dp: Datapoint) -> None:
         try:
-            body = await _build_body(dp, uploader)
-            async with limiter:
-                await ctx.transport.request(
-                    "POST",
-                    path,
-                    op_id="dataset_dataset_id_datapoint_post",
-                    json=body,
-                    response_type=wire.CreateDatapointOutput,
-                    retry=cfg.maxRetries,
-                )
+            try:
+                await post(dp)
+            except BadRequestError:
+                # A name from the upload cache that the server no longer knows: upload anew.
+                if not await uploader.forget_cached((*dp.asset, *(dp.media_context or ()))):
+                    raise
+                await post(dp)
         except (AssetUploadError, RapidataError) as exc:
             outcome.failed.append(_failure(dp, exc))
         else:

@@ -123,7 +123,7 @@ class Job:
             response_count=p.response_count,
         )
 
-    async def progress(self) -> AsyncIterator[JobProgress]:
+    async def progress(self, *, poll_cap: float | None = None) -> AsyncIterator[JobProgress]:
         """Progress snapshots until the job is Completed or Failed (then the iterator ends).
 
         Polls ``GET /job/{id}`` and ``/progress``, quickly at first and then every few seconds;
@@ -131,11 +131,14 @@ class Job:
         ``JobBlockedError`` when it waits for something only a person can do (manual approval,
         spend limit, pause) or its audience can never produce responses.
         """
-        await self._check_audience()
         last: JobProgress | None = None
-        async for _ in poll_delays(self._ctx):
+        checked = False
+        async for _ in poll_delays(self._ctx, cap=poll_cap):
             job = await self._get()
             self._raise_for_state(job)
+            if not checked and job.state not in TERMINAL:
+                await self._check_audience()
+                checked = True
             snapshot = await self._progress_of(job)
             if snapshot != last:
                 yield snapshot
@@ -143,12 +146,15 @@ class Job:
             if snapshot.done:
                 return
 
-    async def display_progress_bar(self) -> None:
-        """Show a progress bar (tqdm, on stderr) until the job is done; silent in silent_mode."""
+    async def display_progress_bar(self, refresh_rate: float | None = None) -> None:
+        """Show a progress bar (tqdm, on stderr) until the job is done; silent in silent_mode.
+
+        ``refresh_rate`` caps the seconds between two polls (default: start fast, then 5 s).
+        """
         from .._progress import ProgressBar
 
         with ProgressBar(total=100.0, desc=self.name, unit="%") as bar:
-            async for p in self.progress():
+            async for p in self.progress(poll_cap=refresh_rate):
                 bar.set(p.completion_percentage, responses=p.response_count)
 
     async def wait(self) -> None:
@@ -207,10 +213,15 @@ class Job:
             op_id="audience_audience_id_get",
             response_type=audience_wire.AudienceOutput,
         )
-        if audience.status == "Created" or (audience.status == "Ready" and states):
+        if audience.status == "Created":
             raise JobBlockedError(
-                f"audience {audience.name!r} ({self.audience_id}) has no qualified labelers and "
-                "is not recruiting, so job "
-                f"{self.id} can never get responses; add at least 3 "
-                "examples and start recruiting"
+                f"audience {audience.name!r} ({self.audience_id}) is not recruiting, so job "
+                f"{self.id} can never get responses: give it at least 3 examples and call "
+                "start_recruiting()"
+            )
+        if audience.status == "Ready" and states:
+            raise JobBlockedError(
+                f"audience {audience.name!r} ({self.audience_id}) finished recruiting but nobody "
+                f"qualified ({states}), so job {self.id} can never get responses: review the "
+                "audience's examples (too hard or wrong truths?) and recruit again"
             )
