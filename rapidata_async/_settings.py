@@ -6,6 +6,7 @@ On the wire each setting is one ``{"key", "value"}`` feature flag in ``rapidFeat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._wire.common import FeatureFlag
@@ -40,3 +41,13 @@ def AllowNeitherBoth(delay_ms: int = 5000) -> RapidataSetting:
     if delay_ms < 0:
         raise ValueError(f"delay_ms must be >= 0, got {delay_ms}")
     return RapidataSetting("compare_unsure", str(int(delay_ms)))
+
+
+def feature_flags(settings: Sequence[RapidataSetting] | None) -> list[FeatureFlag] | None:
+    """The wire flags of ``settings`` (None when there are none); checks every item."""
+    if not settings:
+        return None
+    for i, s in enumerate(settings):
+        if not isinstance(s, RapidataSetting):
+            raise ValueError(f"settings[{i}]: expected a setting such as NoShuffle(), got {s!r}")
+    return [s._to_wire() for s in settings]

@@ -9,10 +9,16 @@ import anyio
 
 from .. import _validate as check
 from .._logging import echo
+from .._settings import RapidataSetting, feature_flags
 from .._uploads._assets import AssetUploader, AssetUploadError
 from .._wire import audience as wire
 from .._wire import job as job_wire
-from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
+from .._wire.common import (
+    AssetInput,
+    ExistingAssetInput,
+    MultiAssetInput,
+    TextAssetInput,
+)
 from ..job._definition import JobDefinition
 from ..job._job import Job
 from ..job._manager import find_jobs
@@ -73,18 +79,19 @@ class RapidataAudience:
     async def add_compare_example(
         self,
         instruction: str,
-        datapoint: Sequence[str],
         truth: str,
-        *,
+        datapoint: Sequence[str],
+        data_type: str = "media",
         context: str | None = None,
         media_context: str | Sequence[str] | None = None,
         explanation: str | None = None,
-        data_type: str = "media",
-    ) -> None:
-        """Add a compare qualification example (``POST /audience/{id}/example``).
+        settings: Sequence[RapidataSetting] | None = None,
+    ) -> RapidataAudience:
+        """Add a compare qualification example (``POST /audience/{id}/example``); returns self.
 
         ``truth`` must be one of the two ``datapoint`` items. Media items are uploaded first;
-        the truth is sent as the uploaded name of the winning item.
+        the truth is sent as the uploaded name of the winning item. Positional order as in the
+        official SDK (instruction, truth, datapoint).
         """
         check.instruction(instruction)
         kind = check.data_type(data_type)
@@ -108,8 +115,10 @@ class RapidataAudience:
                 context=context,
                 context_asset=await self._context_asset(media_context),
                 explanation=explanation,
+                feature_flags=feature_flags(settings),
             )
         )
+        return self
 
     async def add_classification_example(
         self,
@@ -117,15 +126,15 @@ class RapidataAudience:
         answer_options: Sequence[str],
         datapoint: str,
         truth: Sequence[str],
-        *,
+        data_type: str = "media",
         context: str | None = None,
         media_context: str | Sequence[str] | None = None,
         explanation: str | None = None,
-        data_type: str = "media",
-    ) -> None:
+        settings: Sequence[RapidataSetting] | None = None,
+    ) -> RapidataAudience:
         """Add a classification qualification example (``POST /audience/{id}/example``).
 
-        ``truth`` lists the correct options; each must be among ``answer_options``.
+        ``truth`` lists the correct options; each must be among ``answer_options``. Returns self.
         """
         check.instruction(instruction)
         options = check.answer_options(answer_options)
@@ -148,8 +157,10 @@ class RapidataAudience:
                 context=context,
                 context_asset=await self._context_asset(media_context),
                 explanation=explanation,
+                feature_flags=feature_flags(settings),
             )
         )
+        return self
 
     # -- jobs -------------------------------------------------------------------------------
     async def assign_job(

@@ -9,7 +9,7 @@ from .. import _validate as check
 from .._datapoint import Datapoint
 from .._exceptions import FailedUploadException
 from .._logging import echo
-from .._settings import RapidataSetting
+from .._settings import RapidataSetting, feature_flags
 from .._uploads import UploadTracker, upload_datapoints
 from .._wire import dataset as dataset_wire
 from .._wire import job as wire
@@ -33,15 +33,6 @@ _CLASSIFY_SCHEMA = [
         key="answer_options", label="Answer options", kind="OptionList", required=True
     ),
 ]
-
-
-def _flags(settings: Sequence[RapidataSetting] | None) -> list[FeatureFlag] | None:
-    if not settings:
-        return None
-    for i, s in enumerate(settings):
-        if not isinstance(s, RapidataSetting):
-            raise ValueError(f"settings[{i}]: expected a setting such as NoShuffle(), got {s!r}")
-    return [s._to_wire() for s in settings]
 
 
 def _datapoints(
@@ -116,7 +107,7 @@ class JobManager:
         responses = check.responses_per_datapoint(responses_per_datapoint)
         threshold = check.confidence_threshold(confidence_threshold)
         names = check.a_b_names(a_b_names)
-        flags = _flags(settings)
+        flags = feature_flags(settings)
         dps = _datapoints(items, kind, contexts, media_contexts, private_metadata)
         rapid = wire.CompareRapid(
             asset=wire.AssetBinding(segment="asset"),
@@ -156,7 +147,7 @@ class JobManager:
         items = check.singles(datapoints, kind)
         responses = check.responses_per_datapoint(responses_per_datapoint)
         threshold = check.confidence_threshold(confidence_threshold)
-        flags = _flags(settings)
+        flags = feature_flags(settings)
         dps = _datapoints(
             [(item,) for item in items], kind, contexts, media_contexts, private_metadata, options
         )
