@@ -15,6 +15,7 @@ columns next to them::
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS datapoints (
     id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, sort_index INTEGER, body BLOB NOT NULL,
-    UNIQUE (dataset_id, sort_index));
+    digest BLOB NOT NULL, UNIQUE (dataset_id, sort_index, digest));
 CREATE TABLE IF NOT EXISTS definitions (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, definition_type TEXT NOT NULL,
     created_at TEXT NOT NULL, owner_id TEXT NOT NULL, owner_mail TEXT NOT NULL,
@@ -642,17 +643,21 @@ class Store:
         if schema:
             check_schema(schema, body)
         self._missing_assets(refs)
+        # A repeat of the same datapoint (same sortIndex, same content) is a retry and answers
+        # with the existing one. Other content under a used sortIndex is a new datapoint: the
+        # official client renumbers its retried datapoints from 0.
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
         datapoint_id = new_id()
         cur = conn.execute(
-            "INSERT OR IGNORE INTO datapoints (id, dataset_id, sort_index, body) "
-            "VALUES (?, ?, ?, ?)",
-            (datapoint_id, dataset_id, body.sort_index, encoded),
+            "INSERT OR IGNORE INTO datapoints (id, dataset_id, sort_index, body, digest) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (datapoint_id, dataset_id, body.sort_index, encoded, digest),
         )
         if cur.rowcount == 1:
             return datapoint_id, True
         row = conn.execute(
-            "SELECT id FROM datapoints WHERE dataset_id = ? AND sort_index = ?",
-            (dataset_id, body.sort_index),
+            "SELECT id FROM datapoints WHERE dataset_id = ? AND sort_index = ? AND digest = ?",
+            (dataset_id, body.sort_index, digest),
         ).fetchone()
         return row[0], False
 
