@@ -657,7 +657,9 @@ async def test_retry_and_preceding_job(api: Api) -> None:
 async def test_fetch_urls_downloads_and_reports_failures(
     tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    async with LocalBackend(db=tmp_path / "f.sqlite3", fetch_urls=True) as fetching:
+    async with LocalBackend(
+        db=tmp_path / "f.sqlite3", fetch_urls=True, allow_private_urls=True
+    ) as fetching:
         api = await open_api(session, fetching)
         # the backend's own public index page is a handy URL to download
         good, missing = f"{fetching.url}/", f"{fetching.url}/missing.png"
@@ -666,7 +668,7 @@ async def test_fetch_urls_downloads_and_reports_failures(
         assert saved.read_bytes().startswith(b"<!doctype html>")
         status, body, _ = await api.call("POST", "/asset/url", params={"url": missing})
         assert status == 400
-        assert (body["stage"], body["upstreamHttpStatus"]) == ("Download", 404)
+        assert (body["stage"], body["upstreamHttpStatus"]) == ("download", 404)
 
         batch = await api.ok(
             "POST", "/asset/batch-upload", json={"urls": [good, missing], "correlationId": "fetch"}

@@ -26,7 +26,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import anyio
 from aiohttp import web
 from aiohttp.web_urldispatcher import MatchInfoError
@@ -36,7 +35,7 @@ from . import _auth, _pages
 from ._auth import TokenIssuer, authenticate
 from ._crowd import Oracle
 from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
-from ._http import CONTEXT, Context, Handler, respond
+from ._http import CONTEXT, Context, Handler, ctx, public, respond
 from ._runner import JobRunner
 from ._store import Store
 from ._tasks import TaskManager
@@ -85,6 +84,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     trace_id = _trace_id(request)
     try:
         match = request.match_info
+        if not isinstance(match, MatchInfoError) and match.route.resource is not None:
+            request.app[CONTEXT].stats[f"{request.method} {match.route.resource.canonical}"] += 1
         if not isinstance(match, MatchInfoError) and not getattr(match.handler, "public", False):
             authenticate(request)
         response = await handler(request)
@@ -101,6 +102,18 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
+_local_routes = web.RouteTableDef()
+
+
+@_local_routes.get("/_local/stats")
+@public
+async def local_stats(request: web.Request) -> web.Response:
+    """Request counts per route since start or the last reset
+    (``{"requests": {"POST /asset/file": 3, ...}}``):
+    lets tests and benchmarks see what a client really sent. Not part of the Rapidata API."""
+    return respond({"requests": dict(ctx(request).stats)})
+
+
 def create_app(context: Context) -> web.Application:
     app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
     app[CONTEXT] = context
@@ -111,6 +124,7 @@ def create_app(context: Context) -> web.Application:
         jobs.routes,
         audiences.routes,
         _pages.routes,
+        _local_routes,
     ):
         app.add_routes(table)
     return app
@@ -297,6 +311,7 @@ class LocalBackend:
         await context.tasks.cancel_all()
         await context.store.reset()
         context.runner.in_flight.clear()
+        context.stats.clear()
 
     def client(self, **kwargs: Any) -> AsyncRapidataClient:
         """An ``AsyncRapidataClient`` holding this backend's credential and URLs."""

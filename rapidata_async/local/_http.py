@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -46,6 +47,8 @@ class Context:
     tokens: TokenIssuer
     tasks: TaskManager
     fetcher: UrlFetcher | None = None
+    # Requests per "METHOD /route/{template}", served at GET /_local/stats.
+    stats: Counter[str] = field(default_factory=Counter)
 
 
 CONTEXT = web.AppKey("rapidata_local_context", Context)

@@ -1,8 +1,9 @@
 """The SQLite store of the local backend: one connection, one worker thread at a time.
 
-Every method is a coroutine that runs its SQL in a worker thread
-(``anyio.to_thread.run_sync`` behind a ``CapacityLimiter(1)``), so the event loop never waits
-on disk and the single connection is never used by two threads at once. Request bodies are
+Every method is a coroutine that runs its SQL in a worker thread, one call at a time and in
+the order they came, so the event loop never waits on disk and the single connection is never
+used by two threads at once. Calls that arrive while the thread is busy go together on its
+next trip (see ``Store._run``). Request bodies are
 kept as msgspec-encoded JSON columns; what listings filter and sort on lives in plain indexed
 columns next to them::
 
@@ -357,13 +358,39 @@ def _order(query: ListQuery, *, prefix: Sequence[str] = (), tiebreak: str) -> st
     return " ORDER BY " + ", ".join(parts)
 
 
+class _Call:
+    """One queued ``Store._run`` call. ``wake`` is set when it has run, or when its task is
+    to drain the queue next (then ``finished`` is still false)."""
+
+    __slots__ = ("args", "error", "finished", "fn", "value", "wake")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.value: Any = None
+        self.error: BaseException | None = RuntimeError("the store call did not run")
+        self.finished = False
+        self.wake = anyio.Event()
+
+
+def _run_calls(calls: list[_Call]) -> None:
+    """The worker thread's side: each call in order, each one's outcome kept apart."""
+    for call in calls:
+        try:
+            call.value = call.fn(*call.args)
+            call.error = None
+        except BaseException as exc:  # handed to the caller's task, which re-raises it
+            call.error = exc
+
+
 class Store:
     """SQLite persistence of the local backend (see the module docstring)."""
 
     def __init__(self, db: str | Path | None = None) -> None:
         self.path = Path(db) if db is not None else None
         self._conn: sqlite3.Connection | None = None
-        self._limiter = anyio.CapacityLimiter(1)
+        self._queue: list[_Call] = []
+        self._draining = False
         # Schemas of datasets seen by datapoint inserts; only touched in the worker thread.
         self._schemas: dict[str, list[dwire.DatasetSegmentDefinition] | None] = {}
         self.signing_key = b""
@@ -383,7 +410,48 @@ class Store:
         return self._conn
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+        """``fn(*args)`` on the worker thread, after every call queued before it.
+
+        One request task at a time drains the queue: it runs everything queued so far in one
+        thread trip, then hands over to the owner of the next queued call. Under load a trip
+        carries many calls: the thread switch per call (and the GIL hand-offs around it), not
+        SQLite, was what bounded the request rate.
+        """
+        call = _Call(fn, args)
+        self._queue.append(call)
+        if self._draining:
+            try:
+                await call.wake.wait()
+            except BaseException:
+                if not call.wake.is_set():
+                    if call in self._queue:
+                        self._queue.remove(call)  # never ran: drop it with its request
+                elif not call.finished:
+                    with anyio.CancelScope(shield=True):
+                        await self._drain()  # handed the queue just now: pass it on
+                raise
+        else:
+            self._draining = True
+        if not call.finished:
+            # Shielded: the other calls of this trip belong to other requests.
+            with anyio.CancelScope(shield=True):
+                await self._drain()
+        if call.error is not None:
+            raise call.error
+        return call.value
+
+    async def _drain(self) -> None:
+        calls, self._queue = self._queue, []
+        try:
+            await anyio.to_thread.run_sync(_run_calls, calls)
+        finally:
+            for call in calls:
+                call.finished = True
+                call.wake.set()
+            if self._queue:
+                self._queue[0].wake.set()
+            else:
+                self._draining = False
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
