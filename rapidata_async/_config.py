@@ -234,8 +234,10 @@ class UploadConfig(_Section):
     """Seconds a cache operation may take."""
     cacheLocation: _Option[Path] = _Option(DEFAULT_CACHE_LOCATION, _directory, _env_text)
     """Cache directory; fixed once the cache is in use."""
-    cacheShards: _Option[int] = _Option(128, _int_in(1, 4096), _env_number)
-    """Cache shards for parallel access; fixed once the cache is in use."""
+    cacheShards: _Option[int] = _Option(1, _int_in(1, 4096), _env_number)
+    """Cache shards; fixed once the cache is in use. Default 1 (the official SDK: 128): this
+    SDK reads and writes the cache from one thread, where shards add nothing but start-up
+    time (opening 128 shards takes 0.4-0.9 s)."""
     batchSize: _Option[int] = _Option(1000, _int_in(100, 5000), _env_number)
     """URLs per batch upload (100-5000)."""
     batchPollInterval: _Option[float] = _Option(0.5, _positive_float(60), _env_number)

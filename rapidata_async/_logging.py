@@ -166,6 +166,11 @@ logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
 """The SDK's logger; level, format and file come from ``rapidata_config.logging``."""
 
 
+def debug_enabled() -> bool:
+    """Whether debug events are emitted (cheap; guards work done only to log)."""
+    return _stdlib_logger.isEnabledFor(logging.DEBUG)
+
+
 def echo(msg: str) -> None:
     """Print ``msg`` for the user unless ``rapidata_config.logging.silent_mode`` is on."""
     if not rapidata_config.logging.silent_mode:

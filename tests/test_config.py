@@ -29,7 +29,7 @@ UPLOAD_DEFAULTS = {
     "cacheToDisk": True,
     "cacheTimeout": 1.0,
     "cacheLocation": Path.home() / ".cache" / "rapidata" / "upload_cache",
-    "cacheShards": 128,
+    "cacheShards": 1,
     "batchSize": 1000,
     "batchPollInterval": 0.5,
 }

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import inspect
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -46,7 +47,7 @@ from .._exceptions import (
     RapidataResponseValidationError,
     RapidataTimeoutError,
 )
-from .._logging import logger
+from .._logging import debug_enabled, logger
 from ._auth import Token, TokenCache, parse_token_answer, token_request
 from ._errors import connection_error, status_error
 from ._settings import TransportSettings
@@ -55,6 +56,7 @@ T = TypeVar("T")
 
 ParamValue = str | int | float | bool | None | Sequence[str | int | float | bool]
 Params = Mapping[str, ParamValue] | Sequence[tuple[str, ParamValue]]
+# A zero-argument callable returning an aiohttp body, or an awaitable of one.
 BodyFactory = Callable[[], Any]
 
 RETRY_STATUSES = frozenset({408, 429})
@@ -370,7 +372,7 @@ class Transport:
                     method,
                     url,
                     params=params,
-                    data=body() if body is not None else None,
+                    data=await _materialize(body),
                     headers=attempt_headers,
                     timeout=attempt_timeout,
                 ) as response:
@@ -424,19 +426,21 @@ class Transport:
 
     @contextlib.contextmanager
     def _span(self, op_id: str, method: str, url: str) -> Iterator[Span]:
-        parts = urlsplit(url)
-        with _tracer.start_as_current_span(
-            op_id,
-            kind=SpanKind.CLIENT,
-            attributes={
-                "http.request.method": method,
-                "url.full": url,
-                "url.path": parts.path,
-                "server.address": parts.hostname or "",
-                "server.port": parts.port or (443 if parts.scheme == "https" else 80),
-                "rapidata.operation_id": op_id,
-            },
-        ) as span:
+        with _tracer.start_as_current_span(op_id, kind=SpanKind.CLIENT) as span:
+            # Without an SDK tracer provider the span records nothing: skip the attributes,
+            # this runs once per request on the upload hot path.
+            if span.is_recording():
+                parts = urlsplit(url)
+                span.set_attributes(
+                    {
+                        "http.request.method": method,
+                        "url.full": url,
+                        "url.path": parts.path,
+                        "server.address": parts.hostname or "",
+                        "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+                        "rapidata.operation_id": op_id,
+                    }
+                )
             yield span
 
 
@@ -450,6 +454,8 @@ def _log_attempt(
     status: int | None = None,
     error: str | None = None,
 ) -> None:
+    if not debug_enabled():
+        return
     # Never headers or bodies: they carry tokens and user data.
     outcome: dict[str, Any] = {"status": status} if error is None else {"error": error}
     logger.debug(
@@ -461,6 +467,14 @@ def _log_attempt(
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
         attempt=attempt,
     )
+
+
+async def _materialize(body: BodyFactory | None) -> Any:
+    """The body of one attempt: factories may be plain or async (to open files off-loop)."""
+    if body is None:
+        return None
+    data = body()
+    return await data if inspect.isawaitable(data) else data
 
 
 def _constant(body: bytes) -> BodyFactory:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import mimetypes
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-import aiofiles
 import aiohttp
 import anyio
 
@@ -25,8 +24,6 @@ from .._wire import asset as wire
 from ._cache import UnreadableFile
 from ._flight import SingleFlight, Slot
 
-CHUNK = 256 * 1024
-
 
 class AssetUploadError(Exception):
     """One asset could not be uploaded; the message says why, ``stage`` where."""
@@ -35,12 +32,6 @@ class AssetUploadError(Exception):
         super().__init__(message)
         self.stage = stage
         self.trace_id = trace_id
-
-
-async def _file_chunks(path: str) -> AsyncIterator[bytes]:
-    async with aiofiles.open(path, "rb") as f:
-        while chunk := await f.read(CHUNK):
-            yield chunk
 
 
 class AssetUploader:
@@ -123,9 +114,12 @@ class AssetUploader:
         name = os.path.basename(path)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
 
-        def body() -> aiohttp.FormData:
+        async def body() -> aiohttp.FormData:
+            # aiohttp streams the open file in chunks from its executor and closes it when
+            # sent; it is reopened for each attempt. The open itself happens off the loop.
+            file = await anyio.to_thread.run_sync(open, path, "rb")
             form = aiohttp.FormData()
-            form.add_field("file", _file_chunks(path), filename=name, content_type=content_type)
+            form.add_field("file", file, filename=name, content_type=content_type)
             return form
 
         try:

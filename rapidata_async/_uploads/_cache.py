@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import anyio
 
 from .._config import rapidata_config
+
+T = TypeVar("T")
 
 
 class UnreadableFile(Exception):
@@ -39,70 +42,98 @@ def file_key(api_url: str, path: str) -> str:
 
 
 class AssetCache:
-    """Per-client cache of uploaded assets; ``aclose()`` releases the disk cache."""
+    """Per-client cache of uploaded assets; ``aclose()`` writes what is pending and closes.
+
+    All disk work runs on one worker thread at a time (diskcache opens an SQLite connection per
+    shard per thread, so a pool of threads would open thousands), and new entries are written
+    in batches rather than one thread trip each.
+    """
+
+    FLUSH_EVERY = 256
 
     def __init__(self, api_url: str) -> None:
         self.api_url = api_url
         self.urls: dict[str, str] = {}
         self._memory: dict[str, str] = {}
+        self._pending: dict[str, str] = {}
         self._disk: Any = None
-        self._lock = anyio.Lock()
+        self._thread = anyio.CapacityLimiter(1)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._thread)
 
     async def _open_disk(self) -> Any:
         if self._disk is None:
-            async with self._lock:
-                if self._disk is None:
-                    cfg = rapidata_config.upload
-                    cfg.freeze_cache_settings()
-                    from diskcache import FanoutCache
+            cfg = rapidata_config.upload
+            cfg.freeze_cache_settings()
 
-                    self._disk = await anyio.to_thread.run_sync(
-                        lambda: FanoutCache(
-                            str(cfg.cacheLocation),
-                            shards=cfg.cacheShards,
-                            timeout=cfg.cacheTimeout,
-                        )
+            def open_disk() -> Any:
+                from diskcache import Cache, FanoutCache
+
+                if self._disk is None:  # one thread at a time: no race between two openers
+                    location, timeout = str(cfg.cacheLocation), cfg.cacheTimeout
+                    self._disk = (
+                        Cache(location, timeout=timeout)
+                        if cfg.cacheShards == 1
+                        else FanoutCache(location, shards=cfg.cacheShards, timeout=timeout)
                     )
+                return self._disk
+
+            await self._run(open_disk)
         return self._disk
 
     async def lookup_file(self, path: str) -> tuple[str, str | None]:
         """``(key, fileName or None)``; raises ``UnreadableFile`` for what can't be uploaded."""
         if not rapidata_config.upload.cacheToDisk:
-            key = await anyio.to_thread.run_sync(file_key, self.api_url, path)
+            key = await self._run(file_key, self.api_url, path)
             return key, self._memory.get(key)
         disk = await self._open_disk()
 
         def lookup() -> tuple[str, str | None]:
             key = file_key(self.api_url, path)
+            if key in self._pending:
+                return key, self._pending[key]
             try:
                 return key, disk.get(key)
             except Exception:  # a cache that times out or is corrupt is only a missed hit
                 return key, None
 
-        return await anyio.to_thread.run_sync(lookup)
+        return await self._run(lookup)
 
     async def store_file(self, key: str, file_name: str) -> None:
         if not rapidata_config.upload.cacheToDisk:
             self._memory[key] = file_name
             return
+        self._pending[key] = file_name
+        if len(self._pending) >= self.FLUSH_EVERY:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write pending entries to disk (best effort: a lost entry costs one re-upload)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
         disk = await self._open_disk()
 
-        def store() -> None:
+        def write() -> None:
             try:
-                disk.set(key, file_name)
+                for key, name in pending.items():
+                    disk.set(key, name)
             except Exception:
-                pass  # best effort: the next run uploads the file again
+                pass
 
-        await anyio.to_thread.run_sync(store)
+        await self._run(write)
 
     async def forget_file(self, key: str) -> None:
         self._memory.pop(key, None)
+        self._pending.pop(key, None)
         if rapidata_config.upload.cacheToDisk:
             disk = await self._open_disk()
-            await anyio.to_thread.run_sync(disk.delete, key)
+            await self._run(disk.delete, key)
 
     async def aclose(self) -> None:
-        if self._disk is not None:
-            disk, self._disk = self._disk, None
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(disk.close)
+        with anyio.CancelScope(shield=True):
+            await self.flush()
+            if self._disk is not None:
+                disk, self._disk = self._disk, None
+                await self._run(disk.close)

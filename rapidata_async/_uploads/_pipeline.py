@@ -1,10 +1,10 @@
 """Datapoints into a dataset: assets first, each datapoint created as soon as its own assets are in.
 
-Stages (anyio task group; a zero-buffer memory stream gives backpressure, so memory stays flat
+Stages (anyio task group; workers pull the next datapoint only when free, so memory stays flat
 however many datapoints come in)::
 
     URL batches ──────────────┐ (resolves URL slots as batches finish)
-    datapoints ─▶ stream ─▶ N workers: resolve assets (files upload on demand) ─▶ POST datapoint
+    datapoints ─▶ N workers: resolve assets (files upload on demand) ─▶ POST datapoint
 
 A failure never stops the run: it becomes a ``FailedUpload`` for that datapoint.
 """
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from .._config import rapidata_config
 from .._context import ClientContext
@@ -177,12 +176,14 @@ async def upload_datapoints(
             outcome.succeeded.append(dp)
         publish()
 
-    async def worker(receive: MemoryObjectReceiveStream[tuple[int, Datapoint]]) -> None:
-        async with receive:
-            async for index, dp in receive:
-                await create(index, dp)
+    # Workers pull from one shared iterator: a worker takes the next datapoint only when it is
+    # free, which bounds memory like a zero-buffer stream, with less scheduling per item.
+    queue = iter(enumerate(datapoints))
 
-    send, receive = anyio.create_memory_object_stream[tuple[int, Datapoint]](0)
+    async def worker() -> None:
+        for index, dp in queue:
+            await create(index, dp)
+
     with ProgressBar(total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar) as bar:
         try:
             async with anyio.create_task_group() as tg:
@@ -190,12 +191,9 @@ async def upload_datapoints(
                 if claimed:
                     tg.start_soon(uploader.upload_url_batches, claimed)
                 for _ in range(min(workers, max(total, 1))):
-                    tg.start_soon(worker, receive.clone())
-                receive.close()
-                async with send:
-                    for item in enumerate(datapoints):
-                        await send.send(item)
+                    tg.start_soon(worker)
         finally:
+            await ctx.asset_cache.flush()
             if tracker is not None:
                 tracker._close()
     outcome.succeeded = [dp for dp, ok in zip(datapoints, created, strict=True) if ok]
