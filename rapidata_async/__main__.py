@@ -23,6 +23,17 @@ def main(argv: list[str] | None = None) -> int:
         default=0.5,
         help="seconds between two simulated responses of a job",
     )
+    serve.add_argument("--seed", type=int, default=0, help="seed of the simulated crowd")
+    serve.add_argument(
+        "--fetch-urls", action="store_true", help="download URL assets instead of recording them"
+    )
+    serve.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="with --fetch-urls: also fetch loopback and private addresses",
+    )
+    serve.add_argument("--tls-cert", help="PEM certificate (chain): serve https")
+    serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
     quick = sub.add_parser("quickstart", help="run the docs' complete example offline")
     quick.add_argument("--response-interval", type=float, default=0.25)
     args = parser.parse_args(argv)
@@ -31,7 +42,17 @@ def main(argv: list[str] | None = None) -> int:
         from .local import serve_forever
 
         db = None if args.db == ":memory:" else args.db
-        serve_forever(args.host, args.port, db, args.response_interval)
+        serve_forever(
+            args.host,
+            args.port,
+            db,
+            args.response_interval,
+            seed=args.seed,
+            fetch_urls=args.fetch_urls,
+            allow_private_urls=args.allow_private_urls,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
     else:
         from ._quickstart import main as run
 

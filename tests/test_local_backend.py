@@ -745,3 +745,11 @@ async def test_app_pages(api: Api, session: aiohttp.ClientSession) -> None:
     async with session.get(f"{api.url}/audiences/global/job/{job_id}") as response:
         assert response.status == 200
         assert job_id in await response.text()
+
+
+async def test_errors_in_the_body_reach_the_caller_unwrapped(local_backend: LocalBackend) -> None:
+    from rapidata_async import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        async with LocalBackend() as backend, backend.client() as client:
+            await client.job.get_job_by_id("missing")

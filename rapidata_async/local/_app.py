@@ -302,6 +302,11 @@ class LocalBackend:
     ) -> bool | None:
         tg, self._tg = self._tg, None
         tg.cancel_scope.cancel()
+        if exc is not None and not isinstance(exc, anyio.get_cancelled_exc_class()):
+            # The body's own error goes to the caller as it is, not wrapped in an
+            # ExceptionGroup by the server's task group (which only stops the server here).
+            await tg.__aexit__(None, None, None)
+            return None
         return await tg.__aexit__(exc_type, exc, tb)
 
     async def reset(self) -> None:
@@ -334,21 +339,40 @@ async def _shielded(close: Any) -> None:
 
 def serve_forever(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: int = 8080,
     db: str | Path | None = DEFAULT_DB,
-    response_interval: float = 0.0,
+    response_interval: float = 0.5,
+    *,
+    seed: int = 0,
+    fetch_urls: bool = False,
+    allow_private_urls: bool = False,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
 ) -> None:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
     Prints the URL and the client credential to use; with a file ``db`` the credential and all
-    data survive restarts.
+    data survive restarts. ``tls_cert``/``tls_key`` (PEM) serve https, e.g. for the official
+    client, which only speaks https.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def main() -> None:
+        ssl_ctx = None
+        if tls_cert:
+            ssl_ctx = ssl_module.create_default_context(ssl_module.Purpose.CLIENT_AUTH)
+            ssl_ctx.load_cert_chain(tls_cert, tls_key)
         backend = LocalBackend(
-            db=db, host=host, port=port, response_interval=response_interval, log_requests=True
+            db=db,
+            host=host,
+            port=port,
+            response_interval=response_interval,
+            seed=seed,
+            ssl=ssl_ctx,
+            fetch_urls=fetch_urls,
+            allow_private_urls=allow_private_urls,
+            log_requests=True,
         )
         async with anyio.create_task_group() as tg:
             url = await tg.start(backend.serve)
