@@ -24,6 +24,10 @@ from .._wire import asset as wire
 from ._cache import UnreadableFile
 from ._flight import SingleFlight, Slot
 
+# Files up to this size are read in one go (memory: at most maxWorkers of them at a time);
+# larger ones are streamed from disk in chunks, never held whole.
+SMALL_FILE = 1024 * 1024
+
 
 class AssetUploadError(Exception):
     """One asset could not be uploaded; the message says why, ``stage`` where."""
@@ -104,7 +108,7 @@ class AssetUploader:
 
     async def _upload_file(self, path: str) -> str:
         try:
-            key, cached = await self._cache.lookup_file(path)
+            key, cached, content = await self._cache.lookup_file(path, read_up_to=SMALL_FILE)
         except UnreadableFile as exc:
             raise AssetUploadError(str(exc), stage="read") from None
         if cached is not None and path not in self._refreshed:
@@ -115,10 +119,13 @@ class AssetUploader:
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
 
         async def body() -> aiohttp.FormData:
-            # aiohttp streams the open file in chunks from its executor and closes it when
-            # sent; it is reopened for each attempt. The open itself happens off the loop.
-            file = await anyio.to_thread.run_sync(open, path, "rb")
             form = aiohttp.FormData()
+            if content is not None:  # small: read on the lookup's trip, reused by retries
+                form.add_field("file", content, filename=name, content_type=content_type)
+                return form
+            # Large: aiohttp streams the open file in chunks from its executor and closes it
+            # when sent, so it is reopened for each attempt; the open happens off the loop.
+            file = await anyio.to_thread.run_sync(open, path, "rb")
             form.add_field("file", file, filename=name, content_type=content_type)
             return form
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 
@@ -24,8 +24,16 @@ class UnreadableFile(Exception):
     """A local file that cannot be uploaded; the message says why."""
 
 
-def file_key(api_url: str, path: str) -> str:
-    """Stat ``path`` and build its cache key; raises ``UnreadableFile`` (call in a thread)."""
+class FileLookup(NamedTuple):
+    key: str
+    cached: str | None
+    """The file name of an earlier upload of this very file, if any."""
+    content: bytes | None
+    """The file's bytes when it is not cached and small enough to read at once."""
+
+
+def file_key(api_url: str, path: str) -> tuple[str, int]:
+    """Stat ``path``: its cache key and size; raises ``UnreadableFile`` (call in a thread)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -38,7 +46,15 @@ def file_key(api_url: str, path: str) -> str:
         raise UnreadableFile(f"empty file: {path}")
     if not os.access(path, os.R_OK):
         raise UnreadableFile(f"file is not readable: {path}")
-    return f"{api_url}@{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{api_url}@{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}", st.st_size
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc.strerror}") from exc
 
 
 class AssetCache:
@@ -82,21 +98,23 @@ class AssetCache:
             await self._run(open_disk)
         return self._disk
 
-    async def lookup_file(self, path: str) -> tuple[str, str | None]:
-        """``(key, fileName or None)``; raises ``UnreadableFile`` for what can't be uploaded."""
-        if not rapidata_config.upload.cacheToDisk:
-            key = await self._run(file_key, self.api_url, path)
-            return key, self._memory.get(key)
-        disk = await self._open_disk()
+    async def lookup_file(self, path: str, read_up_to: int = 0) -> FileLookup:
+        """Stat the file and look it up, in one trip to the cache thread; a file that is not
+        cached and at most ``read_up_to`` bytes is read on the same trip. Raises
+        ``UnreadableFile`` for what can't be uploaded."""
+        on_disk = rapidata_config.upload.cacheToDisk
+        disk = await self._open_disk() if on_disk else None
 
-        def lookup() -> tuple[str, str | None]:
-            key = file_key(self.api_url, path)
-            if key in self._pending:
-                return key, self._pending[key]
-            try:
-                return key, disk.get(key)
-            except Exception:  # a cache that times out or is corrupt is only a missed hit
-                return key, None
+        def lookup() -> FileLookup:
+            key, size = file_key(self.api_url, path)
+            cached = self._pending.get(key) or self._memory.get(key)
+            if cached is None and disk is not None:
+                try:
+                    cached = disk.get(key)
+                except Exception:  # a cache that times out or is corrupt is only a missed hit
+                    cached = None
+            content = _read(path) if cached is None and size <= read_up_to else None
+            return FileLookup(key, cached, content)
 
         return await self._run(lookup)
 
