@@ -37,3 +37,6 @@ DEFAULT_USER_AGENT = f"rapidata-async/{SDK_VERSION}"
 
 TRACER_NAME = "rapidata_async"
 LOGGER_NAME = "rapidata_async"
+
+BATCH_STALL_TIMEOUT = 300.0
+"""Seconds a URL batch upload may go without progress before its remaining URLs fail."""

@@ -182,3 +182,36 @@ async def test_cached_names_a_fresh_backend_does_not_know_are_uploaded_again(
         assert tracker.latest is not None
         assert (tracker.latest.files_cached, tracker.latest.files_uploaded) == (3, 3)
         assert await results_count(client, definition.id) == [1, 1, 1]
+
+
+async def test_a_stalled_url_batch_fails_its_urls_instead_of_polling_forever(
+    backend: LocalBackend, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rapidata_async import _constants
+
+    monkeypatch.setattr(_constants, "BATCH_STALL_TIMEOUT", 0.3)
+    frozen = (
+        b'{"status":"Processing","totalCount":2,"completedCount":0,"failedCount":0,'
+        b'"completedBatches":[]}'
+    )
+    proxy.fail(
+        200,
+        times=10_000,
+        path="/asset/batch-upload/status",
+        body=frozen,
+        content_type="application/json",
+    )
+    async with proxied(backend, proxy) as client:
+        with anyio.fail_after(20), pytest.raises(FailedUploadException) as info:
+            await client.job.create_compare_job_definition(
+                name="Stalled",
+                instruction="Which?",
+                responses_per_datapoint=1,
+                datapoints=[["https://example.com/a.png", "https://example.com/b.png"]],
+            )
+    (failure,) = info.value.detailed_failures
+    assert "no progress" in failure.error_message
+    assert info.value.job_definition is None
+    assert [c.method for c in proxy.calls("/asset/batch-upload/") if c.path.endswith("/abort")] == [
+        "POST"
+    ]

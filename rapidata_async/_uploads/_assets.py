@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import anyio
 
+from .. import _constants as C
 from .._config import rapidata_config
 from .._context import ClientContext
 from .._datapoint import has_foreign_scheme, is_url
@@ -208,21 +209,35 @@ class AssetUploader:
             processed: set[str] = set()
             interval = rapidata_config.upload.batchPollInterval
             await first_submitted.wait()
+            progress, progressed_at = -1, anyio.current_time()
             while True:
                 finished = submission_done.is_set()
                 if submitted:
-                    status = await self._transport.request(
-                        "GET",
-                        "/asset/batch-upload/status",
-                        op_id="asset_batch_upload_status_get",
-                        params={"correlationId": correlation_id},
-                        response_type=wire.BatchUploadStatusOutput,
-                    )
-                    for batch_id in status.completed_batches:
-                        if batch_id not in processed and batch_id in submitted:
-                            processed.add(batch_id)
-                            await self._fetch_batch(batch_id, submitted[batch_id])
+                    try:
+                        status = await self._transport.request(
+                            "GET",
+                            "/asset/batch-upload/status",
+                            op_id="asset_batch_upload_status_get",
+                            params={"correlationId": correlation_id},
+                            response_type=wire.BatchUploadStatusOutput,
+                        )
+                    except RapidataError:
+                        status = None  # a missed poll; the stall deadline still applies
+                    if status is not None:
+                        if status.completed_count + status.failed_count != progress:
+                            progress = status.completed_count + status.failed_count
+                            progressed_at = anyio.current_time()
+                        for batch_id in status.completed_batches:
+                            if batch_id not in processed and batch_id in submitted:
+                                processed.add(batch_id)
+                                await self._fetch_batch(batch_id, submitted[batch_id])
                 if finished and processed.issuperset(submitted):
+                    return
+                if anyio.current_time() - progressed_at > C.BATCH_STALL_TIMEOUT:
+                    # The server stopped ingesting: fail what is left instead of polling
+                    # forever, and tell it to drop the unfinished batches.
+                    for batch_id in set(submitted) - processed:
+                        await self._abort(batch_id)
                     return
                 await anyio.sleep(interval)
 
@@ -237,7 +252,11 @@ class AssetUploader:
                         await self._abort(batch_id)
             raise
         finally:
-            err = AssetUploadError("batch upload ended before this URL was processed")
+            err = AssetUploadError(
+                "the batch upload stopped before this URL was processed (no progress within "
+                f"{C.BATCH_STALL_TIMEOUT:g} s, or the run was cancelled)",
+                stage="batch",
+            )
             for _, slot in pending:
                 if not slot.done:
                     slot.fail(err)
