@@ -215,3 +215,30 @@ async def test_a_stalled_url_batch_fails_its_urls_instead_of_polling_forever(
     assert [c.method for c in proxy.calls("/asset/batch-upload/") if c.path.endswith("/abort")] == [
         "POST"
     ]
+
+
+async def test_cancelling_an_upload_aborts_its_unfinished_url_batches(
+    backend: LocalBackend, proxy: FaultProxy
+) -> None:
+    frozen = (
+        b'{"status":"Processing","totalCount":2,"completedCount":0,"failedCount":0,'
+        b'"completedBatches":[]}'
+    )
+    proxy.fail(
+        200,
+        times=10_000,
+        path="/asset/batch-upload/status",
+        body=frozen,
+        content_type="application/json",
+    )
+    async with proxied(backend, proxy) as client:
+        with anyio.move_on_after(1.5) as scope:
+            await client.job.create_compare_job_definition(
+                name="Cancelled",
+                instruction="Which?",
+                responses_per_datapoint=1,
+                datapoints=[["https://example.com/c.png", "https://example.com/d.png"]],
+            )
+    assert scope.cancelled_caught
+    aborts = [c for c in proxy.calls("/asset/batch-upload/") if c.path.endswith("/abort")]
+    assert len(aborts) == 1 and aborts[0].status == 204
