@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from . import _validate as check
+from ._wire.common import Page
+
+if TYPE_CHECKING:
+    from ._context import ClientContext
+
+W = TypeVar("W")
+T = TypeVar("T")
+
 
 def listing_params(
-    *, name: str, amount: int, page: int, name_key: str = "name", **eq: str | None
+    *, name: str, amount: int, page: int, eq: Mapping[str, str | None] | None = None
 ) -> list[tuple[str, str]]:
-    """``page``, ``page_size``, ``sort=-created_at``, ``<name_key>[contains]`` and ``<k>[eq]``.
+    """``page``, ``page_size``, ``sort=-created_at``, ``name[contains]`` and ``<k>[eq]``.
 
     ``name[contains]`` is always sent, empty when there is no name: the API reads an empty
     value as "no filter".
@@ -17,7 +29,63 @@ def listing_params(
         ("page", str(page)),
         ("page_size", str(amount)),
         ("sort", "-created_at"),
-        (f"{name_key}[contains]", name),
+        ("name[contains]", name),
     ]
-    params += [(f"{k}[eq]", v) for k, v in eq.items() if v is not None]
+    params += [(f"{k}[eq]", v) for k, v in (eq or {}).items() if v is not None]
     return params
+
+
+class Listing(Generic[W, T]):
+    """One listing call: ``await`` it for one page (a list), or ``async for`` over it for every
+    item from ``page`` on, fetching the following pages as needed.
+
+        audiences = await client.audience.find_audiences("alignment")      # one page
+        async for job in client.job.find_jobs("nightly", amount=100):       # all of them
+            ...
+    """
+
+    def __init__(
+        self,
+        ctx: ClientContext,
+        *,
+        path: str,
+        op_id: str,
+        item_type: type[W],
+        wrap: Callable[[W], T],
+        name: str,
+        amount: int,
+        page: int,
+        **eq: str | None,
+    ) -> None:
+        check.amount(amount)
+        listing_params(name=name, amount=amount, page=page)  # checks page before any request
+        self._ctx, self._path, self._op_id = ctx, path, op_id
+        self._type: Any = Page[item_type]  # type: ignore[valid-type]
+        self._wrap = wrap
+        self._name, self._amount, self._page, self._eq = name, amount, page, eq
+
+    async def _fetch(self, page: int) -> tuple[list[T], bool]:
+        """The items of ``page`` and whether another page follows."""
+        res = await self._ctx.transport.request(
+            "GET",
+            self._path,
+            op_id=self._op_id,
+            params=listing_params(name=self._name, amount=self._amount, page=page, eq=self._eq),
+            response_type=self._type,
+        )
+        more = page < res.total_pages if res.total_pages else len(res.items) >= self._amount
+        return [self._wrap(item) for item in res.items], more and bool(res.items)
+
+    async def _first(self) -> list[T]:
+        return (await self._fetch(self._page))[0]
+
+    def __await__(self) -> Generator[Any, None, list[T]]:
+        return self._first().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page, more = self._page, True
+        while more:
+            items, more = await self._fetch(page)
+            for item in items:
+                yield item
+            page += 1

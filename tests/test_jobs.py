@@ -136,3 +136,22 @@ async def test_allow_neither_both_and_a_b_names(client: AsyncRapidataClient) -> 
     assert revision.workflow.rapid is not None
     assert revision.workflow.rapid.index_identifiers == ["Flux", "Midjourney"]  # type: ignore[union-attr]
     assert [(f.key, f.value) for f in revision.feature_flags] == [("compare_unsure", "5000")]
+
+
+async def test_listings_await_one_page_or_iterate_all(client: AsyncRapidataClient) -> None:
+    created = []
+    for i in range(5):
+        definition = await client.job.create_compare_job_definition(
+            name=f"Paged {i}",
+            instruction="Which?",
+            datapoints=[["x", "y"]],
+            data_type="text",
+            responses_per_datapoint=1,
+        )
+        created.append(definition.id)
+    first_page = await client.job.find_job_definitions("Paged", amount=2)
+    assert [d.id for d in first_page] == created[::-1][:2]  # newest first
+    everything = [d.id async for d in client.job.find_job_definitions("Paged", amount=2)]
+    assert everything == created[::-1]
+    with pytest.raises(ValueError, match="^amount:"):
+        client.job.find_job_definitions(amount=0)  # rejected before any request

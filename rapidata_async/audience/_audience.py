@@ -9,6 +9,7 @@ import anyio
 
 from .. import _validate as check
 from .._logging import echo
+from .._paging import Listing
 from .._settings import RapidataSetting, feature_flags
 from .._uploads._assets import AssetUploader, AssetUploadError
 from .._wire import audience as wire
@@ -19,6 +20,7 @@ from .._wire.common import (
     MultiAssetInput,
     TextAssetInput,
 )
+from .._wire.job import JobListItem
 from ..job._definition import JobDefinition
 from ..job._job import Job
 from ..job._manager import find_jobs
@@ -197,9 +199,12 @@ class RapidataAudience:
         echo(f"Job started: {job.url}")
         return job
 
-    async def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> list[Job]:
-        """This audience's jobs, newest first (``GET /jobs?audience_id[eq]=…``)."""
-        return await find_jobs(self._ctx, name=name, amount=amount, page=page, audience_id=self.id)
+    def find_jobs(
+        self, name: str = "", amount: int = 10, page: int = 1
+    ) -> Listing[JobListItem, Job]:
+        """This audience's jobs, newest first (``GET /jobs?audience_id[eq]=…``); ``await`` it
+        for one page, ``async for`` over it for all."""
+        return find_jobs(self._ctx, name=name, amount=amount, page=page, audience_id=self.id)
 
     async def start_recruiting(self) -> None:
         """Start qualifying labelers with the examples (``POST /audience/{id}/recruit``)."""

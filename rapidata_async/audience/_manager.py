@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import _validate as check
-from .._paging import listing_params
+from .._paging import Listing
 from .._wire import audience as wire
-from .._wire.common import Page
 from ._audience import RapidataAudience
 
 if TYPE_CHECKING:
@@ -21,25 +20,27 @@ class AudienceManager:
     def __init__(self, ctx: ClientContext) -> None:
         self._ctx = ctx
 
-    async def find_audiences(
+    def find_audiences(
         self, name: str = "", amount: int = 10, page: int = 1
-    ) -> list[RapidataAudience]:
+    ) -> Listing[wire.AudienceOutput, RapidataAudience]:
         """Audiences whose name contains ``name`` (curated ones included), newest first.
 
-        ``GET /audiences?name[contains]=…&sort=-created_at``.
+        ``GET /audiences?name[contains]=…&sort=-created_at``. ``await`` it for one page of
+        ``amount``; ``async for`` over it for all matches.
         """
-        check.amount(amount)
-        res = await self._ctx.transport.request(
-            "GET",
-            "/audiences",
+        return Listing(
+            self._ctx,
+            path="/audiences",
             op_id="audiences_get",
-            params=listing_params(name=name, amount=amount, page=page),
-            response_type=Page[wire.AudienceOutput],
+            item_type=wire.AudienceOutput,
+            wrap=self._wrap,
+            name=name,
+            amount=amount,
+            page=page,
         )
-        return [
-            RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters, status=a.status)
-            for a in res.items
-        ]
+
+    def _wrap(self, a: wire.AudienceOutput) -> RapidataAudience:
+        return RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters, status=a.status)
 
     async def get_audience_by_id(self, audience_id: str) -> RapidataAudience:
         """``GET /audience/{id}``; ``"global"`` is the global audience."""

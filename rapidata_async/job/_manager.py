@@ -9,11 +9,12 @@ from .. import _validate as check
 from .._datapoint import Datapoint
 from .._exceptions import FailedUploadException
 from .._logging import echo
+from .._paging import Listing
 from .._settings import RapidataSetting, feature_flags
 from .._uploads import UploadTracker, upload_datapoints
 from .._wire import dataset as dataset_wire
 from .._wire import job as wire
-from .._wire.common import FeatureFlag, Page
+from .._wire.common import FeatureFlag
 from ._dataset import Dataset
 from ._definition import JobDefinition
 from ._job import Job
@@ -221,21 +222,23 @@ class JobManager:
         return definition
 
     # -- lookup -----------------------------------------------------------------------------
-    async def find_job_definitions(
+    def find_job_definitions(
         self, name: str = "", amount: int = 10, page: int = 1
-    ) -> list[JobDefinition]:
-        """Newest first: ``GET /job/definitions?name[contains]=…&sort=-created_at``."""
-        from .._paging import listing_params
+    ) -> Listing[wire.JobDefinitionOutput, JobDefinition]:
+        """Newest first: ``GET /job/definitions?name[contains]=…&sort=-created_at``.
 
-        check.amount(amount)
-        res = await self._ctx.transport.request(
-            "GET",
-            "/job/definitions",
+        ``await`` it for one page; ``async for`` over it for all matches.
+        """
+        return Listing(
+            self._ctx,
+            path="/job/definitions",
             op_id="job_definitions_get",
-            params=listing_params(name=name, amount=amount, page=page),
-            response_type=Page[wire.JobDefinitionOutput],
+            item_type=wire.JobDefinitionOutput,
+            wrap=lambda d: JobDefinition(self._ctx, id=d.definition_id, name=d.name),
+            name=name,
+            amount=amount,
+            page=page,
         )
-        return [JobDefinition(self._ctx, id=d.definition_id, name=d.name) for d in res.items]
 
     async def get_job_definition_by_id(
         self, definition_id: str, revision: int | None = None
@@ -259,9 +262,12 @@ class JobManager:
         """The docs' spelling of ``get_job_definition_by_id`` (same call), kept for ported code."""
         return await self.get_job_definition_by_id(definition_id, revision)
 
-    async def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> list[Job]:
-        """Newest first: ``GET /jobs?name[contains]=…&sort=-created_at``."""
-        return await find_jobs(self._ctx, name=name, amount=amount, page=page)
+    def find_jobs(
+        self, name: str = "", amount: int = 10, page: int = 1
+    ) -> Listing[wire.JobListItem, Job]:
+        """Newest first: ``GET /jobs?name[contains]=…&sort=-created_at``; ``await`` it for one
+        page, ``async for`` over it for all matches."""
+        return find_jobs(self._ctx, name=name, amount=amount, page=page)
 
     async def get_job_by_id(self, job_id: str) -> Job:
         """``GET /job/{id}``."""
@@ -272,17 +278,17 @@ class JobManager:
         return Job._from_wire(self._ctx, out)
 
 
-async def find_jobs(
+def find_jobs(
     ctx: ClientContext, *, name: str, amount: int, page: int, audience_id: str | None = None
-) -> list[Job]:
-    from .._paging import listing_params
-
-    check.amount(amount)
-    res = await ctx.transport.request(
-        "GET",
-        "/jobs",
+) -> Listing[wire.JobListItem, Job]:
+    return Listing(
+        ctx,
+        path="/jobs",
         op_id="jobs_get",
-        params=listing_params(name=name, amount=amount, page=page, audience_id=audience_id),
-        response_type=Page[wire.JobListItem],
+        item_type=wire.JobListItem,
+        wrap=lambda j: Job._from_wire(ctx, j),
+        name=name,
+        amount=amount,
+        page=page,
+        audience_id=audience_id,
     )
-    return [Job._from_wire(ctx, j) for j in res.items]
