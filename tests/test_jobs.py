@@ -153,5 +153,5 @@ async def test_listings_await_one_page_or_iterate_all(client: AsyncRapidataClien
     assert [d.id for d in first_page] == created[::-1][:2]  # newest first
     everything = [d.id async for d in client.job.find_job_definitions("Paged", amount=2)]
     assert everything == created[::-1]
-    with pytest.raises(ValueError, match="^amount:"):
+    with pytest.raises(ValueError, match=r"^amount:"):
         client.job.find_job_definitions(amount=0)  # rejected before any request
