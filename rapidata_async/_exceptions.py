@@ -236,9 +236,11 @@ def status_error_class(status_code: int) -> type[RapidataStatusError]:
 class FailedUpload(Generic[T]):
     """One datapoint (``item``) that could not be uploaded, and why.
 
-    ``error_type`` is e.g. ``"AssetUploadFailed"``, ``"BatchUploadFailed"`` or an exception
-    class name; ``stage`` names the pipeline step for URL-ingestion failures; ``trace_id`` is
-    the server's trace id when the failure came from an API answer.
+    ``error_type`` is ``"AssetUploadFailed"`` when an asset of the datapoint failed (``stage``
+    then says where: read, upload, batch-submit, batch, or the server's URL-ingestion stage),
+    else the class name of the error that failed the datapoint itself (e.g.
+    ``"BadRequestError"``, stage ``datapoint``); ``trace_id`` is the server's trace id when
+    the failure came from an API answer.
     """
 
     item: T

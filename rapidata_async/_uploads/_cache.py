@@ -1,9 +1,9 @@
 """Which assets this client already uploaded, so a re-run uploads no unchanged file.
 
 Files: ``{api}@{abspath}:{size}:{mtime_ns}`` → ``fileName``, persisted with ``diskcache``
-(sharded SQLite under ``rapidata_config.upload.cacheLocation``) when ``cacheToDisk`` is on,
-else kept in memory for the client's lifetime. URLs: ``{api}@{url}`` → ``fileName`` in memory.
-Every disk access runs in a worker thread.
+(SQLite under ``rapidata_config.upload.cacheLocation``, ``cacheShards`` shards) when
+``cacheToDisk`` is on, else kept in memory for the client's lifetime. URLs: ``url`` →
+``fileName`` in memory, per client (so per API). Disk access runs on one worker thread.
 """
 
 from __future__ import annotations
