@@ -39,6 +39,21 @@ def images(tmp_path: Path, n: int) -> list[str]:
     return out
 
 
+def freeze_batch_status(proxy: FaultProxy) -> None:
+    """Every batch status poll answers "Processing, nothing done": the server stopped."""
+    frozen = (
+        b'{"status":"Processing","totalCount":2,"completedCount":0,"failedCount":0,'
+        b'"completedBatches":[]}'
+    )
+    proxy.fail(
+        200,
+        times=10_000,
+        path="/asset/batch-upload/status",
+        body=frozen,
+        content_type="application/json",
+    )
+
+
 async def results_count(client: AsyncRapidataClient, definition_id: str) -> list[int]:
     audience = await client.audience.get_audience_by_id("global")
     definition = await client.job.get_job_definition_by_id(definition_id)
@@ -190,17 +205,7 @@ async def test_a_stalled_url_batch_fails_its_urls_instead_of_polling_forever(
     from rapidata_async import _constants
 
     monkeypatch.setattr(_constants, "BATCH_STALL_TIMEOUT", 0.3)
-    frozen = (
-        b'{"status":"Processing","totalCount":2,"completedCount":0,"failedCount":0,'
-        b'"completedBatches":[]}'
-    )
-    proxy.fail(
-        200,
-        times=10_000,
-        path="/asset/batch-upload/status",
-        body=frozen,
-        content_type="application/json",
-    )
+    freeze_batch_status(proxy)
     async with proxied(backend, proxy) as client:
         with anyio.fail_after(20), pytest.raises(FailedUploadException) as info:
             await client.job.create_compare_job_definition(
@@ -220,17 +225,7 @@ async def test_a_stalled_url_batch_fails_its_urls_instead_of_polling_forever(
 async def test_cancelling_an_upload_aborts_its_unfinished_url_batches(
     backend: LocalBackend, proxy: FaultProxy
 ) -> None:
-    frozen = (
-        b'{"status":"Processing","totalCount":2,"completedCount":0,"failedCount":0,'
-        b'"completedBatches":[]}'
-    )
-    proxy.fail(
-        200,
-        times=10_000,
-        path="/asset/batch-upload/status",
-        body=frozen,
-        content_type="application/json",
-    )
+    freeze_batch_status(proxy)
     async with proxied(backend, proxy) as client:
         with anyio.move_on_after(1.5) as scope:
             await client.job.create_compare_job_definition(
