@@ -111,8 +111,8 @@ async def test_second_run_uploads_no_unchanged_file(
     backend: LocalBackend, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     files = images(tmp_path, 5)
-    trackers = []
-    for _ in range(2):
+
+    async def run() -> UploadProgress:
         tracker = UploadTracker()
         async with proxied(backend, proxy) as client:  # a new client: only the disk remembers
             await client.job.create_classification_job_definition(
@@ -123,25 +123,16 @@ async def test_second_run_uploads_no_unchanged_file(
                 responses_per_datapoint=1,
                 upload_progress=tracker,
             )
-        trackers.append(tracker.latest)
-    first, second = trackers
-    assert first is not None and second is not None
+        assert tracker.latest is not None
+        return tracker.latest
+
+    first, second = await run(), await run()
     assert (first.files_uploaded, first.files_cached) == (5, 0)
     assert (second.files_uploaded, second.files_cached) == (0, 5)
     assert len(proxy.calls("/asset/file")) == 5
 
     Path(files[0]).write_bytes(b"changed content")  # a changed file is uploaded again
-    tracker = UploadTracker()
-    async with proxied(backend, proxy) as client:
-        await client.job.create_classification_job_definition(
-            name="Cached",
-            instruction="What?",
-            answer_options=["a", "b"],
-            datapoints=files,
-            responses_per_datapoint=1,
-            upload_progress=tracker,
-        )
-    assert tracker.latest is not None and tracker.latest.files_uploaded == 1
+    assert (await run()).files_uploaded == 1
     assert len(proxy.calls("/asset/file")) == 6
 
 

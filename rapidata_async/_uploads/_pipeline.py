@@ -131,7 +131,6 @@ async def upload_datapoints(
     limiter = limiter or anyio.CapacityLimiter(workers)
     uploader = AssetUploader(ctx, limiter)
     outcome = UploadOutcome()
-    created = [False] * len(datapoints)
     total = len(datapoints)
     path = f"/dataset/{dataset_id}/datapoint"
 
@@ -160,7 +159,7 @@ async def upload_datapoints(
                 idempotent=True,  # the API answers a repeated sortIndex with the same datapoint
             )
 
-    async def create(index: int, dp: Datapoint) -> None:
+    async def create(dp: Datapoint) -> None:
         try:
             try:
                 await post(dp)
@@ -172,17 +171,16 @@ async def upload_datapoints(
         except (AssetUploadError, RapidataError) as exc:
             outcome.failed.append(_failure(dp, exc))
         else:
-            created[index] = True
             outcome.succeeded.append(dp)
         publish()
 
     # Workers pull from one shared iterator: a worker takes the next datapoint only when it is
     # free, which bounds memory like a zero-buffer stream, with less scheduling per item.
-    queue = iter(enumerate(datapoints))
+    queue = iter(datapoints)
 
     async def worker() -> None:
-        for index, dp in queue:
-            await create(index, dp)
+        for dp in queue:
+            await create(dp)
 
     with ProgressBar(total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar) as bar:
         try:
@@ -193,9 +191,10 @@ async def upload_datapoints(
                 for _ in range(min(workers, max(total, 1))):
                     tg.start_soon(worker)
         finally:
-            await ctx.asset_cache.flush()
+            with anyio.CancelScope(shield=True):  # what was uploaded stays known if cancelled
+                await ctx.asset_cache.flush()
             if tracker is not None:
                 tracker._close()
-    outcome.succeeded = [dp for dp, ok in zip(datapoints, created, strict=True) if ok]
+    outcome.succeeded.sort(key=lambda d: d.sort_index)
     outcome.failed.sort(key=lambda f: f.item.sort_index)
     return outcome
