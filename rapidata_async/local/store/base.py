@@ -1,0 +1,377 @@
+"""The store's interfaces, one per aggregate, and the rows they hand out.
+
+Everything here is a contract both implementations (``sqlite``, ``postgres``) keep and the
+services and the engine rely on. Rules:
+
+- Every method is a coroutine; no implementation blocks the event loop.
+- Unknown ids raise ``domain.errors.NotFound`` (with ``field`` when the caller names the
+  request field), broken rules ``Invalid``, state clashes ``Conflict``; never an HTTP error.
+- Listings take a ``ListQuery`` with *logical* field names (``created_at``, ``name``,
+  ``state``...); each implementation maps them to its own columns and rejects unknown names
+  with ``Invalid`` naming ``sort`` or the filter.
+- Request bodies are kept as msgspec-encoded wire structs; rows decode them back.
+- Writes that belong together are one transaction. ``Jobs.record`` is idempotent per
+  ``(job, datapoint, labeler)``: a response recorded twice (a resumed job, two processes
+  during a lease hand-over) counts once.
+- Work that several processes could do (running a job, recruiting an audience, finishing a URL
+  batch) is taken with ``Leases.acquire`` first; a lease that is not renewed expires and the
+  work returns to whoever acquires it next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ..._wire import asset as awire
+from ..._wire import audience as auwire
+from ..._wire import dataset as dwire
+from ..._wire import job as jwire
+
+OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
+OWNER_MAIL = "local@rapidata.local"
+ORGANIZATION_ID = "local-organization"
+
+
+# -- listing queries ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """``field[op]=value`` with a logical field name; several values are alternatives."""
+
+    field: str
+    op: str  # eq neq gt gte lt lte contains not_contains starts_with ends_with in
+    values: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """Paging, ordering ``(field, descending)`` and filters, all by logical names."""
+
+    page: int = 1
+    page_size: int = 10
+    order: tuple[tuple[str, bool], ...] = (("created_at", True),)
+    filters: tuple[Filter, ...] = ()
+    logic: str = "and"
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+# -- rows --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    id: str
+    correlation_id: str | None
+    status: str  # Processing | Completed | Aborted
+    created_at: str
+    items: list[awire.BatchUploadUrlOutput]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRow:
+    id: str
+    name: str
+    created_at: str
+    schema: list[dwire.DatasetSegmentDefinition] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatapointRow:
+    id: str
+    sort_index: int | None
+    body: dwire.CreateDatapointInput
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionRow:
+    id: str
+    name: str
+    definition_type: str
+    created_at: str
+    owner_id: str
+    owner_mail: str
+    revision_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRow:
+    definition_id: str
+    number: int
+    pipeline_id: str
+    created_at: str
+    body: jwire.CreateJobDefinitionInput
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceRow:
+    id: str
+    name: str
+    kind: str  # global | curated | custom
+    domain: str | None
+    status: str  # Created | Recruiting | Ready
+    is_public: bool
+    created_at: str
+    owner_mail: str
+    qualified_count: int
+    graduated: int
+    dropped: int
+    body: auwire.CreateAudienceInput
+    example_count: int
+    recruiting_started_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: str
+    name: str
+    definition_id: str
+    revision_number: int
+    audience_id: str
+    audience_name: str | None  # None once the audience is gone
+    pipeline_id: str
+    state: str
+    created_at: str
+    owner_mail: str
+    completed_at: str | None
+    failed_at: str | None
+    failure_message: str | None
+    preceding_job_id: str | None
+    total: int  # datapoints
+    completed: int  # datapoints the referee closed
+    response_count: int
+    reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRecord:
+    """One labeler's answer to one datapoint of one job, as stored.
+
+    ``labeler_id`` is stable per person: ``"sim:<n>"`` for simulated labelers, ``"human:<id>"``
+    for people on the labeling page. ``seq`` orders a datapoint's responses by arrival.
+    """
+
+    job_id: str
+    datapoint_id: str
+    labeler_id: str
+    answer: str
+    user_score: float
+    country: str
+    language: str
+    age: str
+    gender: str
+    occupation: str
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class JobWork:
+    """All a job's run needs, read in one go: the job, what it labels, who labels it, and the
+    responses collected so far (per datapoint, in arrival order) with the datapoints the
+    referee already closed."""
+
+    job: JobRow
+    revision: RevisionRow
+    audience: AudienceRow
+    examples: list[auwire.AddExampleInput]
+    datapoints: list[DatapointRow]
+    responses: dict[str, list[ResponseRecord]] = field(default_factory=dict)
+    done: frozenset[str] = frozenset()
+
+
+# -- interfaces --------------------------------------------------------------------------------
+class Clients(Protocol):
+    async def default_client(self) -> tuple[str, str]:
+        """``(client_id, client_secret)`` of the first credential (created on first open)."""
+        ...
+
+    async def client_secret(self, client_id: str) -> str | None: ...
+
+
+class Assets(Protocol):
+    async def add(
+        self, name: str, *, original_name: str | None, source_url: str | None, size: int | None
+    ) -> None: ...
+
+    async def missing(self, names: Sequence[str]) -> set[str]:
+        """The names among ``names`` that were never uploaded."""
+        ...
+
+    async def urls(self, names: Sequence[str]) -> dict[str, str]:
+        """Source URL per asset name, for the names that came from a URL."""
+        ...
+
+
+class Batches(Protocol):
+    async def save(self, batch: BatchRow) -> None:
+        """Insert or replace a batch; its ``Completed`` items become assets."""
+        ...
+
+    async def get(self, batch_id: str) -> BatchRow: ...
+
+    async def find(self, correlation_id: str | None, batch_ids: Sequence[str]) -> list[BatchRow]: ...
+
+    async def in_status(self, status: str) -> list[str]:
+        """Ids of batches in ``status`` (resume ``Processing`` ones after a crash)."""
+        ...
+
+
+class Datasets(Protocol):
+    async def create(self, body: dwire.CreateDatasetInput) -> str: ...
+
+    async def get(self, dataset_id: str, *, field: str | None = None) -> DatasetRow: ...
+
+    async def add_datapoint(
+        self, dataset_id: str, body: dwire.CreateDatapointInput
+    ) -> tuple[str, bool]:
+        """Insert a datapoint, ``(id, created)``. The same ``sortIndex`` with the same content
+        is a retry and returns the existing id with ``created=False``; unknown assets raise
+        ``Invalid`` naming each field."""
+        ...
+
+    async def datapoints(self, dataset_id: str) -> list[DatapointRow]:
+        """In ``sortIndex`` order (datapoints without one last, in insertion order)."""
+        ...
+
+    async def datapoint_count(self, dataset_id: str) -> int: ...
+
+
+class Definitions(Protocol):
+    async def create(
+        self, body: jwire.CreateJobDefinitionInput, definition_type: str
+    ) -> tuple[str, str]:
+        """A new definition with its revision 1; ``(definition_id, pipeline_id)``."""
+        ...
+
+    async def get(self, definition_id: str, *, field: str | None = None) -> DefinitionRow: ...
+
+    async def list(self, query: ListQuery) -> tuple[list[DefinitionRow], int]: ...
+
+    async def revision(self, definition_id: str, number: int | None = None) -> RevisionRow:
+        """Revision ``number``, or the latest when None."""
+        ...
+
+
+class Audiences(Protocol):
+    async def create(self, body: auwire.CreateAudienceInput) -> str: ...
+
+    async def get(self, audience_id: str, *, field: str | None = None) -> AudienceRow: ...
+
+    async def list(self, query: ListQuery) -> tuple[list[AudienceRow], int]:
+        """Public (curated, global) audiences first, then the requested order."""
+        ...
+
+    async def add_example(self, audience_id: str, body: auwire.AddExampleInput) -> int:
+        """Store a qualification example; how many the audience now has."""
+        ...
+
+    async def examples(self, audience_id: str) -> list[auwire.AddExampleInput]: ...
+
+    async def set_status(
+        self,
+        audience_id: str,
+        status: str,
+        *,
+        only_if: str | None = None,
+        counts: tuple[int, int, int] | None = None,
+    ) -> bool:
+        """Move to ``status`` (only from ``only_if`` when given); ``counts`` = (qualified,
+        graduated, dropped). Entering ``Recruiting`` stamps ``recruiting_started_at``. True if
+        the row changed."""
+        ...
+
+    async def in_status(self, status: str) -> list[str]: ...
+
+
+class Jobs(Protocol):
+    async def create(
+        self, body: jwire.CreateJobInput, *, name: str, revision: RevisionRow, total: int
+    ) -> JobRow:
+        """A new job in ``Submitted``."""
+        ...
+
+    async def get(self, job_id: str, *, field: str | None = None) -> JobRow: ...
+
+    async def list(self, query: ListQuery) -> tuple[list[JobRow], int]: ...
+
+    async def set_state(
+        self,
+        job_id: str,
+        state: str,
+        *,
+        failure_message: str | None = None,
+        total: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Set the state (stamping ``completed_at``/``failed_at``), the failure message and
+        the waiting ``reason`` (both cleared when None), and ``total`` when given."""
+        ...
+
+    async def set_reason(self, job_id: str, reason: str | None) -> None:
+        """Only the waiting reason of a running job."""
+        ...
+
+    async def in_states(self, states: Sequence[str]) -> list[str]:
+        """Ids in creation order."""
+        ...
+
+    async def work(self, job_id: str) -> JobWork: ...
+
+    async def record(
+        self, job_id: str, responses: Sequence[ResponseRecord], done: Sequence[str]
+    ) -> int:
+        """Append responses and close datapoints, in one transaction, and bump the job's
+        ``response_count``/``completed`` by what was new. A response whose ``(job, datapoint,
+        labeler)`` is already stored, or a datapoint already closed, is skipped. Returns how
+        many responses were new."""
+        ...
+
+
+class Leases(Protocol):
+    async def acquire(
+        self, kind: str, keys: Sequence[str], owner: str, ttl: float
+    ) -> list[str]:
+        """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
+        ``ttl`` seconds from now; returns the keys ``owner`` now holds."""
+        ...
+
+    async def renew(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
+        """Extend the leases ``owner`` still holds; returns those keys (a lost one is gone)."""
+        ...
+
+    async def release(self, kind: str, keys: Sequence[str], owner: str) -> None: ...
+
+
+class Store(Protocol):
+    """One backend database: the aggregates above, opened and closed together."""
+
+    clients: Clients
+    assets: Assets
+    batches: Batches
+    datasets: Datasets
+    definitions: Definitions
+    audiences: Audiences
+    jobs: Jobs
+    leases: Leases
+
+    @property
+    def signing_key(self) -> bytes:
+        """The token-signing key (created on first open)."""
+        ...
+
+    @property
+    def assets_dir(self) -> Path | None:
+        """Where uploaded files are kept, or None to keep none (in-memory backends)."""
+        ...
+
+    async def open(self) -> None:
+        """Create the schema if needed, the first credential, and the seeded audiences."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def reset(self) -> None:
+        """Tests: wipe all data but credentials, the signing key, assets and seeds."""
+        ...
