@@ -398,7 +398,7 @@ async def test_datapoint_is_idempotent_on_sort_index(api: Api, backend: LocalBac
     again = await api.ok("POST", path, json=compare_point(a, b, 0))
     other = await api.ok("POST", path, json=compare_point(a, b, 1))
     assert first["datapointId"] == again["datapointId"] != other["datapointId"]
-    assert await backend.store.datapoint_count(dataset["datasetId"]) == 2
+    assert await backend.store.datasets.datapoint_count(dataset["datasetId"]) == 2
 
 
 async def test_datapoint_shapes_and_asset_checks(api: Api) -> None:
