@@ -465,6 +465,36 @@ async def test_definitions_listing_and_revisions(api: Api) -> None:
     assert status == 404
 
 
+async def test_listing_rejects_unknown_sort_names_and_unknown_ids_are_404(api: Api) -> None:
+    for path in ("/job/definitions", "/jobs", "/audiences"):
+        status, body, headers = await api.call("GET", path, params={"sort": "-colour"})
+        assert status == 400, path
+        assert headers["Content-Type"].startswith("application/problem+json")
+        assert list(body["errors"]) == ["sort"]
+        assert "colour" in body["errors"]["sort"][0] and "created_at" in body["errors"]["sort"][0]
+    status, body, _ = await api.call("GET", "/jobs", params={"sort": "-progress,name"})
+    assert status == 200
+    status, body, _ = await api.call(
+        "POST",
+        "/job/definition",
+        json={
+            "definitionName": "d",
+            "datasetId": "no-such-dataset",
+            "workflow": {
+                "_t": "SimpleWorkflow",
+                "rapid": {
+                    "_t": "Compare",
+                    "asset": {"segment": "asset"},
+                    "criteria": {"literal": "Which one?"},
+                },
+            },
+            "referee": {"_t": "NaiveReferee", "totalVotes": 1},
+        },
+    )
+    assert status == 404 and body["status"] == 404
+    assert "no-such-dataset" in body["detail"]
+
+
 async def test_legacy_blueprint_definition(api: Api) -> None:
     a, b = await upload(api, "a.png"), await upload(api, "b.png")
     dataset = await api.ok("POST", "/dataset", json={"name": "d"})

@@ -10,6 +10,7 @@ the ``--db`` value: a ``postgresql://`` URL, a file path, or None for in-memory 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,13 @@ def open_store(db: str | Path | None = None, **opts: Any) -> Store:
     SQLite on that file (None: in memory). ``opts`` go to the store's constructor."""
     if is_postgres_url(db):
         try:
-            from .postgres import PostgresStore
-        except ModuleNotFoundError as exc:
-            if exc.name != "asyncpg" and not (exc.name or "").startswith("asyncpg."):
-                raise
+            importlib.import_module("asyncpg")  # the one dependency of the postgres extra
+        except ImportError as exc:
             raise RuntimeError(
                 "A postgresql:// database needs asyncpg: pip install 'rapidata-async[postgres]'"
             ) from exc
+        from .postgres import PostgresStore
+
         store: Store = PostgresStore(db, **opts)
         return store
     from .sqlite import SqliteStore
