@@ -13,17 +13,30 @@
 # The cluster listens on 127.0.0.1 only; its user `rapidata` (password `rapidata`) owns the
 # database `rapidata_test`.
 
-_rapidata_pg_bin() {
+# The server's bin directory, or nothing when PostgreSQL is not installed.
+_rapidata_pg_find() {
     local bin
     bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-    if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
+    if [[ -z "$bin" ]] && command -v pg_config >/dev/null; then
+        bin=$(pg_config --bindir) # PostgreSQL installed elsewhere (e.g. Homebrew)
+    fi
+    if [[ -n "$bin" && -x "$bin/initdb" ]]; then
+        echo "$bin"
+    fi
+}
+
+# The bin directory, installing Debian's packages first when we are root and it is missing.
+_rapidata_pg_bin() {
+    local bin
+    bin=$(_rapidata_pg_find)
+    if [[ -z "$bin" ]]; then
         if [[ $(id -u) -ne 0 ]]; then
             echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql)" >&2
             return 1
         fi
         DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
-        bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+        bin=$(_rapidata_pg_find)
     fi
     echo "$bin"
 }
@@ -67,7 +80,7 @@ rapidata_pg_stop() {
     local port="${RAPIDATA_PG_PORT:-5544}"
     local dir="${RAPIDATA_PG_DIR:-/tmp/rapidata-pg-$port}"
     local bin
-    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    bin=$(_rapidata_pg_find)
     if [[ -n "$bin" && -f "$dir/data/postmaster.pid" ]]; then
         _rapidata_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1
     fi

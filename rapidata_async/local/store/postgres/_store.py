@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..base import Assets, Audiences, Batches, Clients, Datasets, Definitions, Jobs, Leases, Store
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
 from ._clients import PgClients
@@ -41,14 +42,16 @@ class PostgresStore:
         self._max_size = max_size
         self._signing_key: bytes | None = None
         self._db = Db()
-        self.clients = PgClients(self._db)
-        self.assets = PgAssets(self._db)
-        self.batches = PgBatches(self._db)
-        self.datasets = PgDatasets(self._db)
-        self.definitions = PgDefinitions(self._db)
-        self.audiences = PgAudiences(self._db)
-        self.jobs = PgJobs(self._db)
-        self.leases = PgLeases(self._db)
+        self._datasets = PgDatasets(self._db)
+        # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
+        self.clients: Clients = PgClients(self._db)
+        self.assets: Assets = PgAssets(self._db)
+        self.batches: Batches = PgBatches(self._db)
+        self.datasets: Datasets = self._datasets
+        self.definitions: Definitions = PgDefinitions(self._db)
+        self.audiences: Audiences = PgAudiences(self._db)
+        self.jobs: Jobs = PgJobs(self._db)
+        self.leases: Leases = PgLeases(self._db)
 
     @property
     def signing_key(self) -> bytes:
@@ -63,6 +66,8 @@ class PostgresStore:
 
     async def open(self) -> None:
         """Create the schema if needed, the first credential, and the seeded audiences."""
+        if self._signing_key is not None:
+            return
         import asyncpg  # the `postgres` extra: only needed once a PostgreSQL store is opened
 
         pool = await asyncpg.create_pool(self.dsn, min_size=self._min_size, max_size=self._max_size)
@@ -76,6 +81,7 @@ class PostgresStore:
 
     async def close(self) -> None:
         pool = self._db.detach()
+        self._signing_key = None
         if pool is not None:
             await pool.close()
 
@@ -83,4 +89,9 @@ class PostgresStore:
         """Tests: wipe all data but credentials, the signing key, assets and seeds."""
         async with self._db.pool.acquire() as conn:
             await reset(conn)
-        self.datasets.forget()
+        self._datasets.forget()
+
+
+def _conforms(store: PostgresStore) -> Store:
+    """Never called: mypy checks here that the class keeps the ``Store`` interface."""
+    return store
