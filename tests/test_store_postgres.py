@@ -192,7 +192,7 @@ async def test_closed_store_refuses_calls(schema_dsn: str) -> None:
 
 # -- assets and batches ------------------------------------------------------------------------
 async def test_assets_missing_and_urls(store: PostgresStore) -> None:
-    await store.assets.add("a.png", original_name="cat.png", source_url=None, size=10)
+    await store.assets.add("a.png", original_name="cat.png", source_url="https://x/a", size=1)
     await store.assets.add("a.png", original_name="cat.png", source_url=None, size=10)
     await store.assets.add("b.png", original_name=None, source_url="https://x/b.png", size=None)
     assert await store.assets.missing(["a.png", "b.png", "c.png", "c.png"]) == {"c.png"}
@@ -460,8 +460,8 @@ async def test_jobs_create_get_list_and_states(store: PostgresStore) -> None:
     assert (await store.jobs.get(first)).reason == "waiting for labelers"
     await store.jobs.set_reason(first, "still waiting")
     assert (await store.jobs.get(first)).reason == "still waiting"
-    await store.jobs.set_reason(second, "not running")  # a Submitted job keeps no reason
-    assert (await store.jobs.get(second)).reason is None
+    with pytest.raises(NotFound):
+        await store.jobs.set_reason("nope", "x")
     assert await store.jobs.in_states(["Submitted", "Running"]) == [first, second]
 
     points = await store.datasets.datapoints(
@@ -495,7 +495,7 @@ async def test_record_is_idempotent_and_skips_closed_datapoints(store: PostgresS
     assert (work.responses, work.done) == ({}, frozenset())
     a, b, c = (p.id for p in work.datapoints)
 
-    batch = [response(job_id, a, "sim:1", 0), response(job_id, a, "sim:2", 1)]
+    batch = [response(job_id, a, "sim:1", 9), response(job_id, a, "sim:2", 1)]
     assert await store.jobs.record(job_id, batch, []) == 2
     # A resumed run sends the same responses again, plus one new one and the closing.
     again = [*batch, response(job_id, a, "sim:3", 2), response(job_id, a, "sim:3", 2)]
@@ -508,8 +508,12 @@ async def test_record_is_idempotent_and_skips_closed_datapoints(store: PostgresS
     job = await store.jobs.get(job_id)
     assert (job.response_count, job.completed) == (4, 3)
     work = await store.jobs.work(job_id)
+    # In arrival order, numbered by the store (the records' own seq is ignored).
     assert [r.labeler_id for r in work.responses[a]] == ["sim:1", "sim:2", "sim:3"]
-    assert work.responses[b] == [response(job_id, b, "sim:1", 0)]
+    seqs = [r.seq for r in work.responses[a]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    (only,) = work.responses[b]
+    assert only == response(job_id, b, "sim:1", only.seq) and only.seq > seqs[-1]
     assert work.done == frozenset({a, b, c})
 
     with pytest.raises(NotFound):

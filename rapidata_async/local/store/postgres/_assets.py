@@ -42,10 +42,12 @@ class PgAssets:
     async def add(
         self, name: str, *, original_name: str | None, source_url: str | None, size: int | None
     ) -> None:
-        # Names are derived from the content, so the same name again is the same file.
+        # The same name again (names derive from the content) replaces what is known of it.
         await self._db.pool.execute(
             "INSERT INTO assets (name, original_name, source_url, size, created_at) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET "
+            "original_name = EXCLUDED.original_name, source_url = EXCLUDED.source_url, "
+            "size = EXCLUDED.size, created_at = EXCLUDED.created_at",
             name,
             original_name,
             source_url,

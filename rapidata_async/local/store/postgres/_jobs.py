@@ -48,14 +48,14 @@ COLUMNS = {
 _RECORD = """
 WITH incoming AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-                         $7::text[], $8::text[], $9::text[], $10::text[], $11::int[])
+                         $7::text[], $8::text[], $9::text[], $10::text[])
         AS r(datapoint_id, labeler_id, answer, user_score, country, language, age, gender,
-             occupation, seq)
+             occupation)
 ), added AS (
     INSERT INTO responses (job_id, datapoint_id, labeler_id, answer, user_score, country,
-                           language, age, gender, occupation, seq)
+                           language, age, gender, occupation)
     SELECT $1, r.datapoint_id, r.labeler_id, r.answer, r.user_score, r.country, r.language,
-           r.age, r.gender, r.occupation, r.seq
+           r.age, r.gender, r.occupation
     FROM incoming r
     WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1)
       AND NOT EXISTS (SELECT 1 FROM closed_datapoints c
@@ -64,7 +64,7 @@ WITH incoming AS (
     RETURNING 1
 ), closed AS (
     INSERT INTO closed_datapoints (job_id, datapoint_id)
-    SELECT $1, d FROM unnest($12::text[]) AS d
+    SELECT $1, d FROM unnest($11::text[]) AS d
     WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1)
     ON CONFLICT (job_id, datapoint_id) DO NOTHING
     RETURNING 1
@@ -158,10 +158,9 @@ class PgJobs:
             raise NotFound("Job", job_id)
 
     async def set_reason(self, job_id: str, reason: str | None) -> None:
-        """Only the waiting reason of a running job (a job in another state keeps none)."""
+        """Only the waiting reason of a running job, nothing else."""
         found = await self._db.pool.fetchval(
-            "UPDATE jobs SET reason = CASE WHEN state = 'Running' THEN $2 ELSE reason END "
-            "WHERE id = $1 RETURNING 1",
+            "UPDATE jobs SET reason = $2 WHERE id = $1 RETURNING 1",
             job_id,
             reason,
         )
@@ -188,7 +187,7 @@ class PgJobs:
                 rows = await conn.fetch(
                     "SELECT datapoint_id, labeler_id, answer, user_score, country, language, "
                     "age, gender, occupation, seq FROM responses WHERE job_id = $1 "
-                    "ORDER BY seq, arrival",
+                    "ORDER BY seq",
                     job_id,
                 )
                 done = await conn.fetch(
@@ -213,10 +212,11 @@ class PgJobs:
         """Append responses and close datapoints, in one transaction, and bump the job's
         ``response_count``/``completed`` by what was new. A response whose ``(job, datapoint,
         labeler)`` is already stored, or a datapoint already closed, is skipped. Returns how
-        many responses were new."""
+        many responses were new. ``seq`` is assigned here, in arrival order (a record's own
+        ``seq`` is ignored)."""
         if any(r.job_id != job_id for r in responses):
             raise Invalid.field("job_id", f"Every response recorded must belong to job {job_id}.")
-        columns: list[list[Any]] = [[] for _ in range(10)]
+        columns: list[list[Any]] = [[] for _ in range(9)]
         for r in responses:
             for column, value in zip(
                 columns,
@@ -230,7 +230,6 @@ class PgJobs:
                     r.age,
                     r.gender,
                     r.occupation,
-                    r.seq,
                 ),
                 strict=True,
             ):

@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS responses (
     job_id text NOT NULL, datapoint_id text NOT NULL, labeler_id text NOT NULL,
     answer text NOT NULL, user_score float8 NOT NULL, country text NOT NULL,
     language text NOT NULL, age text NOT NULL, gender text NOT NULL, occupation text NOT NULL,
-    seq integer NOT NULL, arrival bigint GENERATED ALWAYS AS IDENTITY,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (job_id, datapoint_id, labeler_id));
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id text NOT NULL, datapoint_id text NOT NULL, PRIMARY KEY (job_id, datapoint_id));
