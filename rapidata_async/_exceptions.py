@@ -20,6 +20,7 @@
       MissingCredentialsError                              no client id/secret found anywhere
       JobFailedError                                       a job ended in state Failed
       JobBlockedError                                      a job can't progress without a person
+      WaitTimeoutError (also a TimeoutError)               a wait passed its own deadline
 
 Catch ``RapidataStatusError`` and read ``status_code``, ``title``, ``errors`` (field -> messages)
 and ``trace_id`` (quote it when reporting a problem)::
@@ -66,6 +67,7 @@ __all__ = [
     "RapidataTimeoutError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "WaitTimeoutError",
     "status_error_class",
 ]
 
@@ -320,6 +322,11 @@ class JobFailedError(RapidataError):
 class JobBlockedError(RapidataError):
     """The job cannot progress on its own (needs approval, a spend limit raised, or an
     audience that can produce responses)."""
+
+
+class WaitTimeoutError(RapidataError, TimeoutError):
+    """A wait (``get_results(timeout=…)``, ``progress(timeout=…)``, ``wait(timeout=…)``) did
+    not see what it waited for before its deadline; the job itself goes on."""
 
 
 def _identify(obj: Any) -> str | None:

@@ -17,7 +17,7 @@ import anyio
 
 from .. import _constants as C
 from .._config import rapidata_config
-from .._context import ClientContext
+from .._context import TRANSIENT_ERRORS, ClientContext
 from .._datapoint import has_foreign_scheme, is_url
 from .._exceptions import RapidataError
 from .._transport import Transport
@@ -229,8 +229,8 @@ class AssetUploader:
                             progressed_at = anyio.current_time()
                         for batch_id in status.completed_batches:
                             if batch_id not in processed and batch_id in submitted:
-                                processed.add(batch_id)
-                                await self._fetch_batch(batch_id, submitted[batch_id])
+                                if await self._fetch_batch(batch_id, submitted[batch_id]):
+                                    processed.add(batch_id)
                 if finished and processed.issuperset(submitted):
                     return
                 if anyio.current_time() - progressed_at > C.BATCH_STALL_TIMEOUT:
@@ -261,7 +261,9 @@ class AssetUploader:
                 if not slot.done:
                     slot.fail(err)
 
-    async def _fetch_batch(self, batch_id: str, chunk: list[tuple[str, Slot[str]]]) -> None:
+    async def _fetch_batch(self, batch_id: str, chunk: list[tuple[str, Slot[str]]]) -> bool:
+        """Settle the URLs of a completed batch; False when the server could not be asked
+        (a transient failure: the next poll tries again, within the stall deadline)."""
         try:
             result = await self._transport.request(
                 "GET",
@@ -269,11 +271,13 @@ class AssetUploader:
                 op_id="asset_batch_upload_batch_upload_id_get",
                 response_type=wire.BatchUploadResultOutput,
             )
+        except TRANSIENT_ERRORS:
+            return False
         except RapidataError as exc:
             err = AssetUploadError(f"fetching batch {batch_id} failed: {exc}", stage="batch")
             for _, slot in chunk:
                 slot.fail(err)
-            return
+            return True
         by_url = {item.url: item for item in result.items}
         for url, slot in chunk:
             item = by_url.get(url)
@@ -283,6 +287,7 @@ class AssetUploader:
             else:
                 reason = (item.error_message if item else None) or "URL was not ingested"
                 slot.fail(AssetUploadError(reason, stage=item.stage if item else "batch"))
+        return True
 
     async def _abort(self, batch_id: str) -> None:
         try:
