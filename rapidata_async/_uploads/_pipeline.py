@@ -123,8 +123,8 @@ async def upload_datapoints(
 
     At most ``rapidata_config.upload.maxWorkers`` requests are in flight (or ``limiter``'s
     budget, shared with other calls); each call is retried up to ``maxRetries`` times on
-    transient failures. Progress goes to ``tracker`` and to a bar (unless ``silent_mode``).
-    Returns what succeeded and what failed; never raises for a single datapoint.
+    transient failures. Progress goes to ``tracker`` and to a bar (on a terminal; never in
+    ``silent_mode``). Returns what succeeded and what failed; never raises for a single datapoint.
     """
     cfg = rapidata_config.upload
     workers = cfg.maxWorkers
@@ -144,7 +144,8 @@ async def upload_datapoints(
         )
         if tracker is not None:
             tracker._publish(progress)
-        bar.set(progress.done, failed=progress.failed)
+        if bar.active:
+            bar.set(progress.done, **({"failed": progress.failed} if progress.failed else {}))
 
     async def post(dp: Datapoint) -> None:
         body = await _build_body(dp, uploader)
@@ -182,7 +183,9 @@ async def upload_datapoints(
         for dp in queue:
             await create(dp)
 
-    with ProgressBar(total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar) as bar:
+    with ProgressBar(
+        total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar, counts=True
+    ) as bar:
         try:
             async with anyio.create_task_group() as tg:
                 claimed = uploader.claim_urls(_urls_of(datapoints))
