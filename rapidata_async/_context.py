@@ -54,6 +54,7 @@ async def poll(
     describe: Callable[[], str],
     first: float = POLL_FIRST,
     cap: float | None = None,
+    started: float | None = None,
 ) -> AsyncIterator[T]:
     """Yield ``await fetch()`` again and again, sleeping between calls as ``poll_delays``.
 
@@ -61,9 +62,10 @@ async def poll(
     already spent) is logged and the next poll tried, until ``timeout`` seconds have passed
     since the first call; without a timeout, until the failures have lasted
     ``OUTAGE_TOLERANCE`` seconds (then the last failure is raised). Past the deadline raises
-    ``WaitTimeoutError`` with ``describe()`` as the message's subject.
+    ``WaitTimeoutError`` with ``describe()`` as the message's subject. ``started`` (anyio
+    time) dates the timeout from an earlier moment, for a wait that is part of a longer call.
     """
-    started = anyio.current_time()
+    started = anyio.current_time() if started is None else started
     deadline = None if timeout is None else started + timeout
     ceiling = ctx.poll_max if cap is None else cap
     delay = min(first, ceiling)

@@ -141,6 +141,15 @@ class Job:
         something only a person can do (manual approval, spend limit, pause) or its audience
         can never produce responses.
         """
+        async for snapshot in self._progress(poll_cap, timeout, None):
+            yield snapshot
+
+    async def _progress(
+        self,
+        poll_cap: float | None,
+        timeout: float | None,  # noqa: ASYNC109
+        started: float | None,
+    ) -> AsyncIterator[JobProgress]:
         last: JobProgress | None = None
         checked = False
 
@@ -158,7 +167,7 @@ class Job:
             return f"job {self.id} did not finish{state}"
 
         async for snapshot in poll(
-            self._ctx, fetch, timeout=timeout, describe=describe, cap=poll_cap
+            self._ctx, fetch, timeout=timeout, describe=describe, cap=poll_cap, started=started
         ):
             if snapshot != last:
                 last = snapshot
@@ -198,39 +207,47 @@ class Job:
         deadline in seconds for the whole call (``WaitTimeoutError``); polls and the download
         ride out connection errors, 5xx and 429 until then, as :meth:`progress` does.
         """
-        deadline = None if timeout is None else anyio.current_time() + timeout
+        started = anyio.current_time()
 
-        def left() -> float | None:
-            return None if deadline is None else max(0.0, deadline - anyio.current_time())
+        def left() -> float:
+            return (
+                600.0 if timeout is None else max(0.001, started + timeout - anyio.current_time())
+            )
 
-        job = await self._first(self._get, left(), "the state of job {id} was not read")
+        job = await self._first(self._get, timeout, started, "the state of job {id} was not read")
         if job.state == "StaleResults":
             await self._ctx.transport.request(
                 "POST", f"/job/{self.id}/retry", op_id="job_job_id_retry_post"
             )
         if job.state != "Completed":
-            await self.wait(timeout=left())
+            async for _ in self._progress(None, timeout, started):
+                pass
 
         async def download() -> bytes:
             return await self._ctx.transport.request(
                 "GET",
                 f"/job/{self.id}/download-results",
                 op_id="job_job_id_download_results_get",
-                timeout=left() or 600,
+                timeout=left(),
             )
 
-        raw = await self._first(download, left(), "the results of job {id} were not downloaded")
+        raw = await self._first(
+            download, timeout, started, "the results of job {id} were not downloaded"
+        )
         return JobResults.from_bytes(raw)
 
     async def _first(
         self,
         fetch: Callable[[], Awaitable[T]],
         timeout: float | None,  # noqa: ASYNC109
+        started: float,
         failure: str,
     ) -> T:
         """``await fetch()``, repeated through transient failures as a poll is."""
         message = failure.format(id=self.id)
-        async for value in poll(self._ctx, fetch, timeout=timeout, describe=lambda: message):
+        async for value in poll(
+            self._ctx, fetch, timeout=timeout, describe=lambda: message, started=started
+        ):
             return value
         raise AssertionError("poll() yields until it raises")  # pragma: no cover
 
