@@ -242,7 +242,9 @@ class FailedUpload(Generic[T]):
     then says where: read, upload, batch-submit, batch, or the server's URL-ingestion stage),
     else the class name of the error that failed the datapoint itself (e.g.
     ``"BadRequestError"``, stage ``datapoint``); ``trace_id`` is the server's trace id when
-    the failure came from an API answer.
+    the failure came from an API answer. ``reason`` is the message without what names the
+    item (a file name, a URL), so that equal causes group together; None when the message
+    names nothing.
     """
 
     item: T
@@ -252,6 +254,7 @@ class FailedUpload(Generic[T]):
     exception: BaseException | None = None
     stage: str | None = None
     trace_id: str | None = None
+    reason: str | None = None
 
 
 class FailedUploadException(RapidataError):
@@ -280,10 +283,11 @@ class FailedUploadException(RapidataError):
 
     @property
     def failures_by_reason(self) -> dict[str, list[Any]]:
-        """Failed items grouped by error message, in order of first occurrence."""
+        """Failed items grouped by cause (``FailedUpload.reason``, else the message), in order
+        of first occurrence: 500 missing files are one key, not 500."""
         grouped: dict[str, list[Any]] = {}
         for failure in self.detailed_failures:
-            grouped.setdefault(failure.error_message, []).append(failure.item)
+            grouped.setdefault(failure.reason or failure.error_message, []).append(failure.item)
         return grouped
 
     def _summary(self) -> str:

@@ -33,10 +33,19 @@ SMALL_FILE = 1024 * 1024
 class AssetUploadError(Exception):
     """One asset could not be uploaded; the message says why, ``stage`` where."""
 
-    def __init__(self, message: str, *, stage: str | None = None, trace_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str | None = None,
+        trace_id: str | None = None,
+        reason: str | None = None,
+    ):
         super().__init__(message)
         self.stage = stage
         self.trace_id = trace_id
+        self.reason = reason or message
+        """Why, without naming the asset: what failures are grouped by."""
 
 
 class AssetUploader:
@@ -71,7 +80,11 @@ class AssetUploader:
                     slot.fail(exc)
             return await slot.wait()
         if has_foreign_scheme(asset):
-            raise AssetUploadError(f"unsupported URL scheme: {asset!r}", stage="validate")
+            raise AssetUploadError(
+                f"unsupported URL scheme: {asset!r}",
+                stage="validate",
+                reason="unsupported URL scheme",
+            )
         return await self._files.run(_file_key(asset), lambda: self._upload_file(asset))
 
     async def forget_cached(self, assets: Iterable[str]) -> bool:
@@ -111,7 +124,7 @@ class AssetUploader:
         try:
             key, cached, content = await self._cache.lookup_file(path, read_up_to=SMALL_FILE)
         except UnreadableFile as exc:
-            raise AssetUploadError(str(exc), stage="read") from None
+            raise AssetUploadError(str(exc), stage="read", reason=exc.reason) from None
         if cached is not None and path not in self._refreshed:
             self.files_cached += 1
             self._from_cache[_file_key(path)] = key

@@ -92,6 +92,7 @@ def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
             exception=exc,
             stage=exc.stage,
             trace_id=exc.trace_id,
+            reason=f"Asset upload failed: {exc.reason}",
         )
     trace_id = exc.trace_id if isinstance(exc, RapidataStatusError) else None
     message = str(exc)
