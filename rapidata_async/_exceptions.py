@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -250,7 +250,7 @@ class FailedUpload(Generic[T]):
     item: T
     error_message: str
     error_type: str
-    timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
     exception: BaseException | None = None
     stage: str | None = None
     trace_id: str | None = None

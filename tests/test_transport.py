@@ -17,7 +17,7 @@ import ssl
 import stat
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -561,7 +561,7 @@ def test_status_error_pickles() -> None:
 
 
 def test_failed_upload_exception_groups_by_reason() -> None:
-    when = datetime(2026, 2, 2, 15, 32, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 2, 2, 15, 32, 30, tzinfo=UTC)
     failures = [
         FailedUpload("a.jpg", "One or more required assets failed to upload", "AssetUploadFailed",
                      when),

@@ -26,7 +26,6 @@ with other timeouts or retries; closing the view closes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import enum
@@ -411,7 +410,7 @@ class Transport:
                         await response.read(),
                         token,
                     )
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 error = connection_error(exc, method, url)
                 _log_attempt(op_id, method, path, started, attempt, error=error.message)
                 # A certificate that fails verification will fail again: don't wait for it.

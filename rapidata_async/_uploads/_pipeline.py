@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 
@@ -82,7 +82,7 @@ async def _build_body(dp: Datapoint, uploader: AssetUploader) -> wire.CreateData
 
 
 def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if isinstance(exc, AssetUploadError):
         return FailedUpload(
             item=dp,

@@ -413,5 +413,6 @@ def _address_in_use(exc: BaseException) -> bool:
     """Whether ``exc`` (or one inside an exception group) is "address already in use"."""
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return True
-    inner = getattr(exc, "exceptions", None)
-    return bool(inner) and all(_address_in_use(e) for e in inner)
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_address_in_use(e) for e in exc.exceptions)
+    return False
