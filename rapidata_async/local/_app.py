@@ -413,6 +413,7 @@ def _address_in_use(exc: BaseException) -> bool:
     """Whether ``exc`` (or one inside an exception group) is "address already in use"."""
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return True
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_address_in_use(e) for e in exc.exceptions)
+    inner = getattr(exc, "exceptions", None)  # an exception group
+    if isinstance(inner, (list, tuple)) and inner:
+        return all(_address_in_use(e) for e in inner)
     return False
