@@ -72,7 +72,7 @@ class CompareResult(_Results, frozen=True, kw_only=True):
     confidence_per_category: dict[str, float] | None = None
     asset_urls: dict[str, str] | None = None
     private_metadata: dict[str, str] | None = None
-    detailed_results: tuple[DetailedResponse, ...]
+    detailed_results: Sequence[DetailedResponse]
 
 
 class ClassificationResult(_Results, frozen=True, kw_only=True):
@@ -87,7 +87,7 @@ class ClassificationResult(_Results, frozen=True, kw_only=True):
     summed_user_scores_ratios: dict[str, float] = {}
     confidence_per_category: dict[str, float] | None = None
     private_metadata: dict[str, str] | None = None
-    detailed_results: tuple[DetailedResponse, ...]
+    detailed_results: Sequence[DetailedResponse]
 
 
 class ResultsInfo(_Results, frozen=True, kw_only=True):

@@ -254,10 +254,10 @@ def _compare_item(
         aggregated_results_ratios=ratios,
         summed_user_scores=summed,
         summed_user_scores_ratios=summed_ratios,
-        detailed_results=tuple(
-            DetailedResponse(voted_for=key, user_details=details)
+        detailed_results=[
+            DetailedResponse(key, None, details)
             for (key, _), details in zip(tally.pairs, tally.user_details, strict=True)
-        ),
+        ],
         context_asset=item.context_asset,
         confidence_per_category=confidence,
         asset_urls=asset_urls,
@@ -292,10 +292,10 @@ def _classification_item(item: ResultItem, early_stopping: bool) -> Classificati
         aggregated_results_ratios=ratios,
         summed_user_scores=summed,
         summed_user_scores_ratios=summed_ratios,
-        detailed_results=tuple(
-            DetailedResponse(selected_category=key, user_details=details)
+        detailed_results=[
+            DetailedResponse(None, key, details)
             for (key, _), details in zip(tally.pairs, tally.user_details, strict=True)
-        ),
+        ],
         context_asset=item.context_asset,
         confidence_per_category=confidence,
         private_metadata=item.private_metadata or None,
