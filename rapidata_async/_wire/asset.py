@@ -14,8 +14,8 @@ class UploadOutput(WireModel):
     """Answer of ``POST /asset/file`` and ``POST /asset/url``."""
 
     file_name: str
-    warnings: list[str] = []
-    was_compressed: bool = False
+    warnings: list[str]
+    was_compressed: bool
     original_size_bytes: int | None = None
     final_size_bytes: int | None = None
 

@@ -79,8 +79,8 @@ class CreateAudienceOutput(WireModel):
     audience_id: str
 
 
-class AudienceOutput(WireModel):
-    """``GET /audience/{id}``; the items of ``GET /audiences`` carry the same core fields."""
+class _AudienceCore(WireModel):
+    """The fields ``GET /audience/{id}`` and the items of ``GET /audiences`` share."""
 
     id: str
     name: str
@@ -97,14 +97,22 @@ class AudienceOutput(WireModel):
     logo: str | None = None
     graduated: int = 0
     dropped: int = 0
-    # GET /audience/{id} only
-    base_audience_id: str | None = None
-    owner_id: str | None = None
-    distilling_campaign_id: str | None = None
-    distilling_retrieval_mode: str | None = None
-    boost_level: str | None = None
-    # GET /audiences only
-    is_shared: bool | None = None
+
+
+class AudienceOutput(_AudienceCore, kw_only=True):
+    """``GET /audience/{id}``."""
+
+    base_audience_id: str
+    owner_id: str
+    distilling_campaign_id: str
+    distilling_retrieval_mode: str
+    boost_level: str
+
+
+class AudienceListItem(_AudienceCore, kw_only=True):
+    """Items of ``GET /audiences``."""
+
+    is_shared: bool
 
 
 # -- examples ---------------------------------------------------------------------------------
@@ -155,4 +163,4 @@ class AddExampleOutput(WireModel):
 
 class UserMetricsOutput(WireModel):
     users_per_state: dict[str, int]
-    capacity: Literal["None", "Low", "Sufficient"]
+    capacity: Literal["None", "Low", "Sufficient"] | None  # 3.27.1: required, nullable

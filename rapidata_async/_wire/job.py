@@ -128,9 +128,7 @@ class CreateJobDefinitionOutput(WireModel):
     pipeline_id: str
 
 
-class JobDefinitionOutput(WireModel):
-    """``GET /job/definition/{id}`` and the items of ``GET /job/definitions``."""
-
+class _DefinitionCore(WireModel):
     definition_id: str
     name: str
     definition_type: str
@@ -138,8 +136,18 @@ class JobDefinitionOutput(WireModel):
     owner_id: str
     owner_mail: str
     organization_id: str
-    is_public: bool = False
-    revision_count: int = 1
+
+
+class JobDefinitionOutput(_DefinitionCore, kw_only=True):
+    """``GET /job/definition/{id}``."""
+
+    is_public: bool
+
+
+class JobDefinitionListItem(_DefinitionCore, kw_only=True):
+    """Items of ``GET /job/definitions``."""
+
+    revision_count: int
 
 
 class JobRevisionOutput(WireModel):
@@ -200,8 +208,8 @@ class JobOutput(WireModel):
     owner_id: str
     owner_mail: str
     organization_id: str
-    is_public: bool = False
-    audience_deleted: bool = False
+    is_public: bool
+    audience_deleted: bool
     audience_name: str | None = None
     campaign_id: str | None = None
     completed_at: datetime | None = None
@@ -224,7 +232,7 @@ class JobListItem(WireModel):
     owner_mail: str
     organization_id: str
     created_at: datetime
-    is_shared: bool = False
+    is_shared: bool
     progress: float | None = None
     campaign_id: str | None = None
 

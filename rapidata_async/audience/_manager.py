@@ -22,7 +22,7 @@ class AudienceManager:
 
     def find_audiences(
         self, name: str = "", amount: int = 10, page: int = 1
-    ) -> Listing[wire.AudienceOutput, RapidataAudience]:
+    ) -> Listing[wire.AudienceListItem, RapidataAudience]:
         """Audiences whose name contains ``name`` (curated ones included), newest first.
 
         ``GET /audiences?name[contains]=…&sort=-created_at``. ``await`` it for one page of
@@ -32,14 +32,14 @@ class AudienceManager:
             self._ctx,
             path="/audiences",
             op_id="audiences_get",
-            item_type=wire.AudienceOutput,
+            item_type=wire.AudienceListItem,
             wrap=self._wrap,
             name=name,
             amount=amount,
             page=page,
         )
 
-    def _wrap(self, a: wire.AudienceOutput) -> RapidataAudience:
+    def _wrap(self, a: wire.AudienceListItem) -> RapidataAudience:
         return RapidataAudience(self._ctx, id=a.id, name=a.name, filters=a.filters, status=a.status)
 
     async def get_audience_by_id(self, audience_id: str) -> RapidataAudience:

@@ -225,7 +225,7 @@ class JobManager:
     # -- lookup -----------------------------------------------------------------------------
     def find_job_definitions(
         self, name: str = "", amount: int = 10, page: int = 1
-    ) -> Listing[wire.JobDefinitionOutput, JobDefinition]:
+    ) -> Listing[wire.JobDefinitionListItem, JobDefinition]:
         """Newest first: ``GET /job/definitions?name[contains]=…&sort=-created_at``.
 
         ``await`` it for one page; ``async for`` over it for all matches.
@@ -234,7 +234,7 @@ class JobManager:
             self._ctx,
             path="/job/definitions",
             op_id="job_definitions_get",
-            item_type=wire.JobDefinitionOutput,
+            item_type=wire.JobDefinitionListItem,
             wrap=lambda d: JobDefinition(self._ctx, id=d.definition_id, name=d.name),
             name=name,
             amount=amount,

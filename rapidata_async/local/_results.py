@@ -16,8 +16,9 @@ official client's ``RapidataResults.to_pandas()`` routes on ``info.type`` and re
 asset names from ``assetUrls`` (else from ``aggregatedResults``), so every per-asset map of an
 item uses the same keys.
 
-Jobs of tens of thousands of datapoints go through here, so the document is assembled as
-msgspec Structs (fixed key order, no per-key dict building for fixed fields) and encoded in one
+The document's structs are ``rapidata_async._wire.results``, the very ones the SDK decodes it
+into. Jobs of tens of thousands of datapoints go through here, so the document is assembled as
+those Structs (fixed key order, no per-key dict building for fixed fields) and encoded in one
 call.
 """
 
@@ -29,6 +30,17 @@ from typing import Literal
 
 import msgspec
 
+from .._wire.results import (
+    ClassificationDocument,
+    ClassificationResult,
+    CompareDocument,
+    CompareResult,
+    CompareSummary,
+    DetailedResponse,
+    ResultsInfo,
+    UserDetails,
+    UserScores,
+)
 from ._crowd import confidence_per_category
 
 __all__ = [
@@ -89,82 +101,6 @@ class ResultItem(msgspec.Struct, gc=False):
 # Formula: P(c) ∝ Π_i (s_i·[v_i = c] + (1 − s_i)/K), unrounded.
 
 
-# -- output structs (wire names given explicitly where they are not camelCase) -------------------
-class _UserScores(msgspec.Struct, gc=False):
-    global_: float = msgspec.field(name="global")
-
-
-class _UserDetails(msgspec.Struct, rename="camel", gc=False):
-    country: str
-    language: str
-    user_scores: _UserScores
-    age: str
-    gender: str
-    occupation: str
-
-
-class _CompareResponse(msgspec.Struct, rename="camel", gc=False):
-    voted_for: str
-    user_details: _UserDetails
-
-
-class _ClassificationResponse(msgspec.Struct, rename="camel", gc=False):
-    selected_category: str
-    user_details: _UserDetails
-
-
-class _CompareItem(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, gc=False):
-    context: str | None
-    context_asset: str | None = None
-    winner_index: int | None = msgspec.field(name="winner_index")
-    winner: str | None
-    aggregated_results: dict[str, int]
-    aggregated_results_ratios: dict[str, float]
-    summed_user_scores: dict[str, float]
-    summed_user_scores_ratios: dict[str, float]
-    confidence_per_category: dict[str, float] | None = None
-    asset_urls: dict[str, str] | None = None
-    private_metadata: dict[str, str] | None = None
-    detailed_results: list[_CompareResponse]
-
-
-class _ClassificationItem(
-    msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True, gc=False
-):
-    original_file_name: str | None
-    context: str | None
-    context_asset: str | None = None
-    aggregated_results: dict[str, int]
-    aggregated_results_ratios: dict[str, float]
-    summed_user_scores: dict[str, float]
-    summed_user_scores_ratios: dict[str, float]
-    confidence_per_category: dict[str, float] | None = None
-    private_metadata: dict[str, str] | None = None
-    detailed_results: list[_ClassificationResponse]
-
-
-class _Info(msgspec.Struct, rename="camel"):
-    created_at: str
-    version: str
-    type: str
-
-
-class _CompareSummary(msgspec.Struct):
-    a_wins_total: int = msgspec.field(name="A_wins_total")
-    b_wins_total: int = msgspec.field(name="B_wins_total")
-
-
-class _CompareDocument(msgspec.Struct):
-    info: _Info
-    summary: _CompareSummary
-    results: list[_CompareItem]
-
-
-class _ClassificationDocument(msgspec.Struct):
-    info: _Info
-    results: list[_ClassificationItem]
-
-
 _encoder = msgspec.json.Encoder()
 
 
@@ -200,20 +136,20 @@ def build_results_document(
         if len(identifiers) != 2:
             raise ValueError(f"index_identifiers must hold 2 names, got {len(identifiers)}")
     ordered = sorted(items, key=_sort_key)
-    info = _Info(
-        created_at=datetime.now(timezone.utc).isoformat(), version=RESULTS_VERSION, type=kind
-    )
+    info = ResultsInfo(created_at=datetime.now(timezone.utc), version=RESULTS_VERSION, type=kind)
     if kind == "Compare":
         compare_items = [_compare_item(item, early_stopping, identifiers) for item in ordered]
         a_wins = sum(1 for it in compare_items if it.winner_index == 0)
         b_wins = sum(1 for it in compare_items if it.winner_index == 1)
         return _encoder.encode(
-            _CompareDocument(
-                info=info, summary=_CompareSummary(a_wins, b_wins), results=compare_items
+            CompareDocument(
+                info=info,
+                summary=CompareSummary(a_wins_total=a_wins, b_wins_total=b_wins),
+                results=compare_items,
             )
         )
     return _encoder.encode(
-        _ClassificationDocument(
+        ClassificationDocument(
             info=info, results=[_classification_item(item, early_stopping) for item in ordered]
         )
     )
@@ -232,7 +168,7 @@ class _Tally:
         self.counts = dict.fromkeys(keys, 0)
         self.scores = dict.fromkeys(keys, 0.0)
         self.pairs: list[tuple[str, float]] = []
-        self.user_details: list[_UserDetails] = []
+        self.user_details: list[UserDetails] = []
 
     def add(self, key: str, vote: Vote) -> None:
         score = round(vote.user_score, _DIGITS)
@@ -245,10 +181,10 @@ class _Tally:
             self.scores[key] = score
         self.pairs.append((key, score))
         self.user_details.append(
-            _UserDetails(
+            UserDetails(
                 vote.country,
                 vote.language,
-                _UserScores(score),
+                UserScores(score),
                 vote.age,
                 vote.gender,
                 vote.occupation,
@@ -268,7 +204,7 @@ class _Tally:
 
 def _compare_item(
     item: ResultItem, early_stopping: bool, identifiers: list[str] | None
-) -> _CompareItem:
+) -> CompareResult:
     if len(item.options) != 2:
         raise ValueError(
             f"result item {item.sort_index}: a compare item needs 2 options (asset names), "
@@ -310,7 +246,7 @@ def _compare_item(
             for name, key in zip(item.options, keys, strict=True)
             if name in item.asset_urls
         } or None
-    return _CompareItem(
+    return CompareResult(
         context=item.context,
         winner_index=winner_index,
         winner=None if winner_index is None else keys[winner_index],
@@ -319,7 +255,7 @@ def _compare_item(
         summed_user_scores=summed,
         summed_user_scores_ratios=summed_ratios,
         detailed_results=[
-            _CompareResponse(key, details)
+            DetailedResponse(key, None, details)
             for (key, _), details in zip(tally.pairs, tally.user_details, strict=True)
         ],
         context_asset=item.context_asset,
@@ -329,7 +265,7 @@ def _compare_item(
     )
 
 
-def _classification_item(item: ResultItem, early_stopping: bool) -> _ClassificationItem:
+def _classification_item(item: ResultItem, early_stopping: bool) -> ClassificationResult:
     if not item.options:
         raise ValueError(f"result item {item.sort_index}: a classification item needs categories")
     categories = list(item.options)
@@ -349,7 +285,7 @@ def _classification_item(item: ResultItem, early_stopping: bool) -> _Classificat
             k: round(v, _DIGITS)
             for k, v in confidence_per_category(tally.pairs, categories).items()
         }
-    return _ClassificationItem(
+    return ClassificationResult(
         original_file_name=item.original_file_name,
         context=item.context,
         aggregated_results=tally.counts,
@@ -357,7 +293,7 @@ def _classification_item(item: ResultItem, early_stopping: bool) -> _Classificat
         summed_user_scores=summed,
         summed_user_scores_ratios=summed_ratios,
         detailed_results=[
-            _ClassificationResponse(key, details)
+            DetailedResponse(None, key, details)
             for (key, _), details in zip(tally.pairs, tally.user_details, strict=True)
         ],
         context_asset=item.context_asset,

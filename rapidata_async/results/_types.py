@@ -1,8 +1,9 @@
 """Typed, frozen views of a job's results document (``GET /job/{jobId}/download-results``).
 
-Field names are snake_case; the camelCase keys (and the document's own underscore keys such as
-``winner_index`` and ``A_wins_total``) are mapped with msgspec renames, so the bytes decode
-straight into these Structs without an intermediate dict::
+The document's schema is ``rapidata_async._wire.results``, which the local backend writes with;
+the public types here subclass its structs (adding a few derived properties), so the bytes decode
+straight into them without an intermediate dict. Field names are snake_case; the camelCase keys
+(and the document's own ``winner_index``, ``A_wins_total``, ``global``) are the wire names::
 
     results = JobResults.from_bytes(raw)
     for item in results.results:
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 import anyio
 import msgspec
+
+from .._wire import results as wire
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,21 +45,14 @@ SUPPORTED_MAJOR_VERSIONS = frozenset({3})
 NEITHER_BOTH = ("Both", "Neither")
 
 
-class UserScores(msgspec.Struct, frozen=True, gc=False):
+class UserScores(wire.UserScores, frozen=True):
     """A labeler's reliability scores; ``global_`` is the document's ``global`` key."""
 
-    global_: float | None = msgspec.field(default=None, name="global")
 
-
-class UserDetails(msgspec.Struct, frozen=True, rename="camel", gc=False):
+class UserDetails(wire.UserDetails, frozen=True):
     """Who answered: demographics as reported by the crowd, plus the userScores."""
 
-    country: str | None = None
-    language: str | None = None
     user_scores: UserScores = UserScores()
-    age: str | None = None
-    gender: str | None = None
-    occupation: str | None = None
 
     @property
     def user_score(self) -> float | None:
@@ -64,11 +60,9 @@ class UserDetails(msgspec.Struct, frozen=True, rename="camel", gc=False):
         return self.user_scores.global_
 
 
-class DetailedResponse(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True, gc=False):
+class DetailedResponse(wire.DetailedResponse, frozen=True):
     """One labeler response: ``voted_for`` (compare) or ``selected_category`` (classification)."""
 
-    voted_for: str | None = None
-    selected_category: str | None = None
     user_details: UserDetails = UserDetails()
 
     @property
@@ -77,9 +71,7 @@ class DetailedResponse(msgspec.Struct, frozen=True, rename="camel", omit_default
         return self.voted_for if self.voted_for is not None else self.selected_category
 
 
-class CompareResult(
-    msgspec.Struct, frozen=True, rename="camel", kw_only=True, omit_defaults=True, gc=False
-):
+class CompareResult(wire.CompareResult, frozen=True, kw_only=True):
     """One compare datapoint.
 
     The four maps are keyed by asset name (or by the job's ``a_b_names``) and may hold
@@ -88,18 +80,7 @@ class CompareResult(
     asset. ``confidence_per_category`` is present only when confidence stopping was used.
     """
 
-    context: str | None = None
-    context_asset: str | None = None
-    winner_index: int | None = msgspec.field(default=None, name="winner_index")
-    winner: str | None = None
-    aggregated_results: dict[str, int] = {}
-    aggregated_results_ratios: dict[str, float] = {}
-    summed_user_scores: dict[str, float] = {}
-    summed_user_scores_ratios: dict[str, float] = {}
-    confidence_per_category: dict[str, float] | None = None
-    asset_urls: dict[str, str] | None = None
-    private_metadata: dict[str, str] | None = None
-    detailed_results: tuple[DetailedResponse, ...] = ()
+    detailed_results: tuple[DetailedResponse, ...]
 
     @property
     def assets(self) -> tuple[str, str]:
@@ -115,21 +96,10 @@ class CompareResult(
         return a, b
 
 
-class ClassificationResult(
-    msgspec.Struct, frozen=True, rename="camel", kw_only=True, omit_defaults=True, gc=False
-):
+class ClassificationResult(wire.ClassificationResult, frozen=True, kw_only=True):
     """One classification datapoint; the maps are keyed by category."""
 
-    original_file_name: str | None = None
-    context: str | None = None
-    context_asset: str | None = None
-    aggregated_results: dict[str, int] = {}
-    aggregated_results_ratios: dict[str, float] = {}
-    summed_user_scores: dict[str, float] = {}
-    summed_user_scores_ratios: dict[str, float] = {}
-    confidence_per_category: dict[str, float] | None = None
-    private_metadata: dict[str, str] | None = None
-    detailed_results: tuple[DetailedResponse, ...] = ()
+    detailed_results: tuple[DetailedResponse, ...]
 
     @property
     def categories(self) -> list[str]:
@@ -146,35 +116,23 @@ class ResultsInfo(msgspec.Struct, frozen=True, rename="camel"):
     type: str
 
 
-class CompareSummary(msgspec.Struct, frozen=True):
+class CompareSummary(wire.CompareSummary, frozen=True):
     """Compare jobs only: how many datapoints option A (index 0) and B (index 1) won."""
-
-    a_wins_total: int = msgspec.field(default=0, name="A_wins_total")
-    b_wins_total: int = msgspec.field(default=0, name="B_wins_total")
-
-
-class _RawInfo(msgspec.Struct, rename="camel"):
-    created_at: datetime | None = None
-    version: str | None = None
-    type: str | None = None
-    order_type: str | None = None
 
 
 class _Envelope(msgspec.Struct):
     # ``results`` stays raw here: a Raw is a zero-copy slice, so this pass only scans.
-    info: _RawInfo | None = None
+    info: wire.ResultsInfo | None = None
     results: msgspec.Raw = msgspec.Raw()
     summary: msgspec.Raw = msgspec.Raw()
 
 
-class _CompareDocument(msgspec.Struct):
-    info: _RawInfo
-    results: list[CompareResult]
+class _CompareDocument(wire.CompareDocument, frozen=True, kw_only=True):
     summary: CompareSummary | None = None
+    results: list[CompareResult]
 
 
-class _ClassificationDocument(msgspec.Struct):
-    info: _RawInfo
+class _ClassificationDocument(wire.ClassificationDocument, frozen=True, kw_only=True):
     results: list[ClassificationResult]
 
 
@@ -186,6 +144,10 @@ _envelope_decoder = msgspec.json.Decoder(_Envelope)
 _items_decoders: dict[str, msgspec.json.Decoder[Any]] = {
     "Compare": msgspec.json.Decoder(list[CompareResult]),
     "Classification": msgspec.json.Decoder(list[ClassificationResult]),
+}
+_ITEM_TYPES: dict[str, type[msgspec.Struct]] = {
+    "Compare": CompareResult,
+    "Classification": ClassificationResult,
 }
 _summary_decoder = msgspec.json.Decoder(CompareSummary)
 _raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
@@ -322,7 +284,7 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         return f"{head}\n{self.to_polars()}"
 
 
-def _check_version(info: _RawInfo) -> None:
+def _check_version(info: wire.ResultsInfo) -> None:
     match = _VERSION_RE.match(info.version or "")
     if match is None or int(match.group(1)) not in SUPPORTED_MAJOR_VERSIONS:
         raise ValueError(
@@ -330,7 +292,7 @@ def _check_version(info: _RawInfo) -> None:
         )
 
 
-def _decode(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSummary | None]:
+def _decode(raw: bytes) -> tuple[wire.ResultsInfo, str, list[Any], CompareSummary | None]:
     """``(info, type, items, summary)`` of a document, or ``ValueError`` saying what is wrong."""
     sniffed = _TYPE_SNIFF.search(raw, 0, _SNIFF_BYTES)
     kind = sniffed.group(1).decode() if sniffed else None
@@ -349,7 +311,7 @@ def _decode(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSummary | None
     return _decode_carefully(raw)
 
 
-def _decode_carefully(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSummary | None]:
+def _decode_carefully(raw: bytes) -> tuple[wire.ResultsInfo, str, list[Any], CompareSummary | None]:
     """Envelope first, then the items: slower, but exact errors and type-less documents."""
     try:
         envelope = _envelope_decoder.decode(raw)
@@ -375,7 +337,7 @@ def _decode_carefully(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSumm
         )
     summary_raw = bytes(envelope.summary)
     try:
-        items = decoder.decode(results_raw)
+        items = decoder.decode(_with_always_written_keys(results_raw, _ITEM_TYPES[kind]))
         summary = (
             _summary_decoder.decode(summary_raw)
             if kind == "Compare" and summary_raw and summary_raw != b"null"
@@ -384,6 +346,29 @@ def _decode_carefully(raw: bytes) -> tuple[_RawInfo, str, list[Any], CompareSumm
     except msgspec.ValidationError as exc:
         raise ValueError(f"malformed {kind} results: {exc}") from exc
     return info, kind, items, summary
+
+
+def _with_always_written_keys(results_raw: bytes, item_type: type[msgspec.Struct]) -> bytes:
+    """``results`` with the keys the writer always sets (``context``, ``winner``,
+    ``detailedResults``, …) added as ``null`` / ``[]`` to the items of files that lack them."""
+    required = [
+        (f.encode_name, f.name == "detailed_results")
+        for f in msgspec.structs.fields(item_type)
+        if f.required
+    ]
+    try:
+        items = msgspec.json.decode(results_raw)
+    except msgspec.DecodeError:
+        return results_raw
+    missing = False
+    for item in items:
+        if not isinstance(item, dict):
+            return results_raw  # the typed decode names the problem
+        for key, is_list in required:
+            if key not in item:
+                item[key] = [] if is_list else None
+                missing = True
+    return msgspec.json.encode(items) if missing else results_raw
 
 
 def _infer_type(results_raw: bytes) -> str | None:

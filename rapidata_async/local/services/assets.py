@@ -120,7 +120,15 @@ async def upload_file(request: web.Request) -> web.Response:
         if size == 0:
             raise field_error("file", f"The file '{original}' is empty.")
         await context.store.assets.add(name, original_name=original, source_url=None, size=size)
-        return respond(UploadOut(file_name=name, original_size_bytes=size, final_size_bytes=size))
+        return respond(
+            UploadOut(
+                file_name=name,
+                warnings=[],
+                was_compressed=False,
+                original_size_bytes=size,
+                final_size_bytes=size,
+            )
+        )
     raise field_error("file", "The multipart body has no part named 'file'.")
 
 
@@ -134,7 +142,15 @@ async def upload_url(request: web.Request) -> web.Response:
     if context.fetcher is not None:
         size = await context.fetcher.fetch(url, name)
     await context.store.assets.add(name, original_name=url_basename(url), source_url=url, size=size)
-    return respond(UploadOut(file_name=name, original_size_bytes=size, final_size_bytes=size))
+    return respond(
+        UploadOut(
+            file_name=name,
+            warnings=[],
+            was_compressed=False,
+            original_size_bytes=size,
+            final_size_bytes=size,
+        )
+    )
 
 
 @routes.post("/asset/batch-upload")

@@ -9,7 +9,7 @@ Lifecycle of a custom audience: ``Created`` (examples can be added) -> ``Recruit
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from aiohttp import web
@@ -37,38 +37,50 @@ _FILTERS = {
 
 
 class AudienceOut(wire.AudienceOutput, omit_defaults=False):
-    """Every key written, so required booleans and counts are never dropped as defaults."""
+    """Every key written, so optional counts and texts are never dropped as defaults."""
 
 
-async def audience_out(runner: JobRunner, row: AudienceRow, *, listing: bool) -> AudienceOut:
+class AudienceListItemOut(wire.AudienceListItem, omit_defaults=False):
+    """Every key written, as for ``AudienceOut``."""
+
+
+async def _core(runner: JobRunner, row: AudienceRow) -> dict[str, Any]:
     qualified = row.qualified_count
     if row.kind != "custom":
         qualified = len((await runner.qualification(row)).user_scores)
-    out = AudienceOut(
-        id=row.id,
-        name=row.name,
-        status=row.status,  # type: ignore[arg-type]
-        qualified_user_count=qualified,
-        filters=list(row.body.filters or ()),
-        created_at=parse_iso(row.created_at),
-        owner_mail=row.owner_mail,
-        organization_id=ORGANIZATION_ID,
-        is_public=row.is_public,
-        is_distilling=row.status == "Recruiting",
-        graduation_rule=row.body.graduation_rule or DEFAULT_RULE,
-        description=row.body.description,
-        graduated=row.graduated,
-        dropped=row.dropped,
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": row.status,
+        "qualified_user_count": qualified,
+        "filters": list(row.body.filters or ()),
+        "created_at": parse_iso(row.created_at),
+        "owner_mail": row.owner_mail,
+        "organization_id": ORGANIZATION_ID,
+        "is_public": row.is_public,
+        "is_distilling": row.status == "Recruiting",
+        "graduation_rule": row.body.graduation_rule or DEFAULT_RULE,
+        "description": row.body.description,
+        "graduated": row.graduated,
+        "dropped": row.dropped,
+    }
+
+
+async def audience_out(runner: JobRunner, row: AudienceRow) -> AudienceOut:
+    """``GET /audience/{id}``."""
+    return AudienceOut(
+        **await _core(runner, row),
+        base_audience_id=row.id,
+        owner_id=OWNER_ID,
+        distilling_campaign_id=f"{row.id}-distilling",
+        distilling_retrieval_mode="Shuffled",
+        boost_level="None",
     )
-    if listing:
-        out.is_shared = False
-    else:
-        out.base_audience_id = row.id
-        out.owner_id = OWNER_ID
-        out.distilling_campaign_id = f"{row.id}-distilling"
-        out.distilling_retrieval_mode = "Shuffled"
-        out.boost_level = "None"
-    return out
+
+
+async def audience_list_item(runner: JobRunner, row: AudienceRow) -> AudienceListItemOut:
+    """An item of ``GET /audiences``."""
+    return AudienceListItemOut(**await _core(runner, row), is_shared=False)
 
 
 @routes.post("/audience")
@@ -87,7 +99,7 @@ async def list_audiences(request: web.Request) -> web.Response:
     query = list_query(request, filters=_FILTERS, booleans=frozenset({"is_public"}))
     context = ctx(request)
     rows, total = await context.store.audiences.list(query)
-    items = [await audience_out(context.runner, row, listing=True) for row in rows]
+    items = [await audience_list_item(context.runner, row) for row in rows]
     return respond(page_of(items, total, query))
 
 
@@ -95,7 +107,7 @@ async def list_audiences(request: web.Request) -> web.Response:
 async def get_audience(request: web.Request) -> web.Response:
     context = ctx(request)
     row = await context.store.audiences.get(request.match_info["audienceId"])
-    return respond(await audience_out(context.runner, row, listing=False))
+    return respond(await audience_out(context.runner, row))
 
 
 def _check_example(body: wire.AddExampleInput) -> None:

@@ -67,6 +67,10 @@ class DefinitionOut(wire.JobDefinitionOutput, omit_defaults=False):
     pass
 
 
+class DefinitionListItemOut(wire.JobDefinitionListItem, omit_defaults=False):
+    pass
+
+
 class CreateJobOut(wire.CreateJobOutput, omit_defaults=False):
     pass
 
@@ -89,6 +93,18 @@ def definition_out(row: DefinitionRow) -> DefinitionOut:
         owner_mail=row.owner_mail,
         organization_id=ORGANIZATION_ID,
         is_public=False,
+    )
+
+
+def definition_list_item(row: DefinitionRow) -> DefinitionListItemOut:
+    return DefinitionListItemOut(
+        definition_id=row.id,
+        name=row.name,
+        definition_type=row.definition_type,
+        created_at=parse_iso(row.created_at),
+        owner_id=row.owner_id,
+        owner_mail=row.owner_mail,
+        organization_id=ORGANIZATION_ID,
         revision_count=row.revision_count,
     )
 
@@ -174,7 +190,7 @@ async def create_definition(request: web.Request) -> web.Response:
 async def list_definitions(request: web.Request) -> web.Response:
     query = list_query(request, filters=_DEFINITION_FILTERS)
     rows, total = await ctx(request).store.definitions.list(query)
-    return respond(page_of([definition_out(row) for row in rows], total, query))
+    return respond(page_of([definition_list_item(row) for row in rows], total, query))
 
 
 @routes.get("/job/definition/{definitionId}")
