@@ -123,6 +123,7 @@ async def local_stats(request: web.Request) -> web.Response:
 
 
 def create_app(context: Context) -> web.Application:
+    """The aiohttp application serving every route over ``context``; ``LocalBackend`` runs it."""
     app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
     app[CONTEXT] = context
     for table in (
@@ -195,12 +196,14 @@ class LocalBackend:
 
     @property
     def context(self) -> Context:
+        """What the running backend's handlers share (store, runner, tokens); tests only."""
         if self._context is None:
             raise RuntimeError("the backend is not running; use 'async with LocalBackend()'")
         return self._context
 
     @property
     def store(self) -> Store:
+        """The running backend's store; tests only."""
         return self.context.store
 
     def _bind(self) -> socket.socket:
