@@ -162,20 +162,25 @@ class SimulatedCrowd:
         seen = board.version(audience_id)
         labelers = crowd.labelers
         scores = qual.user_scores
-        while board.has_work(audience_id):
-            version = board.version(audience_id)
-            if version != seen:
-                seen = version
+        keys = {lid: labeler_key(lid) for lid in qual.pool}
+        next_task, version = board.next_task, board.version
+        push, pop = heapq.heappush, heapq.heappop
+        while True:
+            if idle and version(audience_id) != seen:
+                seen = version(audience_id)
                 t = clock.now()
                 for lid in idle:
-                    heapq.heappush(heap, (t, seq, lid, None, None))
+                    push(heap, (t, seq, lid, None, None))
                     seq += 1
                 idle.clear()
             if not heap:
+                if not board.has_work(audience_id):
+                    return
                 with anyio.move_on_after(1.0):
                     await board.wait_changed(audience_id)
+                seen = -1  # wake the idle labelers and look again
                 continue
-            t, _, lid, task, record = heapq.heappop(heap)
+            t, _, lid, task, record = pop(heap)
             await clock.sleep_until(t)
             if task is not None and record is not None:
                 try:
@@ -190,15 +195,16 @@ class SimulatedCrowd:
                     low, high = BREAK_SECONDS
                     pause = low + (high - low) * _unit(seed, "break", lid, sessions[lid])
                     left[lid] = self._session_length(lid, sessions[lid])
-                    heapq.heappush(heap, (t + pause, seq, lid, None, None))
+                    push(heap, (t + pause, seq, lid, None, None))
                     seq += 1
                     continue
                 left[lid] = n_left = self._session_length(lid, 0)
-            open_task = board.next_task(audience_id, labeler_key(lid))
+            key = keys[lid]
+            open_task = next_task(audience_id, key)
             if open_task is None:
                 idle.append(lid)
                 continue
-            prepared = self._prepare(open_task)
+            prepared = self._prepared.get(open_task.task.key) or self._prepare(open_task)
             if prepared is None:
                 # a task no one can answer stays handed out: offering it again would loop
                 idle.append(lid)
@@ -208,7 +214,7 @@ class SimulatedCrowd:
             record = ResponseRecord(
                 open_task.job_id,
                 open_task.datapoint_id,
-                labeler_key(lid),
+                key,
                 answer,
                 scores[lid],
                 lab.country,
@@ -218,7 +224,7 @@ class SimulatedCrowd:
                 lab.occupation,
             )
             left[lid] = n_left - 1
-            heapq.heappush(heap, (t + ms / 1000.0, seq, lid, open_task, record))
+            push(heap, (t + ms / 1000.0, seq, lid, open_task, record))
             seq += 1
 
     def _session_length(self, lid: int, session: int) -> int:
