@@ -47,4 +47,4 @@ async def test_repeat_is_the_same_datapoint_other_content_is_new(backend: LocalB
         assert await create(datapoint("hello", 0)) == first  # a retry
         other = await create(datapoint("renumbered retry", 0))  # the official client's retry
         assert other != first
-    assert await backend.store.datapoint_count(ds.dataset_id) == 2
+    assert await backend.store.datasets.datapoint_count(ds.dataset_id) == 2

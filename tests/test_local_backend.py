@@ -398,7 +398,7 @@ async def test_datapoint_is_idempotent_on_sort_index(api: Api, backend: LocalBac
     again = await api.ok("POST", path, json=compare_point(a, b, 0))
     other = await api.ok("POST", path, json=compare_point(a, b, 1))
     assert first["datapointId"] == again["datapointId"] != other["datapointId"]
-    assert await backend.store.datapoint_count(dataset["datasetId"]) == 2
+    assert await backend.store.datasets.datapoint_count(dataset["datasetId"]) == 2
 
 
 async def test_datapoint_shapes_and_asset_checks(api: Api) -> None:
@@ -463,6 +463,36 @@ async def test_definitions_listing_and_revisions(api: Api) -> None:
     assert (await api.ok("GET", f"/job/definition/{first}/revision/1"))["state"] == "Completed"
     status, _, _ = await api.call("GET", f"/job/definition/{first}/revision/2")
     assert status == 404
+
+
+async def test_listing_rejects_unknown_sort_names_and_unknown_ids_are_404(api: Api) -> None:
+    for path in ("/job/definitions", "/jobs", "/audiences"):
+        status, body, headers = await api.call("GET", path, params={"sort": "-colour"})
+        assert status == 400, path
+        assert headers["Content-Type"].startswith("application/problem+json")
+        assert list(body["errors"]) == ["sort"]
+        assert "colour" in body["errors"]["sort"][0] and "created_at" in body["errors"]["sort"][0]
+    status, body, _ = await api.call("GET", "/jobs", params={"sort": "-progress,name"})
+    assert status == 200
+    status, body, _ = await api.call(
+        "POST",
+        "/job/definition",
+        json={
+            "definitionName": "d",
+            "datasetId": "no-such-dataset",
+            "workflow": {
+                "_t": "SimpleWorkflow",
+                "rapid": {
+                    "_t": "Compare",
+                    "asset": {"segment": "asset"},
+                    "criteria": {"literal": "Which one?"},
+                },
+            },
+            "referee": {"_t": "NaiveReferee", "totalVotes": 1},
+        },
+    )
+    assert status == 404 and body["status"] == 404
+    assert "no-such-dataset" in body["detail"]
 
 
 async def test_legacy_blueprint_definition(api: Api) -> None:

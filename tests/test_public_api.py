@@ -63,12 +63,15 @@ def test_exported_names_are_pinned_and_importable() -> None:
 
 
 def test_modules_are_private_or_namespaces() -> None:
-    # Public: the user-facing namespaces; the backend's route modules live in local.services.
-    public = {"audience", "job", "local", "results", "services"}
+    # Public: the user-facing namespaces and the rooms of the local backend (route tables,
+    # store, domain rules, crowd), whose insides are the backend's own.
+    rooms = {"services", "store", "domain", "crowd"}
+    public = {"audience", "job", "local", "results", *rooms}
     for info in pkgutil.walk_packages(rapidata_async.__path__, "rapidata_async."):
         parts = info.name.split(".")[1:]
-        if any(p.startswith("_") for p in parts[:-1]) or parts[:2] == ["local", "services"]:
-            continue  # inside a private package, or a backend route table
+        inside_room = len(parts) > 2 and parts[0] == "local" and parts[1] in rooms
+        if any(p.startswith("_") for p in parts[:-1]) or inside_room:
+            continue  # inside a private package or a backend room
         assert parts[-1].startswith("_") or parts[-1] in public, info.name
 
 

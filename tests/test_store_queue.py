@@ -1,4 +1,4 @@
-"""The local store's call queue: calls from concurrent requests share worker-thread trips but
+"""The SQLite store's call queue: calls from concurrent requests share worker-thread trips but
 still run one at a time, in order, each with its own result, and a cancelled request neither
 runs its call late nor stalls the others."""
 
@@ -12,8 +12,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from rapidata_async.local import _store
-from rapidata_async.local._store import Store
+from rapidata_async.local.store.sqlite import _db
+from rapidata_async.local.store.sqlite._db import Database
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -26,14 +26,14 @@ async def test_calls_run_in_order_with_their_own_outcome(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     trips: list[int] = []
-    run_calls = _store._run_calls
+    run_calls = _db._run_calls
 
     def counted(calls: list[Any]) -> None:
         trips.append(len(calls))
         run_calls(calls)
 
-    monkeypatch.setattr(_store, "_run_calls", counted)
-    store = Store()
+    monkeypatch.setattr(_db, "_run_calls", counted)
+    store = Database()
     seen: list[int] = []
     threads: set[int] = set()
 
@@ -48,7 +48,7 @@ async def test_calls_run_in_order_with_their_own_outcome(
 
     async def call(i: int) -> None:
         try:
-            outcomes[i] = await store._run(work, i)
+            outcomes[i] = await store.run(work, i)
         except ValueError as exc:
             outcomes[i] = str(exc)
 
@@ -62,7 +62,7 @@ async def test_calls_run_in_order_with_their_own_outcome(
 
 
 async def test_a_cancelled_waiter_drops_its_call_and_the_queue_moves_on() -> None:
-    store = Store()
+    store = Database()
     gate = threading.Event()
     ran: list[str] = []
 
@@ -78,7 +78,7 @@ async def test_a_cancelled_waiter_drops_its_call_and_the_queue_moves_on() -> Non
     results: dict[str, str] = {}
 
     async def call(name: str, fn: Any, *args: Any) -> None:
-        results[name] = await store._run(fn, *args)
+        results[name] = await store.run(fn, *args)
 
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tg:
@@ -86,7 +86,7 @@ async def test_a_cancelled_waiter_drops_its_call_and_the_queue_moves_on() -> Non
             await until(lambda: store._draining and not store._queue)  # first holds the thread
             with anyio.CancelScope() as dropped:
                 dropped.cancel()
-                await store._run(record, "dropped")  # queued, then cancelled while waiting
+                await store.run(record, "dropped")  # queued, then cancelled while waiting
             tg.start_soon(call, "last", record, "last")
             await until(lambda: len(store._queue) == 1)
             gate.set()
@@ -114,7 +114,7 @@ class _CancelOnSet:
 
 
 async def test_cancelling_the_next_drainer_does_not_stall_the_queue() -> None:
-    store = Store()
+    store = Database()
     gate = threading.Event()
     ran: list[str] = []
 
@@ -125,7 +125,7 @@ async def test_cancelling_the_next_drainer_does_not_stall_the_queue() -> None:
 
     async def call(name: str, scope: anyio.CancelScope | None = None) -> None:
         with scope or anyio.CancelScope():
-            await store._run(step, name)
+            await store.run(step, name)
 
     promoted = anyio.CancelScope()
     with anyio.fail_after(10):

@@ -32,15 +32,20 @@ from aiohttp.web_urldispatcher import MatchInfoError
 from anyio.abc import TaskStatus
 
 from . import _auth, _pages
-from ._auth import TokenIssuer, authenticate
+from ._auth import authenticate
+from ._context import CONTEXT, Context, ctx
 from ._crowd import Oracle
-from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
-from ._http import CONTEXT, Context, Handler, ctx, public, respond
+from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
+from ._http import Handler, public, respond
 from ._runner import JobRunner
-from ._store import Store
 from ._tasks import TaskManager
+from ._tokens import TokenIssuer
+from .domain.errors import DomainError
 from .services import assets, audiences, datasets, jobs
-from .services.assets import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
+from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
+from .store import open_store
+from .store.base import Store
+from .store.blobs import blobs_for
 
 if TYPE_CHECKING:
     from .._client import AsyncRapidataClient
@@ -91,6 +96,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await handler(request)
     except ApiError as exc:
         response = _problem(exc, trace_id)
+    except DomainError as exc:
+        response = _problem(from_domain(exc), trace_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -134,7 +141,8 @@ class LocalBackend:
     """The embedded Rapidata backend (API, ``/connect/token``, app pages) on one address.
 
     ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
-    (credential, data, unfinished jobs resume). ``seed`` makes the crowd reproducible;
+    (credential, data, unfinished jobs resume); a ``postgresql://`` URL a PostgreSQL database
+    (the ``postgres`` extra). ``seed`` makes the crowd reproducible;
     ``response_interval`` spaces simulated responses (seconds); ``oracle`` steers answers;
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
@@ -208,7 +216,7 @@ class LocalBackend:
         """The steps that can fail on bad input (address in use, unusable DB path); done
         before any task group exists so their errors surface as themselves."""
         sock = self._bind()
-        store = Store(self.db)
+        store = open_store(self.db)
         try:
             await store.open()
         except BaseException:
@@ -233,7 +241,7 @@ class LocalBackend:
         async with AsyncExitStack() as stack:
             stack.callback(sock.close)
             stack.push_async_callback(_shielded, store.close)
-            self.client_id, self.client_secret = await store.default_client()
+            self.client_id, self.client_secret = await store.clients.default_client()
             tg = await stack.enter_async_context(anyio.create_task_group())
             tasks = TaskManager(tg)
             runner = JobRunner(
@@ -243,10 +251,11 @@ class LocalBackend:
                 response_interval=self.response_interval,
                 oracle=self.oracle,
             )
+            blobs = blobs_for(store.assets_dir)
             fetcher = None
             if self.fetch_urls:
                 fetcher = UrlFetcher(
-                    store.assets_dir,
+                    blobs,
                     max_bytes=self.max_url_bytes,
                     allow_private=self.allow_private_urls,
                     concurrency=self.fetch_concurrency,
@@ -258,6 +267,7 @@ class LocalBackend:
                 tokens=TokenIssuer(store.signing_key),
                 tasks=tasks,
                 fetcher=fetcher,
+                blobs=blobs,
             )
             app_runner = web.AppRunner(
                 create_app(context),

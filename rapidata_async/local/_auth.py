@@ -1,8 +1,6 @@
 """OAuth2 client-credentials for the local backend: ``/connect/token`` and bearer checks.
 
-Tokens are self-contained and signed (HMAC-SHA256 with a key kept in the store), so checking
-one costs no database round trip and a file-backed backend still honours the tokens it issued
-before a restart::
+Tokens are self-contained and signed (``_tokens``)::
 
     POST /connect/token   Authorization: Basic base64(id:secret)   grant_type=client_credentials
     -> {"access_token": "...", "token_type": "Bearer", "expires_in": 3600, "scope": "..."}
@@ -14,76 +12,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
-import json
-import time
 from urllib.parse import unquote
 
 from aiohttp import hdrs, web
 
+from ._context import ctx
 from ._errors import Unauthorized
-from ._http import ctx, public
-from ._store import OWNER_MAIL
-
-TOKEN_LIFETIME = 3600
-VERIFIED_CACHE_SIZE = 1024
+from ._http import public
+from ._tokens import TOKEN_LIFETIME
+from .store.base import OWNER_MAIL
 
 routes = web.RouteTableDef()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-class TokenIssuer:
-    """Issues and verifies ``<payload>.<signature>`` bearer tokens."""
-
-    def __init__(self, key: bytes, lifetime: int = TOKEN_LIFETIME) -> None:
-        self._key = key
-        self.lifetime = lifetime
-        # token -> (client id, expiry): a client sends the same token with every request,
-        # and checking the signature each time cost a noticeable share of a request.
-        self._verified: dict[str, tuple[str, float]] = {}
-
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
-
-    def issue(self, client_id: str) -> str:
-        claims = {"sub": client_id, "exp": int(time.time()) + self.lifetime}
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        return f"{payload}.{self._sign(payload)}"
-
-    def verify(self, token: str) -> str | None:
-        """The client id the token was issued to, or None if forged or expired."""
-        known = self._verified.get(token)
-        if known is not None:
-            if known[1] >= time.time():
-                return known[0]
-            del self._verified[token]
-            return None
-        payload, _, signature = token.partition(".")
-        if not payload or not signature or not payload.isascii():
-            return None
-        if not hmac.compare_digest(signature, self._sign(payload)):
-            return None
-        try:
-            claims = json.loads(_unb64(payload))
-        except (ValueError, binascii.Error):
-            return None
-        if not isinstance(claims, dict) or claims.get("exp", 0) < time.time():
-            return None
-        sub = claims.get("sub")
-        if not isinstance(sub, str):
-            return None
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (sub, float(claims["exp"]))
-        return sub
 
 
 def authenticate(request: web.Request) -> str:
@@ -136,7 +76,7 @@ async def token(request: web.Request) -> web.Response:
         client_id, client_secret = basic
     if not client_id or not client_secret:
         return _oauth_error(401, "invalid_client", "Client credentials are required.")
-    stored = await ctx(request).store.client_secret(client_id)
+    stored = await ctx(request).store.clients.client_secret(client_id)
     if stored is None or not hmac.compare_digest(stored.encode(), client_secret.encode()):
         return _oauth_error(401, "invalid_client", "Unknown client or wrong secret.")
     grant_type = form.get("grant_type", "client_credentials")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .._wire import dataset as dwire
 from .._wire import job as jwire
 from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
-from ._errors import BadRequest
+from .domain.errors import Invalid
 
 DEFAULT_ASSET = "asset"
 DEFAULT_CONTEXT = "context"
@@ -54,7 +54,7 @@ def example_asset_refs(
 def check_shape(body: dwire.CreateDatapointInput) -> None:
     """A datapoint needs content, and each segment the field its ``kind`` names."""
     if not body.segments and body.asset is None:
-        raise BadRequest(
+        raise Invalid(
             "A datapoint needs segments (or, in the older shape, an asset).",
             errors={"segments": ["At least one segment is required."]},
         )
@@ -63,12 +63,12 @@ def check_shape(body: dwire.CreateDatapointInput) -> None:
     for i, seg in enumerate(body.segments or ()):
         attr = needed[seg.kind]
         if getattr(seg, attr) is None:
-            raise BadRequest(
+            raise Invalid(
                 f"Segment '{seg.key}' of kind {seg.kind} has no {attr}.",
                 errors={f"segments[{i}].{attr}": [f"A {seg.kind} segment needs '{attr}'."]},
             )
         if seg.key in seen:
-            raise BadRequest(
+            raise Invalid(
                 f"Segment key '{seg.key}' appears twice.",
                 errors={f"segments[{i}].key": [f"Duplicate segment key '{seg.key}'."]},
             )
@@ -86,20 +86,20 @@ def check_schema(
         found = by_key.get(definition.key)
         if found is None:
             if definition.required:
-                raise BadRequest(
+                raise Invalid(
                     f"The dataset requires a '{definition.key}' segment.",
                     errors={"segments": [f"Missing required segment '{definition.key}'."]},
                 )
             continue
         i, seg = found
         if seg.kind != definition.kind:
-            raise BadRequest(
+            raise Invalid(
                 f"Segment '{seg.key}' must be of kind {definition.kind}, got {seg.kind}.",
                 errors={f"segments[{i}].kind": [f"Expected {definition.kind}."]},
             )
         if definition.max_length is not None and seg.text is not None:
             if len(seg.text) > definition.max_length:
-                raise BadRequest(
+                raise Invalid(
                     f"Segment '{seg.key}' is longer than {definition.max_length} characters.",
                     errors={
                         f"segments[{i}].text": [

@@ -1,7 +1,8 @@
 """Exceptions of the local backend; each one serializes to the ProblemDetails the real API sends.
 
-Handlers and the store raise them anywhere (also from the SQLite worker thread); the error
-middleware in ``_app`` turns them into ``application/problem+json`` answers::
+Handlers raise them; the store and the rules raise ``domain.errors`` instead, which
+``from_domain`` maps to the same answers. The error middleware in ``_app`` turns both into
+``application/problem+json``::
 
     raise BadRequest("The datapoint references unknown assets.",
                      errors={"segments[0].asset": ["Unknown asset 'a.jpg'."]})
@@ -10,6 +11,7 @@ middleware in ``_app`` turns them into ``application/problem+json`` answers::
 from __future__ import annotations
 
 from .._wire.common import ProblemDetails
+from .domain import errors as domain
 
 _TYPES = {
     400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
@@ -99,3 +101,14 @@ def not_found(kind: str, ident: str, *, field: str | None = None) -> NotFound:
     """A 404 for an unknown id; ``field`` names the request field that carried it."""
     message = f"{kind} '{ident}' does not exist."
     return NotFound(message, errors={field: [message]} if field else None)
+
+
+def from_domain(exc: domain.DomainError) -> ApiError:
+    """The ProblemDetails error of a domain error: ``Invalid`` 400, ``NotFound`` 404,
+    ``Conflict`` 409, with the same ``detail`` and per-field ``errors``."""
+    kind: type[ApiError] = BadRequest
+    if isinstance(exc, domain.NotFound):
+        kind = NotFound
+    elif isinstance(exc, domain.Conflict):
+        kind = Conflict
+    return kind(exc.detail, errors=exc.errors)

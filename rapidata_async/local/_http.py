@@ -1,11 +1,12 @@
 """Handler plumbing shared by every service module: parse a body, answer a struct, page a list.
 
+Knows HTTP and the wire, nothing of the backend's parts (those come from ``_context.ctx``).
 A handler reads like this::
 
     @routes.post("/dataset")
     async def create_dataset(request: web.Request) -> web.Response:
         body = await read_json(request, _create_decoder)        # 400 naming the field on error
-        dataset_id = await ctx(request).store.create_dataset(body)
+        dataset_id = await ctx(request).store.datasets.create(body)
         return respond(wire.CreateDatasetOutput(dataset_id=dataset_id))
 """
 
@@ -13,10 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -24,38 +23,12 @@ from multidict import MultiMapping
 
 from .._wire._base import WireModel
 from ._errors import BadRequest, field_error
-
-if TYPE_CHECKING:
-    from ._auth import TokenIssuer
-    from ._runner import JobRunner
-    from ._store import Store
-    from ._tasks import TaskManager
-    from .services.assets import UrlFetcher
+from .store.base import Filter, ListQuery
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _encoder = msgspec.json.Encoder()
-
-
-@dataclass
-class Context:
-    """Everything a handler needs, stored on the app under ``CONTEXT``."""
-
-    store: Store
-    runner: JobRunner
-    tokens: TokenIssuer
-    tasks: TaskManager
-    fetcher: UrlFetcher | None = None
-    # Requests per "METHOD /route/{template}", served at GET /_local/stats.
-    stats: Counter[str] = field(default_factory=Counter)
-
-
-CONTEXT = web.AppKey("rapidata_local_context", Context)
-
-
-def ctx(request: web.Request) -> Context:
-    return request.app[CONTEXT]
 
 
 def public(handler: Handler) -> Handler:
@@ -144,51 +117,30 @@ OPERATORS = frozenset(
 _DEEP = re.compile(r"^(?P<field>[A-Za-z_][A-Za-z0-9_]*)\[(?P<op>[a-z_]+)\]$")
 
 
-@dataclass(frozen=True)
-class Filter:
-    column: str
-    op: str
-    values: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """A parsed listing query: paging, ``sort`` (column, descending) and deepObject filters."""
-
-    page: int
-    page_size: int
-    order: tuple[tuple[str, bool], ...]
-    filters: tuple[Filter, ...]
-    logic: str = "and"
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
-
-
-def _bool(raw: str) -> int:
+def _bool(raw: str) -> bool:
     lowered = raw.lower()
     if lowered in ("true", "1"):
-        return 1
+        return True
     if lowered in ("false", "0"):
-        return 0
+        return False
     raise ValueError(f"'{raw}' is not true or false")
 
 
 def list_query(
     request: web.Request,
     *,
-    columns: Mapping[str, str],
-    sortable: Mapping[str, str],
+    filters: Mapping[str, str],
     booleans: frozenset[str] = frozenset(),
     default_sort: str = "-created_at",
 ) -> ListQuery:
-    """Parse ``page``, ``page_size``, ``sort`` and ``field[op]=value`` filters.
+    """Parse ``page``, ``page_size``, ``sort`` and ``field[op]=value`` filters into a logical
+    ``ListQuery``.
 
-    ``columns`` maps filterable query fields to SQL columns, ``sortable`` sort fields to SQL
-    columns. An empty filter value means "no filter" (the SDKs send ``name[contains]=`` when
-    the user gave no name); filters on unknown fields are ignored, as the real API ignores
-    unknown query parameters, but a known field with an unknown operator is a 400.
+    ``filters`` maps filterable query fields to logical field names (the store maps those to
+    its columns and rejects sort names it does not know). An empty filter value means "no
+    filter" (the SDKs send ``name[contains]=`` when the user gave no name); filters on unknown
+    fields are ignored, as the real API ignores unknown query parameters, but a known field
+    with an unknown operator is a 400.
     """
     query: MultiMapping[str] = request.query
     page = query_int(request, "page", 1, lo=1, hi=1_000_000)
@@ -196,17 +148,12 @@ def list_query(
     order: list[tuple[str, bool]] = []
     for raw in query.getall("sort", []) or [default_sort]:
         for item in filter(None, (part.strip() for part in raw.split(","))):
-            name = item.lstrip("-+")
-            column = sortable.get(name)
-            if column is None:
-                allowed = ", ".join(sorted(sortable))
-                raise field_error("sort", f"Cannot sort by '{name}'; use one of: {allowed}.")
-            order.append((column, item.startswith("-")))
-    filters: list[Filter] = []
+            order.append((item.lstrip("-+"), item.startswith("-")))
+    parsed: list[Filter] = []
     grouped: dict[tuple[str, str], list[str]] = {}
     for key, value in query.items():
         match = _DEEP.match(key)
-        if match is None or match.group("field") not in columns:
+        if match is None or match.group("field") not in filters:
             continue
         op = match.group("op")
         if op not in OPERATORS:
@@ -222,11 +169,11 @@ def list_query(
                 typed = [_bool(v) for v in values]
             except ValueError as exc:
                 raise field_error(f"{name}[{op}]", str(exc)) from None
-        filters.append(Filter(columns[name], op, tuple(typed)))
+        parsed.append(Filter(filters[name], op, tuple(typed)))
     logic = query.get("logic", "and").lower()
     if logic not in ("and", "or"):
         raise field_error("logic", "Must be 'and' or 'or'.")
-    return ListQuery(page, page_size, tuple(order), tuple(filters), logic)
+    return ListQuery(page, page_size, tuple(order), tuple(parsed), logic)
 
 
 class PageOut(WireModel, Generic[T], omit_defaults=False):

@@ -12,9 +12,10 @@ from html import escape
 from aiohttp import web
 
 from .._wire import job as jwire
+from ._context import ctx
 from ._datapoints import asset_label, rapid_of, view
-from ._errors import NotFound
-from ._http import ctx, public
+from ._http import public
+from .domain.errors import NotFound
 
 routes = web.RouteTableDef()
 
@@ -65,13 +66,13 @@ async def definition_page(request: web.Request) -> web.Response:
     store = ctx(request).store
     definition_id = request.match_info["definitionId"]
     try:
-        definition = await store.get_definition(definition_id)
+        definition = await store.definitions.get(definition_id)
     except NotFound:
         return _page(
             "Job definition not found", f"<p>No definition {escape(definition_id)}.</p>", 404
         )
-    revision = await store.get_revision(definition_id)
-    datapoints = await store.datapoints(revision.body.dataset_id)
+    revision = await store.definitions.revision(definition_id)
+    datapoints = await store.datasets.datapoints(revision.body.dataset_id)
     rapid = rapid_of(revision.body.workflow)
     info = _rows(
         [
@@ -112,7 +113,7 @@ async def job_page(request: web.Request) -> web.Response:
     store = ctx(request).store
     job_id = request.match_info["jobId"]
     try:
-        job = await store.get_job(job_id)
+        job = await store.jobs.get(job_id)
     except NotFound:
         return _page("Job not found", f"<p>No job {escape(job_id)}.</p>", 404)
     percent = 100.0 * job.completed / job.total if job.total else 0.0

@@ -28,10 +28,10 @@ from .._wire import audience as auwire
 from .._wire import job as jwire
 from ._crowd import AudienceSpec, Crowd, ExampleSpec, Oracle, Qualification, Response, TaskSpec
 from ._datapoints import Rapid, asset_label, asset_labels, rapid_of, view
-from ._errors import ApiError, Conflict, NotFound
 from ._results import ResultItem, Vote, build_results_document
-from ._store import AudienceRow, DatapointRow, Store
 from ._tasks import TaskManager
+from .domain.errors import Conflict, DomainError, NotFound
+from .store.base import AudienceRow, DatapointRow, ResponseRecord, Store
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -103,9 +103,12 @@ def allows_unsure(flags: Sequence[jwire.FeatureFlag] | None) -> bool:
     return any(flag.key == UNSURE_FLAG for flag in flags or ())
 
 
-def _vote(response: Response) -> Vote:
+def _record(job_id: str, datapoint_id: str, response: Response) -> ResponseRecord:
     lab = response.labeler
-    return Vote(
+    return ResponseRecord(
+        job_id,
+        datapoint_id,
+        f"sim:{lab.id}",
         response.answer,
         response.user_score,
         lab.country,
@@ -113,6 +116,18 @@ def _vote(response: Response) -> Vote:
         lab.age,
         lab.gender,
         lab.occupation,
+    )
+
+
+def _vote(record: ResponseRecord) -> Vote:
+    return Vote(
+        record.answer,
+        record.user_score,
+        record.country,
+        record.language,
+        record.age,
+        record.gender,
+        record.occupation,
     )
 
 
@@ -189,7 +204,7 @@ class JobRunner:
         specs: list[ExampleSpec] = []
         if kind == "custom":
             if examples is None:
-                examples = await self.store.examples(audience.id)
+                examples = await self.store.audiences.examples(audience.id)
             specs = example_specs(audience.id, examples)
         spec = AudienceSpec(
             audience.id, kind, audience.domain, specs, list(audience.body.filters or ())
@@ -207,14 +222,14 @@ class JobRunner:
         self.tasks.spawn(f"recruit:{audience_id}", self._recruit, audience_id)
 
     async def _recruit(self, audience_id: str) -> None:
-        audience = await self.store.get_audience(audience_id)
+        audience = await self.store.audiences.get(audience_id)
         await self._ensure_ready(audience)
 
     async def _ensure_ready(self, audience: AudienceRow) -> Qualification:
         qualification = await self.qualification(audience)
         if audience.kind == "custom" and audience.status != "Ready":
             states = qualification.users_per_state
-            await self.store.set_audience_status(
+            await self.store.audiences.set_status(
                 audience.id,
                 "Ready",
                 counts=(
@@ -231,15 +246,15 @@ class JobRunner:
 
     async def resume(self) -> None:
         """Restart what a previous process left unfinished (file DBs)."""
-        for audience_id in await self.store.audiences_in_status("Recruiting"):
+        for audience_id in await self.store.audiences.in_status("Recruiting"):
             self.recruit(audience_id)
-        for job_id in await self.store.job_ids_in_states(["Submitted", "Running"]):
+        for job_id in await self.store.jobs.in_states(["Submitted", "Running"]):
             self.start(job_id)
 
     async def _wait_for(self, job_id: str) -> None:
         while True:
             try:
-                job = await self.store.get_job(job_id)
+                job = await self.store.jobs.get(job_id)
             except NotFound:
                 return
             if job.state in FINAL_STATES:
@@ -252,19 +267,19 @@ class JobRunner:
     async def _run_job(self, job_id: str) -> None:
         try:
             await self._collect(job_id)
-        except (TaskError, ApiError, ValueError) as exc:
+        except (TaskError, DomainError, ValueError) as exc:
             log.warning("job %s failed: %s", job_id, exc)
-            await self.store.set_job_state(job_id, "Failed", failure_message=str(exc))
+            await self.store.jobs.set_state(job_id, "Failed", failure_message=str(exc))
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            await self.store.set_job_state(
+            await self.store.jobs.set_state(
                 job_id, "Failed", failure_message=f"Internal error: {type(exc).__name__}: {exc}"
             )
         finally:
             self.in_flight.pop(job_id, None)
 
     async def _collect(self, job_id: str) -> None:
-        work = await self.store.job_work(job_id)
+        work = await self.store.jobs.work(job_id)
         if work.job.preceding_job_id:
             await self._wait_for(work.job.preceding_job_id)
         definition = work.revision.body
@@ -272,7 +287,7 @@ class JobRunner:
         if rapid is None:
             raise TaskError("the job definition's workflow has neither a rapid nor a blueprint")
         qualification = await self._ensure_ready(work.audience)
-        await self.store.set_job_state(job_id, "Running", total=len(work.datapoints))
+        await self.store.jobs.set_state(job_id, "Running", total=len(work.datapoints))
         referee = definition.referee
         threshold: float | None = None
         quorum: int | None = None
@@ -299,13 +314,14 @@ class JobRunner:
                     self.in_flight[job_id] = self.in_flight.get(job_id, 0) + 1
             else:
                 await anyio.lowlevel.checkpoint()
-            await self.store.finish_item(job_id, dp.id, [_vote(r) for r in responses])
+            records = [_record(job_id, dp.id, r) for r in responses]
+            await self.store.jobs.record(job_id, records, [dp.id])
             self.in_flight[job_id] = 0
-        await self.store.set_job_state(job_id, "Completed")
+        await self.store.jobs.set_state(job_id, "Completed")
 
     async def results_document(self, job_id: str) -> bytes:
         """The results JSON of a completed job (409 while it is still running)."""
-        work = await self.store.job_work(job_id)
+        work = await self.store.jobs.work(job_id)
         if work.job.state != "Completed":
             raise Conflict(
                 f"Job '{job_id}' is {work.job.state}; its results can be downloaded once it is "
@@ -318,14 +334,13 @@ class JobRunner:
         unsure = allows_unsure(definition.rapid_feature_flags)
         items: list[ResultItem] = []
         for position, dp in enumerate(work.datapoints):
-            votes = work.done.get(dp.id)
-            if votes is None:
+            if dp.id not in work.done:
                 continue
             _, item = task_for(dp, position, rapid, unsure)
-            item.votes = votes
+            item.votes = [_vote(r) for r in work.responses.get(dp.id, ())]
             items.append(item)
         if rapid.kind == "Compare":
-            urls = await self.store.asset_urls([name for item in items for name in item.options])
+            urls = await self.store.assets.urls([name for item in items for name in item.options])
             for item in items:
                 if all(name in urls for name in item.options):
                     item.asset_urls = {name: urls[name] for name in item.options}

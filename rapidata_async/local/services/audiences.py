@@ -15,11 +15,13 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import audience as wire
+from .._context import ctx
 from .._datapoints import asset_labels
 from .._errors import BadRequest, field_error
-from .._http import ctx, list_query, no_content, page_of, read_json, respond
+from .._http import list_query, no_content, page_of, read_json, respond
 from .._runner import MIN_EXAMPLES, JobRunner
-from .._store import DEFAULT_RULE, ORGANIZATION_ID, OWNER_ID, AudienceRow, parse_iso
+from ..store.base import ORGANIZATION_ID, OWNER_ID, AudienceRow
+from ..store.seeds import DEFAULT_RULE, parse_iso
 
 routes = web.RouteTableDef()
 
@@ -28,19 +30,9 @@ SUFFICIENT_GRADUATES = 50
 _create_decoder = msgspec.json.Decoder(wire.CreateAudienceInput)
 _example_decoder = msgspec.json.Decoder(wire.AddExampleInput)
 
+# Query field -> logical field of the store's audience listing.
 _FILTERS = {
-    "id": "a.id",
-    "name": "a.name",
-    "status": "a.status",
-    "is_public": "a.is_public",
-    "owner_mail": "a.owner_mail",
-    "created_at": "a.created_at",
-}
-_SORTS = {
-    "name": "a.name",
-    "created_at": "a.created_at",
-    "status": "a.status",
-    "qualified_user_count": "a.qualified_count",
+    name: name for name in ("id", "name", "status", "is_public", "owner_mail", "created_at")
 }
 
 
@@ -84,19 +76,17 @@ async def create_audience(request: web.Request) -> web.Response:
     body = await read_json(request, _create_decoder)
     if not body.name.strip():
         raise field_error("name", "The audience name must not be empty.")
-    audience_id = await ctx(request).store.create_audience(body)
+    audience_id = await ctx(request).store.audiences.create(body)
     return respond(wire.CreateAudienceOutput(audience_id=audience_id))
 
 
 @routes.get("/audiences")
 async def list_audiences(request: web.Request) -> web.Response:
     """Curated and public audiences are listed before custom ones matching the same query,
-    then newest first (see ``Store.list_audiences``)."""
-    query = list_query(
-        request, columns=_FILTERS, sortable=_SORTS, booleans=frozenset({"is_public"})
-    )
+    then newest first (see ``Audiences.list``)."""
+    query = list_query(request, filters=_FILTERS, booleans=frozenset({"is_public"}))
     context = ctx(request)
-    rows, total = await context.store.list_audiences(query)
+    rows, total = await context.store.audiences.list(query)
     items = [await audience_out(context.runner, row, listing=True) for row in rows]
     return respond(page_of(items, total, query))
 
@@ -104,7 +94,7 @@ async def list_audiences(request: web.Request) -> web.Response:
 @routes.get("/audience/{audienceId}")
 async def get_audience(request: web.Request) -> web.Response:
     context = ctx(request)
-    row = await context.store.get_audience(request.match_info["audienceId"])
+    row = await context.store.audiences.get(request.match_info["audienceId"])
     return respond(await audience_out(context.runner, row, listing=False))
 
 
@@ -146,13 +136,13 @@ async def add_example(request: web.Request) -> web.Response:
     _check_example(body)
     context = ctx(request)
     audience_id = request.match_info["audienceId"]
-    row = await context.store.get_audience(audience_id)
+    row = await context.store.audiences.get(audience_id)
     if row.kind != "custom":
         raise field_error(
             "audienceId",
             f"'{row.name}' is a curated audience; add examples to your own audiences only.",
         )
-    await context.store.add_example(audience_id, body)
+    await context.store.audiences.add_example(audience_id, body)
     return respond(wire.AddExampleOutput())
 
 
@@ -172,7 +162,7 @@ async def start_recruiting(runner: JobRunner, row: AudienceRow) -> bool:
                 ]
             },
         )
-    started = await runner.store.set_audience_status(row.id, "Recruiting", only_if="Created")
+    started = await runner.store.audiences.set_status(row.id, "Recruiting", only_if="Created")
     runner.recruit(row.id)
     return started
 
@@ -180,7 +170,7 @@ async def start_recruiting(runner: JobRunner, row: AudienceRow) -> bool:
 @routes.post("/audience/{audienceId}/recruit")
 async def recruit(request: web.Request) -> web.Response:
     context = ctx(request)
-    row = await context.store.get_audience(request.match_info["audienceId"])
+    row = await context.store.audiences.get(request.match_info["audienceId"])
     await start_recruiting(context.runner, row)
     return no_content()
 
@@ -190,7 +180,7 @@ async def user_metrics(request: web.Request) -> web.Response:
     """Global/curated: ``{}`` and Sufficient. Custom: the qualification funnel (all zero while
     the audience is still ``Created``)."""
     context = ctx(request)
-    row = await context.store.get_audience(request.match_info["audienceId"])
+    row = await context.store.audiences.get(request.match_info["audienceId"])
     if row.kind != "custom":
         return respond(wire.UserMetricsOutput(users_per_state={}, capacity="Sufficient"))
     if row.status == "Created":

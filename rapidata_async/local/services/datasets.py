@@ -6,8 +6,9 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import dataset as wire
+from .._context import ctx
 from .._errors import field_error
-from .._http import ctx, read_json, respond
+from .._http import read_json, respond
 
 routes = web.RouteTableDef()
 
@@ -24,7 +25,7 @@ async def create_dataset(request: web.Request) -> web.Response:
     body = await read_json(request, _dataset_decoder)
     if not body.name.strip():
         raise field_error("name", "The dataset name must not be empty.")
-    dataset_id = await ctx(request).store.create_dataset(body)
+    dataset_id = await ctx(request).store.datasets.create(body)
     return respond(wire.CreateDatasetOutput(dataset_id=dataset_id))
 
 
@@ -33,7 +34,8 @@ async def create_datapoint(request: web.Request) -> web.Response:
     """Idempotent on ``sortIndex``: sending the same index again answers the existing id, so
     retried uploads never duplicate a datapoint. Unknown assets are a 400 naming the segment."""
     body = await read_json(request, _datapoint_decoder)
-    datapoint_id, _ = await ctx(request).store.add_datapoint(request.match_info["datasetId"], body)
+    datasets = ctx(request).store.datasets
+    datapoint_id, _ = await datasets.add_datapoint(request.match_info["datasetId"], body)
     return respond(wire.CreateDatapointOutput(datapoint_id=datapoint_id))
 
 

@@ -13,11 +13,12 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import job as wire
+from .._context import ctx
 from .._datapoints import rapid_of
 from .._errors import BadRequest, field_error
-from .._http import ctx, list_query, no_content, page_of, path_int, read_json, respond
+from .._http import list_query, no_content, page_of, path_int, read_json, respond
 from .._runner import TaskError, allows_unsure, task_for
-from .._store import (
+from ..store.base import (
     ORGANIZATION_ID,
     OWNER_ID,
     OWNER_MAIL,
@@ -25,8 +26,8 @@ from .._store import (
     DefinitionRow,
     JobRow,
     RevisionRow,
-    parse_iso,
 )
+from ..store.seeds import parse_iso
 from .audiences import start_recruiting
 
 routes = web.RouteTableDef()
@@ -34,6 +35,7 @@ routes = web.RouteTableDef()
 _definition_decoder = msgspec.json.Decoder(wire.CreateJobDefinitionInput)
 _job_decoder = msgspec.json.Decoder(wire.CreateJobInput)
 
+# Query field -> logical field of the store's listings.
 _DEFINITION_FILTERS = {
     "id": "id",
     "definition_id": "id",  # the Aug-2026 name of the same filter
@@ -43,22 +45,14 @@ _DEFINITION_FILTERS = {
     "owner_id": "owner_id",
     "owner_mail": "owner_mail",
 }
-_DEFINITION_SORTS = {"name": "name", "created_at": "created_at"}
 _JOB_FILTERS = {
-    "id": "j.id",
-    "name": "j.name",
-    "job_definition_id": "j.definition_id",
-    "audience_id": "j.audience_id",
-    "state": "j.state",
-    "owner_mail": "j.owner_mail",
-    "created_at": "j.created_at",
-}
-_JOB_SORTS = {
-    "name": "j.name",
-    "created_at": "j.created_at",
-    "state": "j.state",
-    "owner_mail": "j.owner_mail",
-    "progress": "CAST(j.completed AS REAL) / MAX(j.total, 1)",
+    "id": "id",
+    "name": "name",
+    "job_definition_id": "definition_id",
+    "audience_id": "audience_id",
+    "state": "state",
+    "owner_mail": "owner_mail",
+    "created_at": "created_at",
 }
 _LABELING_STATES = {
     "Submitted": "Created",
@@ -162,15 +156,15 @@ async def create_definition(request: web.Request) -> web.Response:
         )
     _check_referee(body.referee)
     store = ctx(request).store
-    await store.get_dataset(body.dataset_id)
-    datapoints = await store.datapoints(body.dataset_id)
+    await store.datasets.get(body.dataset_id)
+    datapoints = await store.datasets.datapoints(body.dataset_id)
     problems = await anyio.to_thread.run_sync(_misfits, datapoints, body)
     if problems:
         raise BadRequest(
             f"Some datapoints of dataset '{body.dataset_id}' do not fit a {rapid.kind} rapid.",
             errors={"datasetId": problems},
         )
-    definition_id, pipeline_id = await store.create_definition(body, rapid.kind)
+    definition_id, pipeline_id = await store.definitions.create(body, rapid.kind)
     return respond(
         wire.CreateJobDefinitionOutput(definition_id=definition_id, pipeline_id=pipeline_id)
     )
@@ -178,27 +172,27 @@ async def create_definition(request: web.Request) -> web.Response:
 
 @routes.get("/job/definitions")
 async def list_definitions(request: web.Request) -> web.Response:
-    query = list_query(request, columns=_DEFINITION_FILTERS, sortable=_DEFINITION_SORTS)
-    rows, total = await ctx(request).store.list_definitions(query)
+    query = list_query(request, filters=_DEFINITION_FILTERS)
+    rows, total = await ctx(request).store.definitions.list(query)
     return respond(page_of([definition_out(row) for row in rows], total, query))
 
 
 @routes.get("/job/definition/{definitionId}")
 async def get_definition(request: web.Request) -> web.Response:
-    row = await ctx(request).store.get_definition(request.match_info["definitionId"])
+    row = await ctx(request).store.definitions.get(request.match_info["definitionId"])
     return respond(definition_out(row))
 
 
 @routes.get("/job/definition/{definitionId}/revision")
 async def latest_revision(request: web.Request) -> web.Response:
-    row = await ctx(request).store.get_revision(request.match_info["definitionId"])
+    row = await ctx(request).store.definitions.revision(request.match_info["definitionId"])
     return respond(revision_out(row))
 
 
 @routes.get("/job/definition/{definitionId}/revision/{revisionNumber}")
 async def get_revision(request: web.Request) -> web.Response:
     number = path_int(request, "revisionNumber")
-    row = await ctx(request).store.get_revision(request.match_info["definitionId"], number)
+    row = await ctx(request).store.definitions.revision(request.match_info["definitionId"], number)
     return respond(revision_out(row))
 
 
@@ -238,14 +232,14 @@ async def create_job(request: web.Request) -> web.Response:
     body = await read_json(request, _job_decoder)
     context = ctx(request)
     store = context.store
-    definition = await store.get_definition(body.job_definition_id, field="jobDefinitionId")
-    revision = await store.get_revision(definition.id, body.revision_number)
-    audience = await store.get_audience(body.audience_id, field="audienceId")
+    definition = await store.definitions.get(body.job_definition_id, field="jobDefinitionId")
+    revision = await store.definitions.revision(definition.id, body.revision_number)
+    audience = await store.audiences.get(body.audience_id, field="audienceId")
     if body.preceding_job_id:
-        await store.get_job(body.preceding_job_id)
+        await store.jobs.get(body.preceding_job_id)
     recruiting = await start_recruiting(context.runner, audience)
-    total = await store.datapoint_count(revision.body.dataset_id)
-    job = await store.create_job(
+    total = await store.datasets.datapoint_count(revision.body.dataset_id)
+    job = await store.jobs.create(
         body, name=body.name or definition.name, revision=revision, total=total
     )
     context.runner.start(job.id)
@@ -256,8 +250,8 @@ async def create_job(request: web.Request) -> web.Response:
 
 @routes.get("/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
-    query = list_query(request, columns=_JOB_FILTERS, sortable=_JOB_SORTS)
-    rows, total = await ctx(request).store.list_jobs(query)
+    query = list_query(request, filters=_JOB_FILTERS)
+    rows, total = await ctx(request).store.jobs.list(query)
     items = [
         JobListItemOut(
             job_id=row.id,
@@ -280,13 +274,13 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 @routes.get("/job/{jobId}")
 async def get_job(request: web.Request) -> web.Response:
-    return respond(job_out(await ctx(request).store.get_job(request.match_info["jobId"])))
+    return respond(job_out(await ctx(request).store.jobs.get(request.match_info["jobId"])))
 
 
 @routes.get("/job/{jobId}/progress")
 async def job_progress(request: web.Request) -> web.Response:
     context = ctx(request)
-    row = await context.store.get_job(request.match_info["jobId"])
+    row = await context.store.jobs.get(request.match_info["jobId"])
     state = _LABELING_STATES.get(row.state)
     if state is None:
         state = "Labeling" if row.completed or context.runner.in_flight.get(row.id) else "Started"
@@ -305,9 +299,9 @@ async def job_progress(request: web.Request) -> web.Response:
 async def retry_job(request: web.Request) -> web.Response:
     """Restart a ``Failed`` (or ``StaleResults``) job; responses already collected are kept."""
     context = ctx(request)
-    row = await context.store.get_job(request.match_info["jobId"])
+    row = await context.store.jobs.get(request.match_info["jobId"])
     if row.state in ("Failed", "StaleResults"):
-        await context.store.set_job_state(row.id, "Submitted")
+        await context.store.jobs.set_state(row.id, "Submitted")
         context.runner.start(row.id)
     return no_content()
 

@@ -20,6 +20,7 @@ services and the engine rely on. Rules:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,7 +212,9 @@ class Batches(Protocol):
 
     async def get(self, batch_id: str) -> BatchRow: ...
 
-    async def find(self, correlation_id: str | None, batch_ids: Sequence[str]) -> list[BatchRow]: ...
+    async def find(
+        self, correlation_id: str | None, batch_ids: Sequence[str]
+    ) -> list[BatchRow]: ...
 
     async def in_status(self, status: str) -> list[str]:
         """Ids of batches in ``status`` (resume ``Processing`` ones after a crash)."""
@@ -267,7 +270,8 @@ class Audiences(Protocol):
         """Store a qualification example; how many the audience now has."""
         ...
 
-    async def examples(self, audience_id: str) -> list[auwire.AddExampleInput]: ...
+    # builtins.list: inside these classes ``list`` names the listing method.
+    async def examples(self, audience_id: str) -> builtins.list[auwire.AddExampleInput]: ...
 
     async def set_status(
         self,
@@ -282,7 +286,7 @@ class Audiences(Protocol):
         the row changed."""
         ...
 
-    async def in_status(self, status: str) -> list[str]: ...
+    async def in_status(self, status: str) -> builtins.list[str]: ...
 
 
 class Jobs(Protocol):
@@ -313,7 +317,7 @@ class Jobs(Protocol):
         """Only the waiting reason of a running job."""
         ...
 
-    async def in_states(self, states: Sequence[str]) -> list[str]:
+    async def in_states(self, states: Sequence[str]) -> builtins.list[str]:
         """Ids in creation order."""
         ...
 
@@ -330,9 +334,7 @@ class Jobs(Protocol):
 
 
 class Leases(Protocol):
-    async def acquire(
-        self, kind: str, keys: Sequence[str], owner: str, ttl: float
-    ) -> list[str]:
+    async def acquire(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
         """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
         ``ttl`` seconds from now; returns the keys ``owner`` now holds."""
         ...

@@ -1,0 +1,170 @@
+"""The PostgreSQL schema, the first-open set-up (signing key, first credential, seeds) and reset.
+
+Every process that opens the store runs ``prepare`` under one transaction-scoped advisory lock
+per schema, so two processes starting on a fresh database neither race on ``CREATE TABLE`` nor
+create two signing keys or two first credentials: the second one waits and finds them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from ...._wire import audience as auwire
+from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL, now_iso
+from ._db import encode
+
+SCHEMA_VERSION = "1"
+
+# Timestamps are ISO-8601 text, as the rows carry them (and as the SQLite store keeps them);
+# their fixed format sorts and compares correctly as text. Bodies are msgspec JSON bytes.
+# ``seq`` columns keep insertion order (the tie-break of every listing).
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+    seq bigint GENERATED ALWAYS AS IDENTITY, client_id text PRIMARY KEY,
+    client_secret text NOT NULL, created_at text NOT NULL);
+CREATE TABLE IF NOT EXISTS assets (
+    name text PRIMARY KEY, original_name text, source_url text, size bigint,
+    created_at text NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, correlation_id text,
+    status text NOT NULL, created_at text NOT NULL, items bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_correlation ON batches (correlation_id);
+CREATE INDEX IF NOT EXISTS batches_status ON batches (status);
+CREATE TABLE IF NOT EXISTS datasets (
+    id text PRIMARY KEY, name text NOT NULL, created_at text NOT NULL, body bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS datapoints (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, dataset_id text NOT NULL,
+    sort_index bigint, body bytea NOT NULL, digest bytea NOT NULL,
+    UNIQUE (dataset_id, sort_index, digest));
+CREATE INDEX IF NOT EXISTS datapoints_dataset ON datapoints (dataset_id, seq);
+CREATE TABLE IF NOT EXISTS definitions (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    definition_type text NOT NULL, created_at text NOT NULL, owner_id text NOT NULL,
+    owner_mail text NOT NULL, revision_count integer NOT NULL);
+CREATE INDEX IF NOT EXISTS definitions_created ON definitions (created_at);
+CREATE TABLE IF NOT EXISTS revisions (
+    definition_id text NOT NULL, number integer NOT NULL, pipeline_id text NOT NULL,
+    created_at text NOT NULL, body bytea NOT NULL, PRIMARY KEY (definition_id, number));
+CREATE TABLE IF NOT EXISTS audiences (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    kind text NOT NULL, domain text, status text NOT NULL, is_public boolean NOT NULL,
+    created_at text NOT NULL, owner_mail text NOT NULL,
+    qualified_count integer NOT NULL DEFAULT 0, graduated integer NOT NULL DEFAULT 0,
+    dropped integer NOT NULL DEFAULT 0, body bytea NOT NULL, recruiting_started_at text);
+CREATE INDEX IF NOT EXISTS audiences_created ON audiences (created_at);
+CREATE INDEX IF NOT EXISTS audiences_status ON audiences (status);
+CREATE TABLE IF NOT EXISTS examples (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, audience_id text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS examples_audience ON examples (audience_id, seq);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    definition_id text NOT NULL, revision_number integer NOT NULL, audience_id text NOT NULL,
+    pipeline_id text NOT NULL, state text NOT NULL, created_at text NOT NULL,
+    owner_mail text NOT NULL, completed_at text, failed_at text, failure_message text,
+    preceding_job_id text, total integer NOT NULL DEFAULT 0,
+    completed integer NOT NULL DEFAULT 0, response_count bigint NOT NULL DEFAULT 0,
+    reason text, body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_audience ON jobs (audience_id);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS responses (
+    job_id text NOT NULL, datapoint_id text NOT NULL, labeler_id text NOT NULL,
+    answer text NOT NULL, user_score float8 NOT NULL, country text NOT NULL,
+    language text NOT NULL, age text NOT NULL, gender text NOT NULL, occupation text NOT NULL,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (job_id, datapoint_id, labeler_id));
+CREATE TABLE IF NOT EXISTS closed_datapoints (
+    job_id text NOT NULL, datapoint_id text NOT NULL, PRIMARY KEY (job_id, datapoint_id));
+CREATE TABLE IF NOT EXISTS leases (
+    kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
+    expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
+"""
+
+# What a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
+# assets: SDKs cache uploaded file names across runs and send them again without re-uploading.
+_RESET_TABLES = (
+    "batches",
+    "datasets",
+    "datapoints",
+    "definitions",
+    "revisions",
+    "audiences",
+    "examples",
+    "jobs",
+    "responses",
+    "closed_datapoints",
+    "leases",
+)
+
+_LOCK = (
+    "SELECT pg_advisory_xact_lock("
+    "hashtext('rapidata_async.store:' || coalesce(current_schema(), '')))"
+)
+
+
+async def _seed(conn: Any) -> None:
+    rows = [
+        (
+            seed.id,
+            seed.name,
+            seed.kind,
+            seed.domain,
+            seed.created_at,
+            SEED_OWNER_MAIL,
+            encode(
+                auwire.CreateAudienceInput(
+                    name=seed.name,
+                    description=seed.description,
+                    filters=[],
+                    graduation_rule=DEFAULT_RULE,
+                )
+            ),
+        )
+        for seed in SEED_AUDIENCES
+    ]
+    await conn.executemany(
+        "INSERT INTO audiences (id, name, kind, domain, status, is_public, created_at, "
+        "owner_mail, body) VALUES ($1, $2, $3, $4, 'Ready', TRUE, $5, $6, $7) "
+        "ON CONFLICT (id) DO NOTHING",
+        rows,
+    )
+
+
+async def prepare(conn: Any) -> bytes:
+    """Schema, signing key, first credential and seeds; returns the signing key."""
+    async with conn.transaction():
+        await conn.execute(_LOCK)
+        version = None
+        if await conn.fetchval("SELECT to_regclass('meta') IS NOT NULL"):
+            version = await conn.fetchval("SELECT value FROM meta WHERE key = 'schema_version'")
+        if version != SCHEMA_VERSION:
+            await conn.execute(_DDL)
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', $1) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                SCHEMA_VERSION,
+            )
+        await conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('signing_key', $1) ON CONFLICT DO NOTHING",
+            secrets.token_hex(32),
+        )
+        key = await conn.fetchval("SELECT value FROM meta WHERE key = 'signing_key'")
+        await conn.execute(
+            "INSERT INTO clients (client_id, client_secret, created_at) "
+            "SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM clients)",
+            f"local-{secrets.token_hex(8)}",
+            secrets.token_urlsafe(32),
+            now_iso(),
+        )
+        await _seed(conn)
+    return bytes.fromhex(key)
+
+
+async def reset(conn: Any) -> None:
+    async with conn.transaction():
+        await conn.execute(_LOCK)
+        await conn.execute(f"TRUNCATE {', '.join(_RESET_TABLES)}")
+        await _seed(conn)

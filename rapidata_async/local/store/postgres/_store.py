@@ -1,0 +1,97 @@
+"""``PostgresStore``: the aggregates over one asyncpg pool, opened and closed together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..base import Assets, Audiences, Batches, Clients, Datasets, Definitions, Jobs, Leases, Store
+from ._assets import PgAssets, PgBatches
+from ._audiences import PgAudiences
+from ._clients import PgClients
+from ._datasets import PgDatasets
+from ._db import Db
+from ._definitions import PgDefinitions
+from ._jobs import PgJobs
+from ._leases import PgLeases
+from ._schema import prepare, reset
+
+
+class PostgresStore:
+    """The local backend's data in a PostgreSQL database that several processes may share::
+
+        store = PostgresStore("postgresql://user:pw@host/db", assets_dir=Path("assets"))
+        await store.open()      # schema, signing key, first credential, seeds (once per db)
+        row = await store.jobs.get(job_id)
+        await store.close()
+
+    The pool stays small (``min_size``..``max_size`` connections per process): every call is a
+    short statement or transaction, and several processes share the server's connection limit.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        assets_dir: Path | None = None,
+        min_size: int = 2,
+        max_size: int = 10,
+    ) -> None:
+        self.dsn = dsn
+        self._assets_dir = assets_dir
+        self._min_size = min(min_size, max_size)
+        self._max_size = max_size
+        self._signing_key: bytes | None = None
+        self._db = Db()
+        self._datasets = PgDatasets(self._db)
+        # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
+        self.clients: Clients = PgClients(self._db)
+        self.assets: Assets = PgAssets(self._db)
+        self.batches: Batches = PgBatches(self._db)
+        self.datasets: Datasets = self._datasets
+        self.definitions: Definitions = PgDefinitions(self._db)
+        self.audiences: Audiences = PgAudiences(self._db)
+        self.jobs: Jobs = PgJobs(self._db)
+        self.leases: Leases = PgLeases(self._db)
+
+    @property
+    def signing_key(self) -> bytes:
+        """The token-signing key, shared by every process on the database."""
+        if self._signing_key is None:
+            raise RuntimeError("the store is not open")
+        return self._signing_key
+
+    @property
+    def assets_dir(self) -> Path | None:
+        return self._assets_dir
+
+    async def open(self) -> None:
+        """Create the schema if needed, the first credential, and the seeded audiences."""
+        if self._signing_key is not None:
+            return
+        import asyncpg  # the `postgres` extra: only needed once a PostgreSQL store is opened
+
+        pool = await asyncpg.create_pool(self.dsn, min_size=self._min_size, max_size=self._max_size)
+        try:
+            async with pool.acquire() as conn:
+                self._signing_key = await prepare(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        self._db.attach(pool)
+
+    async def close(self) -> None:
+        pool = self._db.detach()
+        self._signing_key = None
+        if pool is not None:
+            await pool.close()
+
+    async def reset(self) -> None:
+        """Tests: wipe all data but credentials, the signing key, assets and seeds."""
+        async with self._db.pool.acquire() as conn:
+            await reset(conn)
+        self._datasets.forget()
+
+
+def _conforms(store: PostgresStore) -> Store:
+    """Never called: mypy checks here that the class keeps the ``Store`` interface."""
+    return store

@@ -1,0 +1,204 @@
+"""The SQLite schema, its upgrades for files written by older versions, and the seeding.
+
+Request bodies are msgspec-encoded JSON columns; what listings filter and sort on lives in plain
+indexed columns next to them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+
+import msgspec
+
+from ...._wire import audience as auwire
+from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL, now_iso
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assets (
+    name TEXT PRIMARY KEY, original_name TEXT, source_url TEXT, size INTEGER,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY, correlation_id TEXT, status TEXT NOT NULL, created_at TEXT NOT NULL,
+    items BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_correlation ON batches (correlation_id);
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS datapoints (
+    id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, sort_index INTEGER, body BLOB NOT NULL,
+    digest BLOB NOT NULL, UNIQUE (dataset_id, sort_index, digest));
+CREATE TABLE IF NOT EXISTS definitions (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, definition_type TEXT NOT NULL,
+    created_at TEXT NOT NULL, owner_id TEXT NOT NULL, owner_mail TEXT NOT NULL,
+    revision_count INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS definitions_created ON definitions (created_at);
+CREATE TABLE IF NOT EXISTS revisions (
+    definition_id TEXT NOT NULL, number INTEGER NOT NULL, pipeline_id TEXT NOT NULL,
+    created_at TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (definition_id, number));
+CREATE TABLE IF NOT EXISTS audiences (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, domain TEXT,
+    status TEXT NOT NULL, is_public INTEGER NOT NULL, created_at TEXT NOT NULL,
+    owner_mail TEXT NOT NULL, qualified_count INTEGER NOT NULL DEFAULT 0,
+    graduated INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0,
+    body BLOB NOT NULL, recruiting_started_at TEXT);
+CREATE INDEX IF NOT EXISTS audiences_created ON audiences (created_at);
+CREATE TABLE IF NOT EXISTS examples (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, audience_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS examples_audience ON examples (audience_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, definition_id TEXT NOT NULL,
+    revision_number INTEGER NOT NULL, audience_id TEXT NOT NULL, pipeline_id TEXT NOT NULL,
+    state TEXT NOT NULL, created_at TEXT NOT NULL, owner_mail TEXT NOT NULL,
+    completed_at TEXT, failed_at TEXT, failure_message TEXT, preceding_job_id TEXT,
+    total INTEGER NOT NULL DEFAULT 0, completed INTEGER NOT NULL DEFAULT 0,
+    response_count INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL, reason TEXT);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_audience ON jobs (audience_id);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS responses (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, datapoint_id TEXT NOT NULL,
+    labeler_id TEXT NOT NULL, answer TEXT NOT NULL, user_score REAL NOT NULL,
+    country TEXT NOT NULL, language TEXT NOT NULL, age TEXT NOT NULL, gender TEXT NOT NULL,
+    occupation TEXT NOT NULL, UNIQUE (job_id, datapoint_id, labeler_id));
+CREATE TABLE IF NOT EXISTS closed_datapoints (
+    job_id TEXT NOT NULL, datapoint_id TEXT NOT NULL, PRIMARY KEY (job_id, datapoint_id))
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (kind, key)) WITHOUT ROWID;
+"""
+
+# Tables a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
+# assets: SDKs cache uploaded file names across runs and send them again without re-uploading.
+RESET_TABLES = (
+    "batches",
+    "datasets",
+    "datapoints",
+    "definitions",
+    "revisions",
+    "audiences",
+    "examples",
+    "jobs",
+    "responses",
+    "closed_datapoints",
+    "leases",
+)
+
+# Columns added after the first release: a file DB from then gets them on open.
+_ADDED_COLUMNS = (("jobs", "reason", "TEXT"), ("audiences", "recruiting_started_at", "TEXT"))
+
+_enc = msgspec.json.Encoder()
+
+
+class _LegacyVote(msgspec.Struct):
+    answer: str
+    user_score: float
+    country: str
+    language: str
+    age: str
+    gender: str
+    occupation: str
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Schema (and upgrades), signing key, first credential and seeds, on every open."""
+    conn.executescript(SCHEMA)
+    for table, column, kind in _ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _upgrade_job_items(conn)
+        if conn.execute("SELECT 1 FROM meta WHERE key = 'signing_key'").fetchone() is None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('signing_key', ?)", (secrets.token_hex(32),)
+            )
+        if conn.execute("SELECT 1 FROM clients LIMIT 1").fetchone() is None:
+            conn.execute(
+                "INSERT INTO clients (client_id, client_secret, created_at) VALUES (?, ?, ?)",
+                (f"local-{secrets.token_hex(8)}", secrets.token_urlsafe(32), now_iso()),
+            )
+        seed(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def signing_key(conn: sqlite3.Connection) -> bytes:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'signing_key'").fetchone()
+    return bytes.fromhex(row[0])
+
+
+def _upgrade_job_items(conn: sqlite3.Connection) -> None:
+    """Older files kept a datapoint's responses as one JSON list in ``job_items``; move them
+    to one row per response (labelers numbered per datapoint) and close those datapoints."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job_items'"
+    ).fetchone()
+    if exists is None:
+        return
+    decode = msgspec.json.Decoder(list[_LegacyVote]).decode
+    for job_id, datapoint_id, votes in conn.execute(
+        "SELECT job_id, datapoint_id, votes FROM job_items"
+    ).fetchall():
+        conn.executemany(
+            "INSERT OR IGNORE INTO responses (job_id, datapoint_id, labeler_id, answer, "
+            "user_score, country, language, age, gender, occupation) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    job_id,
+                    datapoint_id,
+                    f"sim:legacy-{i}",
+                    v.answer,
+                    v.user_score,
+                    v.country,
+                    v.language,
+                    v.age,
+                    v.gender,
+                    v.occupation,
+                )
+                for i, v in enumerate(decode(votes))
+            ],
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO closed_datapoints (job_id, datapoint_id) VALUES (?, ?)",
+            (job_id, datapoint_id),
+        )
+    conn.execute("DROP TABLE job_items")
+
+
+def seed(conn: sqlite3.Connection) -> None:
+    """The global and curated audiences (kept as they are when present)."""
+    for audience in SEED_AUDIENCES:
+        body = auwire.CreateAudienceInput(
+            name=audience.name,
+            description=audience.description,
+            filters=[],
+            graduation_rule=DEFAULT_RULE,
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO audiences (id, name, kind, domain, status, is_public, "
+            "created_at, owner_mail, body) VALUES (?, ?, ?, ?, 'Ready', 1, ?, ?, ?)",
+            (
+                audience.id,
+                audience.name,
+                audience.kind,
+                audience.domain,
+                audience.created_at,
+                SEED_OWNER_MAIL,
+                _enc.encode(body),
+            ),
+        )
+
+
+def reset(conn: sqlite3.Connection) -> None:
+    """Wipe all data but credentials, the signing key, assets and seeds (in a transaction)."""
+    for table in RESET_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    seed(conn)

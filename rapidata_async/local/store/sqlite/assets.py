@@ -1,0 +1,68 @@
+"""Uploaded assets (names, where they came from) and the check that references name them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from ...domain.errors import Invalid
+from ..seeds import now_iso
+from ._db import Database
+
+_CHUNK = 500  # names per IN (...): well below SQLite's bound-parameter limit
+
+
+def _known(conn: sqlite3.Connection, names: Sequence[str]) -> dict[str, str | None]:
+    """Source URL (or None) per uploaded name among ``names``."""
+    out: dict[str, str | None] = {}
+    unique = list(dict.fromkeys(names))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for name, url in conn.execute(
+            f"SELECT name, source_url FROM assets WHERE name IN ({marks})", chunk
+        ):
+            out[name] = url
+    return out
+
+
+def check_known(conn: sqlite3.Connection, refs: list[tuple[str, str]]) -> None:
+    """Raise ``Invalid`` naming each field (``(path, name)``) whose asset was never uploaded."""
+    if not refs:
+        return
+    known = _known(conn, [name for _, name in refs])
+    errors = {
+        path: [f"Unknown asset '{name}': upload it first (POST /asset/file or /asset/url)."]
+        for path, name in refs
+        if name not in known
+    }
+    if errors:
+        raise Invalid("The request references assets that were never uploaded.", errors)
+
+
+class SqliteAssets:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self, name: str, *, original_name: str | None, source_url: str | None, size: int | None
+    ) -> None:
+        await self._db.run(
+            self._db.conn.execute,
+            "INSERT OR REPLACE INTO assets (name, original_name, source_url, size, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (name, original_name, source_url, size, now_iso()),
+        )
+
+    async def missing(self, names: Sequence[str]) -> set[str]:
+        def run() -> set[str]:
+            return set(names) - set(_known(self._db.conn, names))
+
+        return await self._db.run(run)
+
+    async def urls(self, names: Sequence[str]) -> dict[str, str]:
+        def run() -> dict[str, str]:
+            known = _known(self._db.conn, names)
+            return {name: url for name, url in known.items() if url is not None}
+
+        return await self._db.run(run)

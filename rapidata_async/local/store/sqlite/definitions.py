@@ -1,0 +1,115 @@
+"""Job definitions and their revisions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+from ...._wire import job as jwire
+from ...domain.errors import NotFound
+from ..base import OWNER_ID, OWNER_MAIL, DefinitionRow, ListQuery, RevisionRow
+from ..seeds import new_id, now_iso
+from ._db import Database
+from ._listing import Columns
+from .datasets import exists as dataset_exists
+
+_enc = msgspec.json.Encoder()
+_body = msgspec.json.Decoder(jwire.CreateJobDefinitionInput)
+_COLS = "id, name, definition_type, created_at, owner_id, owner_mail, revision_count"
+COLUMNS = Columns(
+    filters={
+        "id": "id",
+        "name": "name",
+        "definition_type": "definition_type",
+        "created_at": "created_at",
+        "owner_id": "owner_id",
+        "owner_mail": "owner_mail",
+    },
+    sorts={"name": "name", "created_at": "created_at"},
+)
+
+
+def revision(conn: sqlite3.Connection, definition_id: str, number: int | None) -> RevisionRow:
+    sql = "SELECT definition_id, number, pipeline_id, created_at, body FROM revisions "
+    if number is None:
+        row = conn.execute(
+            sql + "WHERE definition_id = ? ORDER BY number DESC LIMIT 1", (definition_id,)
+        ).fetchone()
+    else:
+        row = conn.execute(
+            sql + "WHERE definition_id = ? AND number = ?", (definition_id, number)
+        ).fetchone()
+    if row is None:
+        if number is None:
+            raise NotFound("Job definition", definition_id)
+        raise NotFound(
+            f"Revision {number} of job definition", definition_id, field="revisionNumber"
+        )
+    return RevisionRow(row[0], row[1], row[2], row[3], _body.decode(row[4]))
+
+
+class SqliteDefinitions:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self, body: jwire.CreateJobDefinitionInput, definition_type: str
+    ) -> tuple[str, str]:
+        definition_id, pipeline_id, created = new_id(), new_id(), now_iso()
+        encoded = _enc.encode(body)
+
+        def run() -> None:
+            with self._db.tx() as conn:
+                if not dataset_exists(conn, body.dataset_id):
+                    raise NotFound("Dataset", body.dataset_id, field="datasetId")
+                conn.execute(
+                    f"INSERT INTO definitions ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                    (
+                        definition_id,
+                        body.definition_name,
+                        definition_type,
+                        created,
+                        OWNER_ID,
+                        OWNER_MAIL,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO revisions (definition_id, number, pipeline_id, created_at, body) "
+                    "VALUES (?, 1, ?, ?, ?)",
+                    (definition_id, pipeline_id, created, encoded),
+                )
+
+        await self._db.run(run)
+        return definition_id, pipeline_id
+
+    async def get(self, definition_id: str, *, field: str | None = None) -> DefinitionRow:
+        def run() -> DefinitionRow:
+            row = self._db.conn.execute(
+                f"SELECT {_COLS} FROM definitions WHERE id = ?", (definition_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound("Job definition", definition_id, field=field)
+            return DefinitionRow(*row)
+
+        return await self._db.run(run)
+
+    async def list(self, query: ListQuery) -> tuple[list[DefinitionRow], int]:
+        where, params = COLUMNS.where(query)
+        order = COLUMNS.order(query, tiebreak="rowid DESC")
+        limit, paging = COLUMNS.page(query)
+
+        def run() -> tuple[list[DefinitionRow], int]:
+            conn = self._db.conn
+            count = int(
+                conn.execute(f"SELECT COUNT(*) FROM definitions{where}", params).fetchone()[0]
+            )
+            rows = conn.execute(
+                f"SELECT {_COLS} FROM definitions{where}{order}{limit}", [*params, *paging]
+            )
+            return [DefinitionRow(*r) for r in rows], count
+
+        return await self._db.run(run)
+
+    async def revision(self, definition_id: str, number: int | None = None) -> RevisionRow:
+        return await self._db.run(revision, self._db.conn, definition_id, number)

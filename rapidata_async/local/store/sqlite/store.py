@@ -1,0 +1,80 @@
+"""``SqliteStore``: the aggregates of one SQLite database, opened and closed together::
+
+store = SqliteStore("rapidata-local.sqlite3")    # or None for in-memory
+await store.open()                              # schema, default credential, seeds
+dataset_id = await store.datasets.create(wire.CreateDatasetInput(name="d"))
+await store.reset()                             # tests: wipe, keep credentials, assets, seeds
+await store.close()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..base import Assets, Audiences, Batches, Clients, Datasets, Definitions, Jobs, Leases
+from . import _schema
+from ._db import Database
+from .assets import SqliteAssets
+from .audiences import SqliteAudiences
+from .batches import SqliteBatches
+from .clients import SqliteClients
+from .datasets import SqliteDatasets
+from .definitions import SqliteDefinitions
+from .jobs import SqliteJobs
+from .leases import SqliteLeases
+
+
+class SqliteStore:
+    """The embedded store: a file (WAL mode) that survives restarts, or memory when ``db`` is
+    None. Uploaded files go to ``assets_dir`` (default: ``<db stem>_assets`` beside a file DB,
+    none for an in-memory one)."""
+
+    def __init__(self, db: str | Path | None = None, *, assets_dir: str | Path | None = None):
+        self.path = Path(db) if db is not None else None
+        self.db = Database(self.path)
+        self._assets_dir = Path(assets_dir) if assets_dir is not None else None
+        self._signing_key = b""
+        # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
+        self.clients: Clients = SqliteClients(self.db)
+        self.assets: Assets = SqliteAssets(self.db)
+        self.batches: Batches = SqliteBatches(self.db)
+        self._datasets = SqliteDatasets(self.db)
+        self.datasets: Datasets = self._datasets
+        self.definitions: Definitions = SqliteDefinitions(self.db)
+        self.audiences: Audiences = SqliteAudiences(self.db)
+        self.jobs: Jobs = SqliteJobs(self.db)
+        self.leases: Leases = SqliteLeases(self.db)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path) if self.path else None!r})"
+
+    @property
+    def signing_key(self) -> bytes:
+        return self._signing_key
+
+    @property
+    def assets_dir(self) -> Path | None:
+        if self._assets_dir is not None:
+            return self._assets_dir
+        if self.path is None:
+            return None
+        return self.path.with_name(self.path.stem + "_assets")
+
+    async def open(self) -> None:
+        def run() -> bytes:
+            conn = self.db.connect()
+            _schema.create(conn)
+            return _schema.signing_key(conn)
+
+        self._signing_key = await self.db.run(run)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def reset(self) -> None:
+        def run() -> None:
+            with self.db.tx() as conn:
+                _schema.reset(conn)
+            self._datasets.forget()
+
+        await self.db.run(run)
