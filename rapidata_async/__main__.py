@@ -18,10 +18,16 @@ def main(argv: list[str] | None = None) -> int:
         help="SQLite file (':memory:' for a throwaway backend)",
     )
     serve.add_argument(
-        "--response-interval",
+        "--pace",
+        choices=("realistic", "instant"),
+        default="realistic",
+        help="how the simulated crowd's time passes (instant: no waiting at all)",
+    )
+    serve.add_argument(
+        "--speed",
         type=float,
-        default=0.5,
-        help="seconds between two simulated responses of a job",
+        default=60.0,
+        help="realistic pace: crowd seconds per wall-clock second",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed of the simulated crowd")
     serve.add_argument(
@@ -35,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--tls-cert", help="PEM certificate (chain): serve https")
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
     quick = sub.add_parser("quickstart", help="run the docs' complete example offline")
-    quick.add_argument("--response-interval", type=float, default=0.25)
+    quick.add_argument("--speed", type=float, default=60.0, help="crowd seconds per second")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -46,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             args.host,
             args.port,
             db,
-            args.response_interval,
+            pace=args.pace,
+            speed=args.speed,
             seed=args.seed,
             fetch_urls=args.fetch_urls,
             allow_private_urls=args.allow_private_urls,
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from ._quickstart import main as run
 
-        run(args.response_interval)
+        run(args.speed)
     return 0
 
 

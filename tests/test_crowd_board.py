@@ -138,17 +138,18 @@ async def test_one_audience_does_not_hold_up_another() -> None:
 
 
 async def test_realistic_pace_takes_crowd_time() -> None:
-    """At speed 20000 a few answers take a noticeable but short wall time; instant takes none."""
+    """At speed 2000 the 50 labelers show up over 0.3 s (600 crowd seconds): 15 answers take
+    a noticeable but short wall time."""
     crowd = Crowd(seed=0, size=50)
     board = TaskBoard()
     started = time.monotonic()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_sim(crowd, Pace("realistic", 20000)).run, board)
+        tg.start_soon(_sim(crowd, Pace("realistic", 2000)).run, board)
         got, _ = await _run_job(board, "slow", "global", RefereeRule("naive", 3), 5)
         tg.cancel_scope.cancel()
     assert len(got) == 15
     # labelers arrive within ARRIVAL_SPREAD (600 crowd seconds) and answer in seconds
-    assert 0.005 < time.monotonic() - started < 10
+    assert 0.02 < time.monotonic() - started < 10
 
 
 async def test_clocks() -> None:

@@ -11,20 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..crowd.base import OpenWork
+from ..crowd.base import OpenWork, TaskBoard
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
-from ..store.base import DatapointRow, JobWork, ResponseRecord
-
-if TYPE_CHECKING:
-    from ._engine import Engine
+from ..store.base import AudienceRow, DatapointRow, JobWork, ResponseRecord, Store
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -58,11 +55,25 @@ def build_tasks(
     return tasks, RefereeRule.of(definition.referee)
 
 
+class Runs(Protocol):
+    """What a job's run needs from the engine."""
+
+    store: Store
+    board: TaskBoard
+
+    async def ensure_ready(self, audience: AudienceRow, examples: Sequence[Any]) -> object: ...
+
+    def qualified_so_far(self, audience_id: str) -> int | None: ...
+
+
 class JobRun:
-    def __init__(self, engine: Engine, job_id: str) -> None:
+    """One run of one job; ``run`` returns once it is ``Completed`` (or raises)."""
+
+    def __init__(self, engine: Runs, job_id: str) -> None:
         self.engine = engine
         self.job_id = job_id
         self.reason: str | None = None
+        self.writing = False
 
     async def run(self) -> None:
         engine, job_id = self.engine, self.job_id
@@ -171,8 +182,11 @@ class JobRun:
                 else:
                     settle(job_id, dp_id, tally.room())
             now = time.monotonic()
+            # While the store is still writing the previous batch, keep collecting: with many
+            # jobs at once batches grow until the store keeps up, instead of queueing up tiny
+            # transactions.
             if len(buffer) >= FLUSH_RESPONSES or (
-                (buffer or done) and (now - last_flush >= FLUSH_SECONDS or not remaining)
+                (buffer or done) and not self.writing and now - last_flush >= FLUSH_SECONDS
             ):
                 await writes.send((buffer, done))
                 buffer, done = [], []
@@ -189,11 +203,13 @@ class JobRun:
         record = self.engine.store.jobs.record
         async with batches:
             async for buffer, done in batches:
+                self.writing = True
                 for start in range(0, max(len(buffer), 1), FLUSH_RESPONSES):
                     chunk = buffer[start : start + FLUSH_RESPONSES]
                     last = start + FLUSH_RESPONSES >= len(buffer)
                     # datapoints close with their last chunk, so `completed` never runs ahead
                     await record(self.job_id, chunk, done if last else [])
+                self.writing = False
 
     async def _update_reason(self, rule: RefereeRule, work: JobWork) -> None:
         """Say why the job waits when some datapoint has been answered by every labeler who
