@@ -71,6 +71,8 @@ class Engine:
         self.crowd = SimulatedCrowd(self.model, self.pool, self.pace)
         self._jobs: set[str] = set()
         self._recruits: set[str] = set()
+        # audiences whose qualification failed: not retried every scan (until a restart)
+        self._unqualifiable: set[str] = set()
         self._wake = anyio.Event()
 
     # -- what the services call ------------------------------------------------------------
@@ -93,6 +95,7 @@ class Engine:
         self.board = TaskBoard()
         self._jobs.clear()
         self._recruits.clear()
+        self._unqualifiable.clear()
         await self.resume()
 
     async def qualification(
@@ -221,9 +224,8 @@ class Engine:
             for job_id in await leases.acquire("job", jobs, owner, ttl):
                 self._jobs.add(job_id)
                 self.tasks.spawn(f"job:{job_id}", self._run_job, job_id)
-        audiences = [
-            a for a in await store.audiences.in_status("Recruiting") if a not in self._recruits
-        ]
+        skip = self._recruits | self._unqualifiable
+        audiences = [a for a in await store.audiences.in_status("Recruiting") if a not in skip]
         if audiences:
             for audience_id in await leases.acquire("recruit", audiences, owner, ttl):
                 self._recruits.add(audience_id)
@@ -258,6 +260,7 @@ class Engine:
             await self.ensure_ready(audience)
         except (DomainError, ValueError) as exc:
             log.warning("recruiting audience %s failed: %s", audience_id, exc)
+            self._unqualifiable.add(audience_id)
         finally:
             self._recruits.discard(audience_id)
             await self._release("recruit", audience_id)
