@@ -38,10 +38,12 @@ from ._exceptions import (
     RapidataTimeoutError,
     RateLimitError,
     UnprocessableEntityError,
+    WaitTimeoutError,
 )
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
 from ._uploads import UploadProgress, UploadTracker
+from ._version import __version__
 from ._wire.audience import (
     AndFilter,
     CountryFilter,
@@ -54,8 +56,6 @@ from ._wire.audience import (
 from .audience import AudienceManager, RapidataAudience
 from .job import Job, JobDefinition, JobManager, JobProgress, RapidataDataset
 from .results import JobResults, read_results
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AllowNeitherBoth",
@@ -100,6 +100,8 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "WaitTimeoutError",
+    "__version__",
     "logger",
     "rapidata_config",
     "read_results",

@@ -1,21 +1,43 @@
-"""``python -m rapidata_async serve | quickstart``."""
+"""The command line: ``rapidata-async serve | quickstart`` (also ``python -m rapidata_async``)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from ._version import __version__
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rapidata_async")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the local Rapidata backend until Ctrl-C")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+
+def _program_name() -> str:
+    # argparse would show "__main__.py" for `python -m rapidata_async`.
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m rapidata_async" if name in ("", "__main__.py", "-c") else name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command and option, with help and defaults."""
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog=_program_name(),
+        description="Rapidata async SDK: run the local backend or the docs' example offline.",
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the local Rapidata backend until Ctrl-C",
+        description="Serve the Rapidata API locally (SQLite, simulated crowd) until Ctrl-C; "
+        "prints the URL and the client credential to connect with.",
+        formatter_class=fmt,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
     serve.add_argument(
         "--db",
         default="rapidata-local.sqlite3",
-        help="SQLite file (':memory:' for a throwaway backend)",
+        help="SQLite file; ':memory:' for a throwaway backend",
     )
     serve.add_argument(
         "--pace",
@@ -40,15 +62,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--tls-cert", help="PEM certificate (chain): serve https")
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
-    quick = sub.add_parser("quickstart", help="run the docs' complete example offline")
-    quick.add_argument("--speed", type=float, default=60.0, help="crowd seconds per second")
-    args = parser.parse_args(argv)
+    quick = sub.add_parser(
+        "quickstart",
+        help="run the docs' complete example offline",
+        description="Start an in-memory backend and run the docs' complete example against it.",
+        formatter_class=fmt,
+    )
+    quick.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="crowd seconds per wall-clock second (the crowd answers at a visible pace)",
+    )
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "serve":
         from .local import serve_forever
 
         db = None if args.db == ":memory:" else args.db
-        serve_forever(
+        return serve_forever(
             args.host,
             args.port,
             db,
@@ -60,10 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
         )
-    else:
-        from ._quickstart import main as run
+    from ._quickstart import main as run
 
-        run(args.speed)
+    run(args.speed)
     return 0
 
 

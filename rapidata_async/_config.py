@@ -4,7 +4,7 @@
 
     from rapidata_async import rapidata_config
 
-    rapidata_config.logging.level = "INFO"        # applied to ``logger`` at once
+    rapidata_config.logging.level = "INFO"        # applied to the SDK's logger at once
     rapidata_config.upload.maxWorkers = 10
     rapidata_config.upload.batchSize = 50         # ValueError: upload.batchSize must be ...
 
@@ -13,12 +13,15 @@ field starts at its default, overridden by the environment variable ``RAPIDATA_<
 (e.g. ``RAPIDATA_maxWorkers=10``, read once when the config is created, i.e. at import);
 assigning in code overrides both. Booleans from the environment are true for ``1``, ``true``
 or ``yes`` (any case) and false otherwise. Every assignment is type- and range-checked and a
-bad value raises ``ValueError`` naming the field.
+bad value raises ``ValueError`` naming the field; a bad value in the environment is ignored
+with a ``RuntimeWarning`` naming the variable (the default is used), so that a typo there never
+makes ``import rapidata_async`` fail.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -67,9 +70,17 @@ def _bool(name: str, value: Any) -> bool:
     return value
 
 
-def _level(name: str, value: Any) -> str:
+def _optional_bool(name: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{name} must be True, False or None (automatic), got {value!r}")
+    return value
+
+
+def _level(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
     if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
-        raise ValueError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(LOG_LEVELS)} or None, got {value!r}")
     return value.upper()
 
 
@@ -105,6 +116,11 @@ def _env_number(raw: str) -> int | float | str:
 
 def _env_bool(raw: str) -> bool:
     return raw.strip().lower() in ("1", "true", "yes")
+
+
+def _env_optional_bool(raw: str) -> bool | None:
+    text = raw.strip().lower()
+    return None if text in ("", "auto") else _env_bool(text)
 
 
 def _env_text(raw: str) -> str:
@@ -154,9 +170,13 @@ class _Section:
                 try:
                     value = option.check(self._qualified(option), option.from_env(raw))
                 except ValueError as exc:
-                    raise ValueError(
-                        f"environment variable {ENV_PREFIX}{option.name}: {exc}"
-                    ) from exc
+                    # A typo in the environment must not break `import rapidata_async`.
+                    warnings.warn(
+                        f"ignoring environment variable {ENV_PREFIX}{option.name}: {exc}; "
+                        f"using the default {option.default!r}",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
             self._values[option.name] = value
 
     @classmethod
@@ -203,18 +223,22 @@ class _Section:
 
 
 class LoggingConfig(_Section):
-    """``rapidata_config.logging``: where and how much the SDK logs; applied live."""
+    """``rapidata_config.logging``: how much the SDK logs and prints; applied live."""
 
     section = "logging"
 
-    level: _Option[str] = _Option("WARNING", _level, _env_text)
-    """DEBUG, INFO, WARNING, ERROR or CRITICAL."""
+    level: _Option[str | None] = _Option(None, _level, _env_text)
+    """Level of the ``rapidata_async`` logger: DEBUG, INFO, WARNING, ERROR or CRITICAL; None
+    (default) leaves it to the application's logging configuration."""
     log_file: _Option[str | None] = _Option(None, _optional_file, _env_text)
-    """Also write log lines to this file (None: stderr only)."""
+    """Also write the SDK's log lines to this file (None: only the application's handlers)."""
     format: _Option[str] = _Option(DEFAULT_LOG_FORMAT, _nonempty_str, _env_text)
-    """A ``logging`` format string."""
+    """The ``logging`` format string of ``log_file``."""
     silent_mode: _Option[bool] = _Option(False, _bool, _env_bool)
     """Suppress prints and progress bars (logging is unaffected)."""
+    show_output: _Option[bool | None] = _Option(None, _optional_bool, _env_optional_bool)
+    """Prints (dashboard links) and progress bars: None (default) only when the output is a
+    terminal or a notebook, True always, False never. ``RAPIDATA_show_output=auto`` is None."""
     enable_otlp: _Option[bool] = _Option(True, _bool, _env_bool)
     """Allow OpenTelemetry traces; spans go to the tracer provider the application installs."""
 

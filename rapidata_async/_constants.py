@@ -6,19 +6,18 @@ traffic shape from both SDKs.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    SDK_VERSION = version("rapidata-async")
-except PackageNotFoundError:  # running from a source checkout that was never installed
-    SDK_VERSION = "0.0.0+unknown"
+from ._version import __version__ as SDK_VERSION
 
 DEFAULT_ENVIRONMENT = "rapidata.ai"
 
 # Timeouts in seconds. The read timeout is the longest silence tolerated while waiting for
-# bytes, not a bound on the whole call (the transport bounds an attempt by connect + read).
-CONNECT_TIMEOUT = 15.0
-READ_TIMEOUT = 120.0
+# bytes, not a bound on the whole call. After a timeout an attempt is repeated once at most, so
+# with these defaults a server that never answers surfaces within about a minute (2 x 30 s) and
+# an address nobody answers within about 20 s.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+TIMEOUT_RETRIES = 1
+"""Repetitions of an attempt that timed out (a silent server rarely answers the third time)."""
 
 MAX_RETRIES = 3
 """Retries after the first attempt: 4 attempts in all."""

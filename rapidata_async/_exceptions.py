@@ -20,6 +20,7 @@
       MissingCredentialsError                              no client id/secret found anywhere
       JobFailedError                                       a job ended in state Failed
       JobBlockedError                                      a job can't progress without a person
+      WaitTimeoutError (also a TimeoutError)               a wait passed its own deadline
 
 Catch ``RapidataStatusError`` and read ``status_code``, ``title``, ``errors`` (field -> messages)
 and ``trace_id`` (quote it when reporting a problem)::
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -66,6 +67,7 @@ __all__ = [
     "RapidataTimeoutError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "WaitTimeoutError",
     "status_error_class",
 ]
 
@@ -240,16 +242,19 @@ class FailedUpload(Generic[T]):
     then says where: read, upload, batch-submit, batch, or the server's URL-ingestion stage),
     else the class name of the error that failed the datapoint itself (e.g.
     ``"BadRequestError"``, stage ``datapoint``); ``trace_id`` is the server's trace id when
-    the failure came from an API answer.
+    the failure came from an API answer. ``reason`` is the message without what names the
+    item (a file name, a URL), so that equal causes group together; None when the message
+    names nothing.
     """
 
     item: T
     error_message: str
     error_type: str
-    timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
     exception: BaseException | None = None
     stage: str | None = None
     trace_id: str | None = None
+    reason: str | None = None
 
 
 class FailedUploadException(RapidataError):
@@ -278,10 +283,11 @@ class FailedUploadException(RapidataError):
 
     @property
     def failures_by_reason(self) -> dict[str, list[Any]]:
-        """Failed items grouped by error message, in order of first occurrence."""
+        """Failed items grouped by cause (``FailedUpload.reason``, else the message), in order
+        of first occurrence: 500 missing files are one key, not 500."""
         grouped: dict[str, list[Any]] = {}
         for failure in self.detailed_failures:
-            grouped.setdefault(failure.error_message, []).append(failure.item)
+            grouped.setdefault(failure.reason or failure.error_message, []).append(failure.item)
         return grouped
 
     def _summary(self) -> str:
@@ -320,6 +326,11 @@ class JobFailedError(RapidataError):
 class JobBlockedError(RapidataError):
     """The job cannot progress on its own (needs approval, a spend limit raised, or an
     audience that can produce responses)."""
+
+
+class WaitTimeoutError(RapidataError, TimeoutError):
+    """A wait (``get_results(timeout=…)``, ``progress(timeout=…)``, ``wait(timeout=…)``) did
+    not see what it waited for before its deadline; the job itself goes on."""
 
 
 def _identify(obj: Any) -> str | None:

@@ -1,19 +1,24 @@
-"""The SDK logger, driven by ``rapidata_config.logging``.
+"""The SDK logger: a library citizen of the application's ``logging`` setup.
 
 ::
 
+    import logging
     from rapidata_async import logger, rapidata_config
 
-    logger.info("not shown")                 # default level is WARNING
-    rapidata_config.logging.level = "INFO"   # applied immediately
-    logger.info("shown", job_id="j_1")      # -> "... - INFO - shown job_id=j_1"
+    logging.basicConfig(level=logging.INFO)      # the application decides where lines go
+    logger.info("shown", job_id="j_1")          # -> "INFO:rapidata_async:shown job_id=j_1"
+    rapidata_config.logging.level = "DEBUG"      # optional: the SDK's own level
 
-``logger`` is a structlog logger bound to the stdlib logger ``rapidata_async`` (which does not
-propagate to the root logger, so lines are not printed twice). Lines go to stderr and, when
-``log_file`` is set, to that file; file writes happen on a background thread so that logging
-from a coroutine never blocks the event loop. Values under secret-looking keys
-(``Authorization``, ``client_secret``, ``access_token``, ...) and bearer/basic credentials
-inside strings are replaced by ``***`` before anything is written.
+``logger`` is a structlog logger over the stdlib logger ``rapidata_async``. Importing the SDK
+attaches only a ``NullHandler`` to it and leaves propagation on, so records reach the
+application's handlers (and nothing is printed when the application configured none). Each
+record's message is ``"event k=v ..."`` and its fields are also passed as record attributes
+(``extra=``), ready for structured formatters (structlog's ``ExtraAdder``, JSON formatters); a
+field named like a ``LogRecord`` attribute gets a trailing ``_``. ``log_file`` additionally
+writes the SDK's lines to a file from a background thread, so logging from a coroutine never
+blocks the event loop. Values under secret-looking keys (``Authorization``, ``client_secret``,
+``access_token``, ...) and bearer/basic credentials inside strings are replaced by ``***``
+before any handler sees them. The local backend logs to ``rapidata_async.local`` the same way.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ _SECRET_KEYS = frozenset(
 _CREDENTIAL_IN_TEXT = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 
-def _is_secret_key(key: object) -> bool:
+def is_secret_key(key: object) -> bool:
     return isinstance(key, str) and key.lower().replace("-", "_") in _SECRET_KEYS
 
 
@@ -64,7 +69,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return _CREDENTIAL_IN_TEXT.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
     if isinstance(value, Mapping):
-        return {k: REDACTED if _is_secret_key(k) else redact(v) for k, v in value.items()}
+        return {k: REDACTED if is_secret_key(k) else redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(redact(v) for v in value)
     return value
@@ -75,34 +80,37 @@ def redact_secrets(
 ) -> MutableMapping[str, Any]:
     """structlog processor: mask secrets in every field of the event (see :func:`redact`)."""
     for key, value in list(event_dict.items()):
-        event_dict[key] = REDACTED if _is_secret_key(key) else redact(value)
+        event_dict[key] = REDACTED if is_secret_key(key) else redact(value)
     return event_dict
+
+
+# Attributes every LogRecord has: an ``extra`` key among them would make logging raise.
+_RECORD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None))
+) | {"message", "asctime"}
 
 
 def _render(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    # The event becomes the stdlib message ("event k=v ..."); exc_info is handed to stdlib
-    # logging so that tracebacks are formatted the usual way.
+    # The event becomes the stdlib message ("event k=v ..."), readable under any formatter;
+    # the fields also travel as record attributes for structured handlers. exc_info is
+    # handed to stdlib logging so that tracebacks are formatted the usual way.
     exc_info = event_dict.pop("exc_info", None)
     event = str(event_dict.pop("event", ""))
     fields = " ".join(f"{k}={v}" for k, v in event_dict.items())
     message = f"{event} {fields}" if fields else event
-    return (message,), {"exc_info": exc_info} if exc_info else {}
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at emit time (it may be replaced after import)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr  # emit runs under the handler lock
-        super().emit(record)
+    extra = {(f"{k}_" if k in _RECORD_ATTRIBUTES else k): v for k, v in event_dict.items()}
+    kwargs: dict[str, Any] = {"extra": extra}
+    if exc_info:
+        kwargs["exc_info"] = exc_info
+    return (message,), kwargs
 
 
 _stdlib_logger = logging.getLogger(LOGGER_NAME)
-_stdlib_logger.propagate = False
-_console = _StderrHandler()
-_stdlib_logger.addHandler(_console)
+# A library adds no output of its own: without this, Python's last-resort handler would
+# print the SDK's warnings in applications that configured no logging at all.
+_stdlib_logger.addHandler(logging.NullHandler())
 
 
 class _FileOutput:
@@ -130,8 +138,7 @@ def _apply_config() -> None:
     global _file_output
     cfg = rapidata_config.logging
     formatter = logging.Formatter(cfg.format)
-    _stdlib_logger.setLevel(cfg.level)
-    _console.setFormatter(formatter)
+    _stdlib_logger.setLevel(cfg.level or logging.NOTSET)
     if _file_output is not None and _file_output.path != cfg.log_file:
         _file_output.close()
         _file_output = None
@@ -163,7 +170,7 @@ logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
     ],
     wrapper_class=structlog.stdlib.BoundLogger,
 )
-"""The SDK's logger; level, format and file come from ``rapidata_config.logging``."""
+"""The SDK's logger (stdlib ``rapidata_async``); see the module docstring."""
 
 
 def debug_enabled() -> bool:
@@ -172,6 +179,10 @@ def debug_enabled() -> bool:
 
 
 def echo(msg: str) -> None:
-    """Print ``msg`` for the user unless ``rapidata_config.logging.silent_mode`` is on."""
-    if not rapidata_config.logging.silent_mode:
+    """Print ``msg`` for the user (a dashboard link) when stdout is watched: a terminal or a
+    notebook, or ``show_output=True``; never in ``silent_mode``. Also logged at INFO."""
+    from ._progress import output_enabled
+
+    _stdlib_logger.info(msg)
+    if output_enabled(sys.stdout):
         print(msg)

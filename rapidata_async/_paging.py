@@ -82,6 +82,24 @@ class Listing(Generic[W, T]):
     def __await__(self) -> Generator[Any, None, list[T]]:
         return self._first().__await__()
 
+    def _not_awaited(self, what: str) -> TypeError:
+        return TypeError(
+            f"{what} a listing that was not awaited (find_* calls are awaited): "
+            "`(await client.audience.find_audiences(...))[0]` gives one page as a list, "
+            "`async for item in client.audience.find_audiences(...)` every match"
+        )
+
+    # Indexing, len() and a plain for loop would otherwise fail with Python's bare
+    # "'Listing' object is not subscriptable", which does not say that `await` is missing.
+    def __getitem__(self, index: Any) -> T:
+        raise self._not_awaited("cannot index")
+
+    def __len__(self) -> int:
+        raise self._not_awaited("cannot take len() of")
+
+    def __iter__(self) -> Any:
+        raise self._not_awaited("cannot iterate with a plain `for` over")
+
     async def __aiter__(self) -> AsyncIterator[T]:
         page, more = self._page, True
         while more:

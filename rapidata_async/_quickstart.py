@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import anyio
 
+from ._config import rapidata_config
 from .local import LocalBackend
 
 
 async def quickstart(speed: float = 60.0) -> None:
+    # A demonstration prints what it does even when its output is piped.
+    if rapidata_config.logging.show_output is None:
+        rapidata_config.logging.show_output = True
     async with LocalBackend(pace="realistic", speed=speed) as backend:
         print(f"Local Rapidata backend at {backend.url}")
         async with backend.client() as client:

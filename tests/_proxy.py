@@ -183,7 +183,7 @@ class FaultProxy:
         if fault is not None and fault.kind == "delay":
             try:
                 await asyncio.wait_for(self._closing.wait(), fault.seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if fault is not None and fault.kind == "cut":
             response = web.StreamResponse(status=status, headers=answer_headers)

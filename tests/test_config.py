@@ -17,10 +17,11 @@ from rapidata_async._config import DEFAULT_LOG_FORMAT, RapidataConfig
 from rapidata_async._logging import echo
 
 LOGGING_DEFAULTS = {
-    "level": "WARNING",
+    "level": None,
     "log_file": None,
     "format": DEFAULT_LOG_FORMAT,
     "silent_mode": False,
+    "show_output": None,
     "enable_otlp": True,
 }
 UPLOAD_DEFAULTS = {
@@ -49,7 +50,7 @@ def test_defaults() -> None:
     config = RapidataConfig(environ={})
     assert config.logging.to_dict() == LOGGING_DEFAULTS
     assert config.upload.to_dict() == UPLOAD_DEFAULTS
-    assert config.upload.maxWorkers == 25 and config.logging.level == "WARNING"
+    assert config.upload.maxWorkers == 25 and config.logging.level is None
 
 
 @pytest.mark.parametrize(
@@ -140,9 +141,29 @@ def test_environment_booleans(raw: str, expected: bool) -> None:
     ("name", "raw"),
     [("RAPIDATA_batchSize", "50"), ("RAPIDATA_maxWorkers", "many"), ("RAPIDATA_level", "LOUD")],
 )
-def test_bad_environment_value_names_the_variable(name: str, raw: str) -> None:
-    with pytest.raises(ValueError, match=f"environment variable {name}"):
-        RapidataConfig(environ={name: raw})
+def test_bad_environment_value_warns_names_the_variable_and_keeps_the_default(
+    name: str, raw: str
+) -> None:
+    with pytest.warns(RuntimeWarning, match=f"ignoring environment variable {name}"):
+        config = RapidataConfig(environ={name: raw, "RAPIDATA_maxRetries": "5"})
+    assert config.upload.batchSize == 1000 and config.upload.maxWorkers == 25
+    assert config.logging.level is None
+    assert config.upload.maxRetries == 5  # the good values next to it still apply
+
+
+def test_import_survives_a_bad_environment_value() -> None:
+    env = {**os.environ, "RAPIDATA_maxWorkers": "many", "RAPIDATA_ENVIRONMENT": "x"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import rapidata_async as r; print(r.rapidata_config.upload)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "maxWorkers=25" in out.stdout
+    assert "RuntimeWarning: ignoring environment variable RAPIDATA_maxWorkers" in out.stderr
 
 
 def test_global_config_reads_environment_at_import(tmp_path: Path) -> None:
@@ -183,39 +204,86 @@ def test_cache_settings_fixed_once_cache_in_use(tmp_path: Path) -> None:
     assert config.upload.maxWorkers == 3
 
 
-def test_level_applies_to_logger_live(
-    restore_logging: None, capsys: pytest.CaptureFixture[str]
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def app_handler() -> Iterator[_Records]:
+    """A handler on the root logger, as an application installs one."""
+    handler = _Records()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def test_library_logger_adds_only_a_null_handler_and_propagates() -> None:
+    sdk = logging.getLogger("rapidata_async")
+    assert sdk.propagate is True
+    assert [type(h) for h in sdk.handlers] == [logging.NullHandler]
+    assert sdk.level == logging.NOTSET  # the application's configuration decides
+
+
+def test_records_reach_the_application_with_fields_as_extra(
+    restore_logging: None, app_handler: _Records, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    logger.info("job started", job_id="j_1", name="shadowing", client_secret="hunter2")
+    (record,) = [r for r in app_handler.records if r.name == "rapidata_async"]
+    assert record.getMessage() == "job started job_id=j_1 name=shadowing client_secret=***"
+    assert record.__dict__["job_id"] == "j_1"
+    assert record.__dict__["name_"] == "shadowing"  # a LogRecord attribute is not overwritten
+    assert record.__dict__["client_secret"] == "***"
+    assert record.name == "rapidata_async"
+    assert "hunter2" not in capsys.readouterr().err  # and nothing printed on our own
+
+
+def test_level_applies_to_logger_live(restore_logging: None, app_handler: _Records) -> None:
     rapidata_config.logging.level = "WARNING"
     logger.info("first info line")
     rapidata_config.logging.level = "INFO"
     logger.info("second info line", job_id="j_1")
-    err = capsys.readouterr().err
-    assert "first info line" not in err
-    assert "INFO - second info line job_id=j_1" in err
+    messages = [r.getMessage() for r in app_handler.records]
+    assert "first info line" not in messages
+    assert "second info line job_id=j_1" in messages
     assert logging.getLogger("rapidata_async").level == logging.INFO
+    rapidata_config.logging.level = None
+    assert logging.getLogger("rapidata_async").level == logging.NOTSET
 
 
-def test_format_and_log_file_apply_live(
-    restore_logging: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_backend_info_lines_reach_the_application(app_handler: _Records) -> None:
+    logging.getLogger("rapidata_async.local").info("backend line")
+    assert "backend line" in [r.getMessage() for r in app_handler.records]
+
+
+def test_format_and_log_file_apply_live(restore_logging: None, tmp_path: Path) -> None:
     log_file = tmp_path / "sdk.log"
     rapidata_config.logging.format = "[%(levelname)s] %(message)s"
     rapidata_config.logging.log_file = str(log_file)
-    logger.warning("to both", client_secret="hunter2")
+    logger.warning("to the file", client_secret="hunter2")
     rapidata_config.logging.log_file = None  # closing the file output flushes it
-    logger.warning("stderr only")
-    assert log_file.read_text() == "[WARNING] to both client_secret=***\n"
-    err = capsys.readouterr().err
-    assert "[WARNING] to both client_secret=***" in err and "[WARNING] stderr only" in err
-    assert "hunter2" not in err
+    logger.warning("not to the file")
+    assert log_file.read_text() == "[WARNING] to the file client_secret=***\n"
 
 
-def test_echo_respects_silent_mode(
+def test_echo_prints_only_when_watched_or_asked(
     restore_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    echo("visible")
+    echo("not a terminal")  # pytest captures stdout: not a terminal
+    rapidata_config.logging.show_output = True
+    echo("asked for")
     rapidata_config.logging.silent_mode = True
-    echo("hidden")
+    echo("silenced")
     out = capsys.readouterr().out
-    assert "visible" in out and "hidden" not in out
+    assert "asked for" in out
+    assert "not a terminal" not in out and "silenced" not in out

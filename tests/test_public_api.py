@@ -49,6 +49,8 @@ EXPECTED = {
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "WaitTimeoutError",
+    "__version__",
     "logger",
     "rapidata_config",
     "read_results",

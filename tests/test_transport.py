@@ -17,7 +17,7 @@ import ssl
 import stat
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -561,7 +561,7 @@ def test_status_error_pickles() -> None:
 
 
 def test_failed_upload_exception_groups_by_reason() -> None:
-    when = datetime(2026, 2, 2, 15, 32, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 2, 2, 15, 32, 30, tzinfo=UTC)
     failures = [
         FailedUpload("a.jpg", "One or more required assets failed to upload", "AssetUploadFailed",
                      when),
@@ -695,8 +695,11 @@ async def test_span_per_call_and_traceparent(
     spans.clear()
     proxy.fail(503, path="/audiences")
     await list_audiences(transport)
-    (span,) = [s for s in spans.get_finished_spans() if s.name == "audiences_get"]
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "GET /audiences"]
     assert span.attributes["http.request.method"] == "GET"
+    assert span.attributes["http.route"] == "/audiences"
+    assert span.attributes["rapidata.operation_id"] == "audiences_get"
+    assert "error.type" not in span.attributes  # the retried 503 did not fail the call
     assert span.attributes["http.response.status_code"] == 200
     assert span.attributes["http.request.resend_count"] == 1
     for call in proxy.calls("/audiences"):
@@ -710,10 +713,14 @@ async def test_failed_call_span_has_error_status(
 ) -> None:
     spans.clear()
     with pytest.raises(NotFoundError):
-        await transport.request("GET", "/audience/aud_does_not_exist", op_id="audience_get")
-    (span,) = [s for s in spans.get_finished_spans() if s.name == "audience_get"]
+        await transport.request(
+            "GET", "/audience/aud_does_not_exist", op_id="audience_audience_id_get"
+        )
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "GET /audience/{audienceId}"]
     assert span.status.status_code == trace.StatusCode.ERROR
     assert span.attributes["http.response.status_code"] == 404
+    assert span.attributes["error.type"] == "404"
+    assert span.attributes["url.path"] == "/audience/aud_does_not_exist"
 
 
 async def test_no_traceparent_when_span_not_recording(

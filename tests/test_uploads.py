@@ -61,6 +61,7 @@ async def test_missing_file_is_a_per_item_failure(
     assert "empty" in e.detailed_failures[1].error_message
     assert e.job_definition is not None
     assert sum(len(v) for v in e.failures_by_reason.values()) == 3
+    assert missing in e.detailed_failures[0].error_message  # the message names the file
 
     # Fix the files, then retry into the same dataset: nothing is lost, nothing duplicated.
     Path(missing).write_bytes(b"now here")
@@ -90,3 +91,24 @@ async def test_same_asset_uploaded_once(client: AsyncRapidataClient, tmp_path: P
         results = await job.get_results()
     left = {next(iter(r.aggregated_results)) for r in results.results}
     assert len(left) == 1
+
+
+async def test_failures_group_by_cause_not_by_file_name(
+    client: AsyncRapidataClient, tmp_path: Path
+) -> None:
+    images = make_images(tmp_path, 1)
+    missing = [str(tmp_path / f"gone_{i}.jpg") for i in range(4)]
+    with pytest.raises(FailedUploadException) as info:
+        await client.job.create_classification_job_definition(
+            name="Many missing",
+            instruction="What animal is in the image?",
+            answer_options=["Cat", "Dog"],
+            datapoints=[images[0], *missing, str(tmp_path)],
+            responses_per_datapoint=2,
+        )
+    grouped = {k: [dp.asset[0] for dp in v] for k, v in info.value.failures_by_reason.items()}
+    assert grouped == {
+        "Asset upload failed: file not found": missing,
+        "Asset upload failed: not a regular file": [str(tmp_path)],
+    }
+    assert "4 x Asset upload failed: file not found" in str(info.value)

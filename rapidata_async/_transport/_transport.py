@@ -13,17 +13,21 @@
 Every call gets a bearer token (renewed shortly before it expires, once for all concurrent
 callers), is retried on connection errors, timeouts, 408, 429 and 5xx with exponential backoff
 and full jitter (a numeric ``Retry-After`` is honoured up to a cap), and is bounded in time: per
-attempt by the connect and read timeouts plus a total of both, per call by ``timeout``. An
-unexpected status raises the matching ``RapidataStatusError`` subclass built from the
-ProblemDetails body; no aiohttp exception escapes. Each call is one OpenTelemetry span named
-after its operation id (W3C ``traceparent`` sent when the span is recording) and each attempt
-one debug log event.
+attempt by the connect timeout and the read timeout (the longest silence), a timed-out attempt
+repeated once at most, per call by ``timeout``. An unexpected status raises the matching
+``RapidataStatusError`` subclass built from the ProblemDetails body; no aiohttp exception
+escapes. Each call is one OpenTelemetry CLIENT span named ``{method} {route template}``
+(``GET /job/{jobId}``; W3C ``traceparent`` sent when the span is recording) and each attempt one
+debug log event.
+
+``transport.with_settings(read_timeout=5)`` is a view of the same transport (pool, tokens)
+with other timeouts or retries; closing the view closes nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import dataclasses
 import enum
 import inspect
 import random
@@ -32,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, TypeVar, overload
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import anyio
@@ -47,9 +51,10 @@ from .._exceptions import (
     RapidataResponseValidationError,
     RapidataTimeoutError,
 )
-from .._logging import debug_enabled, logger
+from .._logging import debug_enabled, is_secret_key, logger
 from ._auth import Token, TokenCache, parse_token_answer, token_request
 from ._errors import connection_error, status_error
+from ._routes import span_name
 from ._settings import TransportSettings
 
 T = TypeVar("T")
@@ -98,19 +103,36 @@ class Transport:
         self.settings = settings
         self._state = _State.UNOPENED
         self._session: aiohttp.ClientSession | None = None
+        self._root = self
+        """The transport owning the pool and the state (``self`` unless a view)."""
         self._tokens = TokenCache(settings, self._fetch_token)
+        # No total per attempt: an upload may take long while bytes flow; silence is what
+        # the read timeout catches, and a call-level ``timeout`` bounds the whole call.
         self._attempt_timeout = aiohttp.ClientTimeout(
-            total=settings.connect_timeout + settings.read_timeout,
+            total=None,
             sock_connect=settings.connect_timeout,
             sock_read=settings.read_timeout,
         )
 
+    def with_settings(self, **changes: Any) -> Transport:
+        """A view with some settings changed (timeouts, retries, backoff) sharing this
+        transport's connection pool, token cache and lifecycle."""
+        forbidden = {"api_url", "auth_url", "client_id", "client_secret", "token", "ssl"}
+        if forbidden & changes.keys():
+            raise ValueError(f"a view cannot change {sorted(forbidden & changes.keys())}")
+        view = Transport(dataclasses.replace(self.settings, **changes))
+        view._root = self._root
+        view._tokens = self._tokens
+        return view
+
     def __repr__(self) -> str:
-        return f"Transport(api_url={self.settings.api_url!r}, state={self._state.value})"
+        return f"Transport(api_url={self.settings.api_url!r}, state={self._root._state.value})"
 
     # -- lifecycle ------------------------------------------------------------------------
     async def open(self) -> None:
         """Create the connection pool. A transport is opened once and closed once."""
+        if self._root is not self:
+            raise RuntimeError("a view of a Transport is opened with the transport it shares")
         if self._state is not _State.UNOPENED:
             raise RuntimeError(f"a Transport can be opened only once (it is {self._state.value})")
         connector = aiohttp.TCPConnector(
@@ -125,7 +147,10 @@ class Transport:
         self._state = _State.OPEN
 
     async def aclose(self) -> None:
-        """Close the pool; safe to call twice, and completes even when cancelled."""
+        """Close the pool; safe to call twice, and completes even when cancelled. Closing a
+        view does nothing: the pool belongs to the transport it came from."""
+        if self._root is not self:
+            return
         session, self._session = self._session, None
         self._state = _State.CLOSED
         if session is not None:
@@ -141,7 +166,7 @@ class Transport:
 
     @property
     def is_closed(self) -> bool:
-        return self._state is _State.CLOSED
+        return self._root._state is _State.CLOSED
 
     @property
     def token_fetch_count(self) -> int:
@@ -149,13 +174,14 @@ class Transport:
         return self._tokens.fetch_count
 
     def _open_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            if self._state is _State.CLOSED:
+        root = self._root
+        if root._session is None:
+            if root._state is _State.CLOSED:
                 raise RuntimeError("the Transport is closed")
             raise RuntimeError(
                 "the Transport is not open: use `async with transport:` or `await transport.open()`"
             )
-        return self._session
+        return root._session
 
     # -- auth -----------------------------------------------------------------------------
     async def get_token(self) -> str:
@@ -165,7 +191,7 @@ class Transport:
     async def _fetch_token(self) -> Token:
         url = self.settings.token_url
         headers, body = token_request(self.settings)
-        with self._span("connect_token_post", "POST", url) as span:
+        with self._span("connect_token_post", "POST", url, None) as span:
             answer = await self._send(
                 "POST",
                 url,
@@ -176,7 +202,7 @@ class Transport:
                 authenticate=False,
                 retry=True,
             )
-            span.set_attribute("http.response.status_code", answer.status)
+            _record_status(span, answer.status, (200,))
             return parse_token_answer(
                 answer.status, answer.reason, answer.headers, answer.body, url=url, now=time.time()
             )
@@ -279,20 +305,21 @@ class Transport:
         elif data is not None:
             body = data
 
+        query = _query(params)
         send = partial(
             self._send,
             method,
             url,
             op_id=op_id,
-            params=_query(params),
+            params=query,
             headers=headers,
             body=body,
             authenticate=True,
             retry=retry,
             idempotent=method.upper() in _IDEMPOTENT if idempotent is None else idempotent,
-            total_bounded=timeout is not None,
+            call_timeout=timeout,
         )
-        with self._span(op_id, method, url) as span:
+        with self._span(op_id, method, url, query) as span:
             try:
                 with anyio.fail_after(timeout) if timeout is not None else _no_deadline():
                     answer = await send()
@@ -309,7 +336,7 @@ class Transport:
                     method=method,
                     url=url,
                 ) from exc
-            span.set_attribute("http.response.status_code", answer.status)
+            _record_status(span, answer.status, expected)
             if answer.status not in expected:
                 raise status_error(
                     method, url, answer.status, answer.reason, answer.headers, answer.body
@@ -341,20 +368,20 @@ class Transport:
         authenticate: bool,
         retry: bool | int,
         idempotent: bool = True,
-        total_bounded: bool = False,
+        call_timeout: float | None = None,
     ) -> _Answer:
         """Send with retries; return the last answer (any status) or raise the mapped
         connection error of the last attempt."""
         session = self._open_session()
         attempt_timeout = self._attempt_timeout
-        if total_bounded:
-            # The caller's deadline bounds the call; don't also cut single attempts short.
+        if call_timeout is not None and call_timeout > self.settings.read_timeout:
+            # The caller allowed this call longer (a large download the server prepares
+            # before its first byte): its deadline, not the read timeout, bounds the silence.
             attempt_timeout = aiohttp.ClientTimeout(
-                total=None,
-                sock_connect=self.settings.connect_timeout,
-                sock_read=self.settings.read_timeout,
+                total=None, sock_connect=self.settings.connect_timeout, sock_read=call_timeout
             )
         path = urlsplit(url).path
+        timeouts = 0
         # True: the client's retry budget; an int: this call's own (upload maxRetries).
         retries = self.settings.max_retries if retry is True else int(retry)
         attempt = 0
@@ -383,13 +410,18 @@ class Transport:
                         await response.read(),
                         token,
                     )
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 error = connection_error(exc, method, url)
                 _log_attempt(op_id, method, path, started, attempt, error=error.message)
                 # A certificate that fails verification will fail again: don't wait for it.
                 can_retry = isinstance(error, RapidataConnectionError) and not isinstance(
                     exc, aiohttp.ClientConnectorCertificateError
                 )
+                if isinstance(error, RapidataTimeoutError):
+                    # A server that stayed silent twice is down, not flaky: surface it now
+                    # rather than after every retry's full timeout.
+                    timeouts += 1
+                    can_retry = can_retry and timeouts <= C.TIMEOUT_RETRIES
                 if not idempotent:
                     # Only a failure to connect proves the request never reached the server.
                     can_retry = can_retry and isinstance(
@@ -425,23 +457,65 @@ class Transport:
         return random.uniform(0, ceiling)
 
     @contextlib.contextmanager
-    def _span(self, op_id: str, method: str, url: str) -> Iterator[Span]:
-        with _tracer.start_as_current_span(op_id, kind=SpanKind.CLIENT) as span:
+    def _span(
+        self, op_id: str, method: str, url: str, query: list[tuple[str, str]] | None
+    ) -> Iterator[Span]:
+        name = span_name(method, op_id)
+        with _tracer.start_as_current_span(
+            name, kind=SpanKind.CLIENT, record_exception=True, set_status_on_exception=True
+        ) as span:
             # Without an SDK tracer provider the span records nothing: skip the attributes,
             # this runs once per request on the upload hot path.
             if span.is_recording():
                 parts = urlsplit(url)
-                span.set_attributes(
-                    {
-                        "http.request.method": method,
-                        "url.full": url,
-                        "url.path": parts.path,
-                        "server.address": parts.hostname or "",
-                        "server.port": parts.port or (443 if parts.scheme == "https" else 80),
-                        "rapidata.operation_id": op_id,
-                    }
-                )
-            yield span
+                attributes: dict[str, Any] = {
+                    "http.request.method": method.upper(),
+                    "url.full": _full_url(url, query),
+                    "url.path": parts.path,
+                    "url.scheme": parts.scheme,
+                    "server.address": parts.hostname or "",
+                    "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+                    "rapidata.operation_id": op_id,
+                }
+                if " " in name:
+                    attributes["http.route"] = name.split(" ", 1)[1]
+                span.set_attributes(attributes)
+            try:
+                yield span
+            except BaseException as exc:
+                if span.is_recording() and not isinstance(exc, anyio.get_cancelled_exc_class()):
+                    span.set_attribute("error.type", _error_type(exc))
+                raise
+
+
+def _record_status(span: Span, status: int, expected: Sequence[int]) -> None:
+    if span.is_recording():
+        span.set_attribute("http.response.status_code", status)
+        if status not in expected:
+            span.set_attribute("error.type", str(status))
+
+
+def _error_type(exc: BaseException) -> str:
+    """``error.type`` of a failed call: the status code for an HTTP error answer, else the
+    exception's class (OpenTelemetry's HTTP conventions)."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return str(status)
+    return f"{type(exc).__module__.split('.')[0]}.{type(exc).__qualname__}"
+
+
+def _full_url(url: str, query: list[tuple[str, str]] | None) -> str:
+    """The URL with its query string, for ``url.full``: user info dropped, the values of
+    secret-looking parameters masked."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    full = f"{parts.scheme}://{netloc}{parts.path}"
+    if query:
+        pairs = [(k, "REDACTED" if is_secret_key(k) else v) for k, v in query]
+        full += "?" + urlencode(pairs)
+    return full
 
 
 def _log_attempt(

@@ -17,7 +17,7 @@ import anyio
 
 from .. import _constants as C
 from .._config import rapidata_config
-from .._context import ClientContext
+from .._context import TRANSIENT_ERRORS, ClientContext
 from .._datapoint import has_foreign_scheme, is_url
 from .._exceptions import RapidataError
 from .._transport import Transport
@@ -33,10 +33,19 @@ SMALL_FILE = 1024 * 1024
 class AssetUploadError(Exception):
     """One asset could not be uploaded; the message says why, ``stage`` where."""
 
-    def __init__(self, message: str, *, stage: str | None = None, trace_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str | None = None,
+        trace_id: str | None = None,
+        reason: str | None = None,
+    ):
         super().__init__(message)
         self.stage = stage
         self.trace_id = trace_id
+        self.reason = reason or message
+        """Why, without naming the asset: what failures are grouped by."""
 
 
 class AssetUploader:
@@ -71,7 +80,11 @@ class AssetUploader:
                     slot.fail(exc)
             return await slot.wait()
         if has_foreign_scheme(asset):
-            raise AssetUploadError(f"unsupported URL scheme: {asset!r}", stage="validate")
+            raise AssetUploadError(
+                f"unsupported URL scheme: {asset!r}",
+                stage="validate",
+                reason="unsupported URL scheme",
+            )
         return await self._files.run(_file_key(asset), lambda: self._upload_file(asset))
 
     async def forget_cached(self, assets: Iterable[str]) -> bool:
@@ -111,7 +124,7 @@ class AssetUploader:
         try:
             key, cached, content = await self._cache.lookup_file(path, read_up_to=SMALL_FILE)
         except UnreadableFile as exc:
-            raise AssetUploadError(str(exc), stage="read") from None
+            raise AssetUploadError(str(exc), stage="read", reason=exc.reason) from None
         if cached is not None and path not in self._refreshed:
             self.files_cached += 1
             self._from_cache[_file_key(path)] = key
@@ -229,8 +242,8 @@ class AssetUploader:
                             progressed_at = anyio.current_time()
                         for batch_id in status.completed_batches:
                             if batch_id not in processed and batch_id in submitted:
-                                processed.add(batch_id)
-                                await self._fetch_batch(batch_id, submitted[batch_id])
+                                if await self._fetch_batch(batch_id, submitted[batch_id]):
+                                    processed.add(batch_id)
                 if finished and processed.issuperset(submitted):
                     return
                 if anyio.current_time() - progressed_at > C.BATCH_STALL_TIMEOUT:
@@ -261,7 +274,9 @@ class AssetUploader:
                 if not slot.done:
                     slot.fail(err)
 
-    async def _fetch_batch(self, batch_id: str, chunk: list[tuple[str, Slot[str]]]) -> None:
+    async def _fetch_batch(self, batch_id: str, chunk: list[tuple[str, Slot[str]]]) -> bool:
+        """Settle the URLs of a completed batch; False when the server could not be asked
+        (a transient failure: the next poll tries again, within the stall deadline)."""
         try:
             result = await self._transport.request(
                 "GET",
@@ -269,11 +284,13 @@ class AssetUploader:
                 op_id="asset_batch_upload_batch_upload_id_get",
                 response_type=wire.BatchUploadResultOutput,
             )
+        except TRANSIENT_ERRORS:
+            return False
         except RapidataError as exc:
             err = AssetUploadError(f"fetching batch {batch_id} failed: {exc}", stage="batch")
             for _, slot in chunk:
                 slot.fail(err)
-            return
+            return True
         by_url = {item.url: item for item in result.items}
         for url, slot in chunk:
             item = by_url.get(url)
@@ -283,6 +300,7 @@ class AssetUploader:
             else:
                 reason = (item.error_message if item else None) or "URL was not ingested"
                 slot.fail(AssetUploadError(reason, stage=item.stage if item else "batch"))
+        return True
 
     async def _abort(self, batch_id: str) -> None:
         try:

@@ -21,7 +21,12 @@ T = TypeVar("T")
 
 
 class UnreadableFile(Exception):
-    """A local file that cannot be uploaded; the message says why."""
+    """A local file that cannot be uploaded; the message says why and names the file,
+    ``reason`` says why without the name (failures are grouped by it)."""
+
+    def __init__(self, reason: str, path: str) -> None:
+        super().__init__(f"{reason}: {path}")
+        self.reason = reason
 
 
 class FileLookup(NamedTuple):
@@ -37,15 +42,15 @@ def file_key(api_url: str, path: str) -> tuple[str, int]:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise UnreadableFile(f"file not found: {path}") from None
+        raise UnreadableFile("file not found", path) from None
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc.strerror}") from exc
+        raise UnreadableFile(f"cannot read the file ({exc.strerror})", path) from exc
     if not stat.S_ISREG(st.st_mode):
-        raise UnreadableFile(f"not a regular file: {path}")
+        raise UnreadableFile("not a regular file", path)
     if st.st_size == 0:
-        raise UnreadableFile(f"empty file: {path}")
+        raise UnreadableFile("empty file", path)
     if not os.access(path, os.R_OK):
-        raise UnreadableFile(f"file is not readable: {path}")
+        raise UnreadableFile("file is not readable", path)
     return f"{api_url}@{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}", st.st_size
 
 
@@ -54,7 +59,7 @@ def _read(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc.strerror}") from exc
+        raise UnreadableFile(f"cannot read the file ({exc.strerror})", path) from exc
 
 
 class AssetCache:

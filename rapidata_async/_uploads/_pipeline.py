@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 
@@ -82,7 +82,7 @@ async def _build_body(dp: Datapoint, uploader: AssetUploader) -> wire.CreateData
 
 
 def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if isinstance(exc, AssetUploadError):
         return FailedUpload(
             item=dp,
@@ -92,6 +92,7 @@ def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
             exception=exc,
             stage=exc.stage,
             trace_id=exc.trace_id,
+            reason=f"Asset upload failed: {exc.reason}",
         )
     trace_id = exc.trace_id if isinstance(exc, RapidataStatusError) else None
     message = str(exc)
@@ -123,8 +124,8 @@ async def upload_datapoints(
 
     At most ``rapidata_config.upload.maxWorkers`` requests are in flight (or ``limiter``'s
     budget, shared with other calls); each call is retried up to ``maxRetries`` times on
-    transient failures. Progress goes to ``tracker`` and to a bar (unless ``silent_mode``).
-    Returns what succeeded and what failed; never raises for a single datapoint.
+    transient failures. Progress goes to ``tracker`` and to a bar (on a terminal; never in
+    ``silent_mode``). Returns what succeeded and what failed; never raises for a single datapoint.
     """
     cfg = rapidata_config.upload
     workers = cfg.maxWorkers
@@ -144,7 +145,8 @@ async def upload_datapoints(
         )
         if tracker is not None:
             tracker._publish(progress)
-        bar.set(progress.done, failed=progress.failed)
+        if bar.active:
+            bar.set(progress.done, **({"failed": progress.failed} if progress.failed else {}))
 
     async def post(dp: Datapoint) -> None:
         body = await _build_body(dp, uploader)
@@ -182,7 +184,9 @@ async def upload_datapoints(
         for dp in queue:
             await create(dp)
 
-    with ProgressBar(total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar) as bar:
+    with ProgressBar(
+        total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar, counts=True
+    ) as bar:
         try:
             async with anyio.create_task_group() as tg:
                 claimed = uploader.claim_urls(_urls_of(datapoints))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+import anyio
 import msgspec
 
-from .._context import poll_delays
+from .._context import poll
 from .._exceptions import JobBlockedError, JobFailedError, NotFoundError
 from .._logging import echo
 from .._wire import audience as audience_wire
@@ -17,6 +18,8 @@ from ..results import JobResults
 
 if TYPE_CHECKING:
     from .._context import ClientContext
+
+T = TypeVar("T")
 
 TERMINAL = frozenset({"Completed", "Failed"})
 BLOCKING = frozenset({"ManualApproval", "SpendLimited", "Paused", "Blocked"})
@@ -83,8 +86,6 @@ class Job:
         if open_browser:
             import webbrowser
 
-            import anyio
-
             await anyio.to_thread.run_sync(webbrowser.open, self.url)
         return self.url
 
@@ -123,64 +124,132 @@ class Job:
             response_count=p.response_count,
         )
 
-    async def progress(self, *, poll_cap: float | None = None) -> AsyncIterator[JobProgress]:
+    async def progress(
+        self,
+        *,
+        poll_cap: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a deadline over many polls
+    ) -> AsyncIterator[JobProgress]:
         """Progress snapshots until the job is Completed or Failed (then the iterator ends).
 
-        Polls ``GET /job/{id}`` and ``/progress``, quickly at first and then every few seconds;
-        bound it with ``anyio.fail_after``. Raises ``JobFailedError`` when the job fails and
-        ``JobBlockedError`` when it waits for something only a person can do (manual approval,
-        spend limit, pause) or its audience can never produce responses.
+        Polls ``GET /job/{id}`` and ``/progress``, quickly at first and then every few seconds
+        (at most every ``poll_cap`` seconds). A poll that fails on a connection error, timeout,
+        5xx or 429 is logged and the next one tried: a server restart does not end the wait.
+        ``timeout`` is a deadline in seconds for the whole wait (``WaitTimeoutError`` when it
+        passes; the job goes on); without it, only failures lasting 5 minutes end the wait.
+        Raises ``JobFailedError`` when the job fails and ``JobBlockedError`` when it waits for
+        something only a person can do (manual approval, spend limit, pause) or its audience
+        can never produce responses.
         """
+        async for snapshot in self._progress(poll_cap, timeout, None):
+            yield snapshot
+
+    async def _progress(
+        self,
+        poll_cap: float | None,
+        timeout: float | None,  # noqa: ASYNC109
+        started: float | None,
+    ) -> AsyncIterator[JobProgress]:
         last: JobProgress | None = None
         checked = False
-        async for _ in poll_delays(self._ctx, cap=poll_cap):
+
+        async def fetch() -> JobProgress:
+            nonlocal checked
             job = await self._get()
             self._raise_for_state(job)
             if not checked and job.state not in TERMINAL:
                 await self._check_audience()
                 checked = True
-            snapshot = await self._progress_of(job)
+            return await self._progress_of(job)
+
+        def describe() -> str:
+            state = f" (last seen {last.state}, {last.completion_percentage:.0f} %)" if last else ""
+            return f"job {self.id} did not finish{state}"
+
+        async for snapshot in poll(
+            self._ctx, fetch, timeout=timeout, describe=describe, cap=poll_cap, started=started
+        ):
             if snapshot != last:
-                yield snapshot
                 last = snapshot
+                yield snapshot
             if snapshot.done:
                 return
 
-    async def display_progress_bar(self, refresh_rate: float | None = None) -> None:
-        """Show a progress bar (tqdm, on stderr) until the job is done; silent in silent_mode.
+    async def display_progress_bar(
+        self,
+        refresh_rate: float | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a deadline over many polls
+    ) -> None:
+        """Show a progress bar on stderr until the job is done, with the response count.
 
-        ``refresh_rate`` caps the seconds between two polls (default: start fast, then 5 s).
+        The bar is drawn only when stderr is a terminal (see ``rapidata_config.logging.
+        show_progress``) and never in ``silent_mode``. ``refresh_rate`` caps the seconds
+        between two polls (default: start fast, then 5 s); ``timeout`` as in :meth:`progress`.
         """
-        from .._progress import ProgressBar
+        from .._progress import ProgressBar, human_count
 
         with ProgressBar(total=100.0, desc=self.name, unit="%") as bar:
-            async for p in self.progress(poll_cap=refresh_rate):
-                bar.set(p.completion_percentage, responses=p.response_count)
+            async for p in self.progress(poll_cap=refresh_rate, timeout=timeout):
+                bar.set(p.completion_percentage, responses=human_count(p.response_count))
 
-    async def wait(self) -> None:
-        """Return once the job is Completed (raises if it fails or is blocked)."""
-        async for _ in self.progress():
+    async def wait(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Return once the job is Completed (raises if it fails or is blocked); ``timeout``
+        is a deadline in seconds (``WaitTimeoutError``). Rides out server restarts as
+        :meth:`progress` does."""
+        async for _ in self.progress(timeout=timeout):
             pass
 
-    async def get_results(self) -> JobResults:
+    async def get_results(self, *, timeout: float | None = None) -> JobResults:  # noqa: ASYNC109
         """Wait for completion, then download the results (``GET /job/{id}/download-results``).
 
-        ``StaleResults`` jobs are re-run first (``POST /job/{id}/retry``).
+        ``StaleResults`` jobs are re-run first (``POST /job/{id}/retry``). ``timeout`` is a
+        deadline in seconds for the whole call (``WaitTimeoutError``); polls and the download
+        ride out connection errors, 5xx and 429 until then, as :meth:`progress` does.
         """
-        job = await self._get()
+        started = anyio.current_time()
+
+        def left() -> float:
+            return (
+                600.0 if timeout is None else max(0.001, started + timeout - anyio.current_time())
+            )
+
+        job = await self._first(self._get, timeout, started, "the state of job {id} was not read")
         if job.state == "StaleResults":
             await self._ctx.transport.request(
                 "POST", f"/job/{self.id}/retry", op_id="job_job_id_retry_post"
             )
         if job.state != "Completed":
-            await self.wait()
-        raw = await self._ctx.transport.request(
-            "GET",
-            f"/job/{self.id}/download-results",
-            op_id="job_job_id_download_results_get",
-            timeout=600,
+            async for _ in self._progress(None, timeout, started):
+                pass
+
+        async def download() -> bytes:
+            return await self._ctx.transport.request(
+                "GET",
+                f"/job/{self.id}/download-results",
+                op_id="job_job_id_download_results_get",
+                timeout=left(),
+            )
+
+        raw = await self._first(
+            download, timeout, started, "the results of job {id} were not downloaded"
         )
         return JobResults.from_bytes(raw)
+
+    async def _first(
+        self,
+        fetch: Callable[[], Awaitable[T]],
+        timeout: float | None,  # noqa: ASYNC109
+        started: float,
+        failure: str,
+    ) -> T:
+        """``await fetch()``, repeated through transient failures as a poll is."""
+        message = failure.format(id=self.id)
+        async for value in poll(
+            self._ctx, fetch, timeout=timeout, describe=lambda: message, started=started
+        ):
+            return value
+        raise AssertionError("poll() yields until it raises")  # pragma: no cover
 
     def _raise_for_state(self, job: wire.JobOutput) -> None:
         if job.state == "Failed":

@@ -209,7 +209,8 @@ class JobManager:
                 revision_number=1,
                 dataset_id=ds.dataset_id,
             )
-            echo(f"Job definition created: {definition.preview_url}")
+            # The link itself is printed by preview(): the docs' flow calls it next.
+            echo(f"Job definition created: {name!r} ({definition.id})")
         if outcome.failed:
             raise FailedUploadException(
                 failed_uploads=[f.item for f in outcome.failed],

@@ -15,6 +15,7 @@ Every answer carries an ``x-trace-id`` header; every error is a ProblemDetails b
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import secrets
@@ -356,12 +357,14 @@ def serve_forever(
     allow_private_urls: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
-) -> None:
+) -> int:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
-    Prints the URL and the client credential to use; with a file ``db`` the credential and all
-    data survive restarts. ``pace``/``speed``: see ``LocalBackend``. ``tls_cert``/``tls_key``
-    (PEM) serve https, e.g. for the official client, which only speaks https.
+    Prints the URL, the client credential and the one line that connects to it; with a file
+    ``db`` the credential and all data survive restarts. ``pace``/``speed``: see
+    ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https, e.g. for the official
+    client, which only speaks https. Returns the exit status: 1, with a one-line message on
+    stderr, when the port is taken.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -385,13 +388,16 @@ def serve_forever(
         )
         async with anyio.create_task_group() as tg:
             url = await tg.start(backend.serve)
+            cid, secret = backend.client_id, backend.client_secret
             print(
                 f"Rapidata local backend on {url} (database: {db or 'in memory'})\n"
-                f"  client_id:     {backend.client_id}\n"
-                f"  client_secret: {backend.client_secret}\n"
+                f"  client_id:     {cid}\n"
+                f"  client_secret: {secret}\n"
                 "Connect with:\n"
-                f"  AsyncRapidataClient({backend.client_id!r}, {backend.client_secret!r},\n"
-                f"                      api_url={url!r}, auth_url={url!r}, app_url={url!r})\n"
+                f"  AsyncRapidataClient(base_url={url!r}, client_id={cid!r}, "
+                f"client_secret={secret!r})\n"
+                f"or: export RAPIDATA_BASE_URL={url} RAPIDATA_CLIENT_ID={cid} "
+                f"RAPIDATA_CLIENT_SECRET={secret}\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
@@ -400,3 +406,24 @@ def serve_forever(
         anyio.run(main)
     except KeyboardInterrupt:
         print("stopped", flush=True)
+    except BaseException as exc:
+        if not _address_in_use(exc):
+            raise
+        print(
+            f"error: {host}:{port} is already in use; stop what listens there or pick another "
+            "port with --port",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    return 0
+
+
+def _address_in_use(exc: BaseException) -> bool:
+    """Whether ``exc`` (or one inside an exception group) is "address already in use"."""
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return True
+    inner = getattr(exc, "exceptions", None)  # an exception group
+    if isinstance(inner, (list, tuple)) and inner:
+        return all(_address_in_use(e) for e in inner)
+    return False

@@ -35,7 +35,7 @@ def open_store(db: str | Path | None = None, **opts: Any) -> Store:
             ) from exc
         from .postgres import PostgresStore
 
-        store: Store = PostgresStore(db, **opts)
+        store: Store = PostgresStore(str(db), **opts)
         return store
     from .sqlite import SqliteStore
 

@@ -1,0 +1,45 @@
+"""Route templates of the operations the SDK calls, by operation id.
+
+Spans are named ``{method} {route}`` (``GET /job/{jobId}``) as OpenTelemetry's HTTP
+conventions ask: the template, not the concrete path, keeps span names few and groupable.
+The templates are the API contract's paths (``tests/test_observability.py`` checks them).
+"""
+
+from __future__ import annotations
+
+ROUTES: dict[str, str] = {
+    "connect_token_post": "/connect/token",
+    "asset_batch_upload_post": "/asset/batch-upload",
+    "asset_batch_upload_status_get": "/asset/batch-upload/status",
+    "asset_batch_upload_batch_upload_id_get": "/asset/batch-upload/{batchUploadId}",
+    "asset_batch_upload_batch_upload_id_abort_post": "/asset/batch-upload/{batchUploadId}/abort",
+    "asset_file_post": "/asset/file",
+    "asset_url_post": "/asset/url",
+    "audience_post": "/audience",
+    "audience_audience_id_get": "/audience/{audienceId}",
+    "audience_audience_id_example_post": "/audience/{audienceId}/example",
+    "audience_audience_id_recruit_post": "/audience/{audienceId}/recruit",
+    "audience_audience_id_user_metrics_get": "/audience/{audienceId}/user-metrics",
+    "audiences_get": "/audiences",
+    "dataset_post": "/dataset",
+    "dataset_dataset_id_datapoint_post": "/dataset/{datasetId}/datapoint",
+    "job_post": "/job",
+    "job_definition_post": "/job/definition",
+    "job_definition_definition_id_get": "/job/definition/{definitionId}",
+    "job_definition_definition_id_revision_get": "/job/definition/{definitionId}/revision",
+    "job_definition_definition_id_revision_revision_number_get": (
+        "/job/definition/{definitionId}/revision/{revisionNumber}"
+    ),
+    "job_definitions_get": "/job/definitions",
+    "job_job_id_get": "/job/{jobId}",
+    "job_job_id_download_results_get": "/job/{jobId}/download-results",
+    "job_job_id_progress_get": "/job/{jobId}/progress",
+    "job_job_id_retry_post": "/job/{jobId}/retry",
+    "jobs_get": "/jobs",
+}
+
+
+def span_name(method: str, op_id: str) -> str:
+    """``GET /job/{jobId}``; just the method for an operation without a known template."""
+    route = ROUTES.get(op_id)
+    return f"{method.upper()} {route}" if route else method.upper()
