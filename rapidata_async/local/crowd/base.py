@@ -94,6 +94,7 @@ class TaskBoard:
         self._audiences: dict[str, list[_JobBoard]] = {}
         self._version: dict[str, int] = {}
         self._changed: dict[str, anyio.Event] = {}
+        self._cursor: dict[str, int] = {}
         self._published = anyio.Event()
 
     # -- the engine's side -------------------------------------------------------------------
@@ -182,12 +183,16 @@ class TaskBoard:
         boards = self._audiences.get(audience_id)
         if not boards:
             return None
-        for _ in range(len(boards)):
-            board = boards[0]
-            # rotate jobs so several jobs of one audience progress together
-            boards.append(boards.pop(0))
+        n = len(boards)
+        # round robin over the audience's jobs, so several jobs progress together
+        start = self._cursor.get(audience_id, 0)
+        for i in range(n):
+            board = boards[(start + i) % n]
+            if not board.available:
+                continue
             task = self._take(board, labeler_id)
             if task is not None:
+                self._cursor[audience_id] = (start + i + 1) % n
                 return task
         return None
 

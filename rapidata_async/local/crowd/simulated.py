@@ -156,13 +156,14 @@ class SimulatedCrowd:
             heap.append((arrive, seq, lid, None, None))
             seq += 1
         heapq.heapify(heap)
-        left: dict[int, int] = {}
-        sessions: dict[int, int] = {}
+        # per labeler id: tasks left in the current session (-1: not started), sessions done
+        left = [-1] * len(crowd.labelers)
+        sessions = [0] * len(crowd.labelers)
         idle: list[int] = []
         seen = board.version(audience_id)
         labelers = crowd.labelers
         scores = qual.user_scores
-        keys = {lid: labeler_key(lid) for lid in qual.pool}
+        keys = [labeler_key(lid) for lid in range(len(labelers))]
         next_task, version = board.next_task, board.version
         push, pop = heapq.heappush, heapq.heappop
         while True:
@@ -187,11 +188,11 @@ class SimulatedCrowd:
                     board.submit_nowait(task, record)
                 except anyio.WouldBlock:
                     await board.submit(task, record)
-            n_left = left.get(lid)
-            if n_left is None or n_left <= 0:
-                if n_left is not None:
+            n_left = left[lid]
+            if n_left <= 0:
+                if n_left == 0:
                     # session over: a break, then a new session
-                    sessions[lid] = sessions.get(lid, 0) + 1
+                    sessions[lid] += 1
                     low, high = BREAK_SECONDS
                     pause = low + (high - low) * _unit(seed, "break", lid, sessions[lid])
                     left[lid] = self._session_length(lid, sessions[lid])

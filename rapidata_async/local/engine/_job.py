@@ -32,6 +32,11 @@ FLUSH_RESPONSES = 2000
 """Responses persisted per ``Jobs.record`` call at most."""
 DRAIN = 4096
 """Responses taken off the stream per wake-up."""
+SMALL_BATCH = 256
+LINGER_SECONDS = 0.05
+"""After a wake-up that found fewer than SMALL_BATCH responses, wait this long before the
+next: with many jobs at once each job's share of the crowd's answers is small, and waking a
+job per response or two would cost more than the referee's work."""
 WRITES_AHEAD = 4
 """Batches waiting for the store before the referee waits too."""
 REASON_SECONDS = 1.0
@@ -194,6 +199,8 @@ class JobRun:
             if now - last_reason >= REASON_SECONDS:
                 last_reason = now
                 await self._update_reason(rule, work)
+            if remaining and len(batch) < SMALL_BATCH:
+                await anyio.sleep(LINGER_SECONDS)
         if buffer or done:
             await writes.send((buffer, done))
 
@@ -216,8 +223,8 @@ class JobRun:
         qualified so far; clear it once that is no longer so."""
         audience = work.audience
         qualified = self.engine.qualified_so_far(audience.id)
-        if qualified is None:
-            return
+        if qualified is None or (qualified >= rule.max_votes and self.reason is None):
+            return  # enough labelers for any datapoint: nothing can be stuck
         stuck = sum(
             1
             for task in self.engine.board.open_tasks(self.job_id)
