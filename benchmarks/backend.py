@@ -30,20 +30,10 @@ from rapidata_async._wire import job as jwire
 from rapidata_async._wire.common import TextAssetInput
 from rapidata_async.local._tasks import TaskManager
 from rapidata_async.local.engine import Engine
+from rapidata_async.local.store import open_store
 from rapidata_async.local.store.base import Store
 
 GLOBAL_AUDIENCE = "global"
-
-
-def open_store(db: str | None) -> Store:
-    """SQLite (a file, or memory when None) or PostgreSQL for a ``postgresql://`` URL."""
-    if db is not None and db.startswith(("postgresql://", "postgres://")):
-        from rapidata_async.local.store.postgres import PostgresStore  # type: ignore[import-not-found]
-
-        return PostgresStore(db)  # type: ignore[no-any-return]
-    from rapidata_async.local.store.sqlite import SqliteStore  # type: ignore[import-not-found]
-
-    return SqliteStore(db)  # type: ignore[no-any-return]
 
 
 async def create_jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) -> list[str]:
