@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -637,9 +636,9 @@ async def test_early_stopping_classification(api: Api) -> None:
 
 
 async def test_results_wait_for_completion_and_progress_moves(
-    session: aiohttp.ClientSession,
+    session: aiohttp.ClientSession, backend_options: dict[str, Any]
 ) -> None:
-    async with LocalBackend(response_interval=0.01) as slow:
+    async with LocalBackend(**backend_options, response_interval=0.01) as slow:
         api = await open_api(session, slow)
         definition_id = await compare_definition(
             api, 3, referee={"_t": "NaiveReferee", "totalVotes": 10}
@@ -685,16 +684,16 @@ async def test_retry_and_preceding_job(api: Api) -> None:
 
 
 async def test_fetch_urls_downloads_and_reports_failures(
-    tmp_path: Path, session: aiohttp.ClientSession
+    backend_options: dict[str, Any], session: aiohttp.ClientSession
 ) -> None:
     async with LocalBackend(
-        db=tmp_path / "f.sqlite3", fetch_urls=True, allow_private_urls=True
+        **backend_options, fetch_urls=True, allow_private_urls=True
     ) as fetching:
         api = await open_api(session, fetching)
         # the backend's own public index page is a handy URL to download
         good, missing = f"{fetching.url}/", f"{fetching.url}/missing.png"
         uploaded = await api.ok("POST", "/asset/url", params={"url": good})
-        saved = tmp_path / "f_assets" / uploaded["fileName"]
+        saved = backend_options["assets_dir"] / uploaded["fileName"]
         assert saved.read_bytes().startswith(b"<!doctype html>")
         status, body, _ = await api.call("POST", "/asset/url", params={"url": missing})
         assert status == 400
@@ -713,9 +712,10 @@ async def test_fetch_urls_downloads_and_reports_failures(
 
 
 # -- persistence -------------------------------------------------------------------------------
-async def test_file_db_survives_restart(tmp_path: Path, session: aiohttp.ClientSession) -> None:
-    db = tmp_path / "local.sqlite3"
-    async with LocalBackend(db=db) as first:
+async def test_database_survives_restart(
+    backend_options: dict[str, Any], session: aiohttp.ClientSession
+) -> None:
+    async with LocalBackend(**backend_options) as first:
         credentials = (first.client_id, first.client_secret)
         token = await get_token(session, first)
         api = Api(session, first.url, token)
@@ -724,9 +724,9 @@ async def test_file_db_survives_restart(tmp_path: Path, session: aiohttp.ClientS
         definition_id = await compare_definition(api, 2)
         job_id = await assign(api, definition_id)
         await wait_state(api, job_id)
-    assert (tmp_path / "local_assets" / name).read_bytes() == b"12345"
+    assert (backend_options["assets_dir"] / name).read_bytes() == b"12345"
 
-    async with LocalBackend(db=db) as second:
+    async with LocalBackend(**backend_options) as second:
         assert (second.client_id, second.client_secret) == credentials
         api = Api(session, second.url, token)  # tokens stay valid across restarts
         got = await api.ok("GET", f"/audience/{audience['audienceId']}")
@@ -743,10 +743,9 @@ async def test_file_db_survives_restart(tmp_path: Path, session: aiohttp.ClientS
 
 
 async def test_unfinished_job_resumes_after_restart(
-    tmp_path: Path, session: aiohttp.ClientSession
+    backend_options: dict[str, Any], session: aiohttp.ClientSession
 ) -> None:
-    db = tmp_path / "resume.sqlite3"
-    async with LocalBackend(db=db, response_interval=0.02) as first:
+    async with LocalBackend(**backend_options, response_interval=0.02) as first:
         api = await open_api(session, first)
         definition_id = await compare_definition(
             api, 4, referee={"_t": "NaiveReferee", "totalVotes": 5}
@@ -756,7 +755,7 @@ async def test_unfinished_job_resumes_after_restart(
             lambda: api.ok("GET", f"/job/{job_id}/progress"),
             lambda progress: progress["completed"] >= 1,
         )
-    async with LocalBackend(db=db) as second:
+    async with LocalBackend(**backend_options) as second:
         api = await open_api(session, second)
         await wait_state(api, job_id)
         progress = await api.ok("GET", f"/job/{job_id}/progress")
@@ -777,6 +776,7 @@ async def test_app_pages(api: Api, session: aiohttp.ClientSession) -> None:
         assert job_id in await response.text()
 
 
+@pytest.mark.sqlite_only  # its own in-memory backend, whatever the store under test
 async def test_errors_in_the_body_reach_the_caller_unwrapped(local_backend: LocalBackend) -> None:
     from rapidata_async import NotFoundError
 

@@ -43,8 +43,8 @@ from ._tokens import TokenIssuer
 from .domain.errors import DomainError
 from .services import assets, audiences, datasets, jobs
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
-from .store import open_store
-from .store.base import Store
+from .store import describe, is_postgres_url, open_store
+from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("rapidata_async.local")
 
 DEFAULT_DB = "rapidata-local.sqlite3"
+# Where a PostgreSQL backend keeps uploaded files unless told otherwise: one directory that
+# every process started from the same place shares.
+DEFAULT_ASSETS_DIR = "rapidata-local-assets"
 MAX_JSON_BODY = 64 * 1024 * 1024
 
 
@@ -142,7 +145,10 @@ class LocalBackend:
 
     ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
     (credential, data, unfinished jobs resume); a ``postgresql://`` URL a PostgreSQL database
-    (the ``postgres`` extra). ``seed`` makes the crowd reproducible;
+    (the ``postgres`` extra) that several backends may share. Uploaded files go to
+    ``assets_dir``: by default ``<db stem>_assets`` beside a SQLite file, nowhere in memory,
+    and ``./rapidata-local-assets`` for PostgreSQL (point every process of one database at the
+    same directory). ``seed`` makes the crowd reproducible;
     ``response_interval`` spaces simulated responses (seconds); ``oracle`` steers answers;
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
@@ -164,6 +170,7 @@ class LocalBackend:
         max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
         fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
+        assets_dir: str | Path | None = None,
     ) -> None:
         if response_interval < 0:
             raise ValueError(f"response_interval must be >= 0, got {response_interval}")
@@ -172,6 +179,9 @@ class LocalBackend:
         if fetch_concurrency <= 0:
             raise ValueError(f"fetch_concurrency must be > 0, got {fetch_concurrency}")
         self.db = db
+        if assets_dir is None and is_postgres_url(db):
+            assets_dir = DEFAULT_ASSETS_DIR
+        self.assets_dir = Path(assets_dir) if assets_dir is not None else None
         self.host = host
         self.port = port
         self.seed = seed
@@ -190,7 +200,7 @@ class LocalBackend:
         self._tg: Any = None
 
     def __repr__(self) -> str:
-        return f"LocalBackend(url={self.url!r}, db={self.db!r})"
+        return f"LocalBackend(url={self.url!r}, db={describe(self.db)!r})"
 
     @property
     def context(self) -> Context:
@@ -213,10 +223,15 @@ class LocalBackend:
         return sock
 
     async def _prepare(self) -> tuple[socket.socket, Store]:
-        """The steps that can fail on bad input (address in use, unusable DB path); done
-        before any task group exists so their errors surface as themselves."""
+        """The steps that can fail on bad input (address in use, a database that cannot be
+        opened: ``StoreUnavailable``); done before any task group exists so their errors
+        surface as themselves."""
         sock = self._bind()
-        store = open_store(self.db)
+        try:
+            store = open_store(self.db, assets_dir=self.assets_dir)
+        except BaseException:
+            sock.close()
+            raise
         try:
             await store.open()
         except BaseException:
@@ -358,12 +373,14 @@ def serve_forever(
     allow_private_urls: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
+    assets_dir: str | Path | None = None,
 ) -> None:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
-    Prints the URL and the client credential to use; with a file ``db`` the credential and all
-    data survive restarts. ``tls_cert``/``tls_key`` (PEM) serve https, e.g. for the official
-    client, which only speaks https.
+    Prints the URL, the store and the client credential to use; with a file or PostgreSQL
+    ``db`` the credential and all data survive restarts. ``tls_cert``/``tls_key`` (PEM) serve
+    https, e.g. for the official client, which only speaks https. A database that cannot be
+    opened ends the process with one line on stderr (exit status 1).
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -383,12 +400,19 @@ def serve_forever(
             fetch_urls=fetch_urls,
             allow_private_urls=allow_private_urls,
             log_requests=True,
+            assets_dir=assets_dir,
         )
-        async with anyio.create_task_group() as tg:
-            url = await tg.start(backend.serve)
+        # Entered directly (no task group around it), so a database that cannot be opened
+        # raises StoreUnavailable itself.
+        async with backend:
+            url = backend.url
+            assets = backend.store.assets_dir
+            assets = assets.resolve() if assets is not None else None
             print(
-                f"Rapidata local backend on {url} (database: {db or 'in memory'})\n"
-                f"  client_id:     {backend.client_id}\n"
+                f"Rapidata local backend on {url}\n"
+                f"  database:      {describe(db)}\n"
+                + (f"  assets:        {assets}\n" if assets else "")
+                + f"  client_id:     {backend.client_id}\n"
                 f"  client_secret: {backend.client_secret}\n"
                 "Connect with:\n"
                 f"  AsyncRapidataClient({backend.client_id!r}, {backend.client_secret!r},\n"
@@ -396,8 +420,11 @@ def serve_forever(
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
+            await anyio.sleep_forever()
 
     try:
         anyio.run(main)
     except KeyboardInterrupt:
         print("stopped", flush=True)
+    except StoreUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
