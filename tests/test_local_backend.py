@@ -284,6 +284,28 @@ async def test_a_token_from_another_backend_is_rejected(
 
 
 # -- errors ------------------------------------------------------------------------------------
+async def test_nul_characters_are_a_400_naming_the_field(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    # PostgreSQL refuses NUL in text; both stores answer the same 400 instead of a 500.
+    cases = [
+        ("POST", "/audience", {"json": {"name": "a\u0000b"}}, "name"),
+        ("POST", "/dataset", {"json": {"name": "ok", "extra": ["x", "\u0000"]}}, "extra[1]"),
+        ("GET", "/jobs", {"params": {"name[contains]": "a\x00"}}, "name[contains]"),
+        ("GET", "/job/a%00b", {}, "jobId"),
+    ]
+    for method, path, kwargs, field in cases:
+        status, body, _ = await api.call(method, path, **kwargs)
+        assert (status, list(body["errors"])) == (400, [field]), (path, body)
+    status, body, _ = await api.call("POST", "/dataset", json={"name": "back\\u0000slash"})
+    assert status == 200, body  # an escaped backslash, not a NUL
+    async with session.post(
+        f"{api.url}/connect/token",
+        data={"grant_type": "client_credentials", "client_id": "a\x00", "client_secret": "b"},
+    ) as response:
+        assert response.status == 401
+
+
 async def test_malformed_json_is_a_400_problem(api: Api) -> None:
     status, body, headers = await api.call(
         "POST", "/dataset", data=b'{"name": ', headers={"Content-Type": "application/json"}

@@ -36,7 +36,7 @@ from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
 from ._crowd import Oracle
 from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
-from ._http import Handler, public, respond
+from ._http import Handler, public, reject_nul, respond
 from ._runner import JobRunner
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
@@ -96,6 +96,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             request.app[CONTEXT].stats[f"{request.method} {match.route.resource.canonical}"] += 1
         if not isinstance(match, MatchInfoError) and not getattr(match.handler, "public", False):
             authenticate(request)
+        reject_nul(request)
         response = await handler(request)
     except ApiError as exc:
         response = _problem(exc, trace_id)
