@@ -37,7 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--db",
         default="rapidata-local.sqlite3",
-        help="SQLite file; ':memory:' for a throwaway backend",
+        help="SQLite file (':memory:' for a throwaway backend) or a postgresql:// URL "
+        "(pip install 'rapidata-async[postgres]'; several processes may share one database)",
+    )
+    serve.add_argument(
+        "--assets-dir",
+        help="where uploaded files go (default: <db>_assets beside a SQLite file, "
+        "./rapidata-local-assets for PostgreSQL; share it between processes of one database)",
     )
     serve.add_argument(
         "--pace",
@@ -94,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             allow_private_urls=args.allow_private_urls,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            assets_dir=args.assets_dir,
         )
     from ._quickstart import main as run
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
@@ -21,9 +22,11 @@ def oracle(task: TaskSpec) -> dict[str, float] | None:
 
 
 @pytest.fixture(scope="module")
-async def oracle_client(local_backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
+async def oracle_client(
+    local_backend: LocalBackend, module_backend_options: dict[str, Any]
+) -> AsyncIterator[AsyncRapidataClient]:
     # Depends on the session backend so that its task group is entered first and left last.
-    async with LocalBackend(oracle=oracle, seed=7) as backend:
+    async with LocalBackend(**module_backend_options, oracle=oracle, seed=7) as backend:
         async with backend.client() as client:
             yield client
 

@@ -159,6 +159,7 @@ async def test_progress_iterator_follows_the_upload(client: AsyncRapidataClient)
     assert [p.done for p in seen] == sorted(p.done for p in seen)
 
 
+@pytest.mark.sqlite_only  # its own in-memory backends, whatever the store under test
 async def test_cached_names_a_fresh_backend_does_not_know_are_uploaded_again(
     local_backend: LocalBackend, tmp_path: Path
 ) -> None:

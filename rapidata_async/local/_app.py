@@ -36,7 +36,7 @@ from . import _auth, _pages
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
 from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
-from ._http import Handler, public, respond
+from ._http import Handler, public, reject_nul, respond
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
 from .crowd.clock import Pace
@@ -45,8 +45,8 @@ from .domain.errors import DomainError
 from .engine import Engine
 from .services import assets, audiences, datasets, jobs
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
-from .store import open_store
-from .store.base import Store
+from .store import describe, is_postgres_url, open_store
+from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
 
 if TYPE_CHECKING:
@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("rapidata_async.local")
 
 DEFAULT_DB = "rapidata-local.sqlite3"
+# Where a PostgreSQL backend keeps uploaded files unless told otherwise: one directory that
+# every process started from the same place shares.
+DEFAULT_ASSETS_DIR = "rapidata-local-assets"
 MAX_JSON_BODY = 64 * 1024 * 1024
 
 
@@ -95,6 +98,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             request.app[CONTEXT].stats[f"{request.method} {match.route.resource.canonical}"] += 1
         if not isinstance(match, MatchInfoError) and not getattr(match.handler, "public", False):
             authenticate(request)
+        reject_nul(request)
         response = await handler(request)
     except ApiError as exc:
         response = _problem(exc, trace_id)
@@ -145,7 +149,10 @@ class LocalBackend:
 
     ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
     (credential, data, unfinished jobs resume); a ``postgresql://`` URL a PostgreSQL database
-    (the ``postgres`` extra). ``seed`` makes the crowd reproducible; ``pace`` is how the
+    (the ``postgres`` extra) that several backends may share. Uploaded files go to
+    ``assets_dir``: by default ``<db stem>_assets`` beside a SQLite file, nowhere in memory,
+    and ``./rapidata-local-assets`` for PostgreSQL (point every process of one database at the
+    same directory). ``seed`` makes the crowd reproducible; ``pace`` is how the
     simulated crowd's time passes: ``"instant"`` (no waiting: responses still arrive one at a
     time, as fast as they can be stored) or ``"realistic"``, where crowd time runs ``speed``
     times faster than the wall clock (a labeler answers in a few seconds of crowd time);
@@ -171,6 +178,7 @@ class LocalBackend:
         max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
         fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
+        assets_dir: str | Path | None = None,
     ) -> None:
         self.pace = Pace(pace, speed)
         if max_url_bytes <= 0:
@@ -178,6 +186,9 @@ class LocalBackend:
         if fetch_concurrency <= 0:
             raise ValueError(f"fetch_concurrency must be > 0, got {fetch_concurrency}")
         self.db = db
+        if assets_dir is None and is_postgres_url(db):
+            assets_dir = DEFAULT_ASSETS_DIR
+        self.assets_dir = Path(assets_dir) if assets_dir is not None else None
         self.host = host
         self.port = port
         self.seed = seed
@@ -195,7 +206,7 @@ class LocalBackend:
         self._tg: Any = None
 
     def __repr__(self) -> str:
-        return f"LocalBackend(url={self.url!r}, db={self.db!r})"
+        return f"LocalBackend(url={self.url!r}, db={describe(self.db)!r})"
 
     @property
     def context(self) -> Context:
@@ -220,10 +231,15 @@ class LocalBackend:
         return sock
 
     async def _prepare(self) -> tuple[socket.socket, Store]:
-        """The steps that can fail on bad input (address in use, unusable DB path); done
-        before any task group exists so their errors surface as themselves."""
+        """The steps that can fail on bad input (address in use, a database that cannot be
+        opened: ``StoreUnavailable``); done before any task group exists so their errors
+        surface as themselves."""
         sock = self._bind()
-        store = open_store(self.db)
+        try:
+            store = open_store(self.db, assets_dir=self.assets_dir)
+        except BaseException:
+            sock.close()
+            raise
         try:
             await store.open()
         except BaseException:
@@ -360,14 +376,15 @@ def serve_forever(
     allow_private_urls: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
+    assets_dir: str | Path | None = None,
 ) -> int:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
-    Prints the URL, the client credential and the one line that connects to it; with a file
-    ``db`` the credential and all data survive restarts. ``pace``/``speed``: see
-    ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https, e.g. for the official
-    client, which only speaks https. Returns the exit status: 1, with a one-line message on
-    stderr, when the port is taken.
+    Prints the URL, the store, the client credential and the one line that connects to it;
+    with a file or PostgreSQL ``db`` the credential and all data survive restarts.
+    ``pace``/``speed``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https,
+    e.g. for the official client, which only speaks https. Returns the exit status: 1, with
+    a one-line message on stderr, when the port is taken or the database cannot be opened.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -388,13 +405,20 @@ def serve_forever(
             fetch_urls=fetch_urls,
             allow_private_urls=allow_private_urls,
             log_requests=True,
+            assets_dir=assets_dir,
         )
-        async with anyio.create_task_group() as tg:
-            url = await tg.start(backend.serve)
+        # Entered directly (no task group around it), so a database that cannot be opened
+        # raises StoreUnavailable itself.
+        async with backend:
+            url = backend.url
             cid, secret = backend.client_id, backend.client_secret
+            assets = backend.store.assets_dir
+            assets = assets.resolve() if assets is not None else None
             print(
-                f"Rapidata local backend on {url} (database: {db or 'in memory'})\n"
-                f"  client_id:     {cid}\n"
+                f"Rapidata local backend on {url}\n"
+                f"  database:      {describe(db)}\n"
+                + (f"  assets:        {assets}\n" if assets else "")
+                + f"  client_id:     {cid}\n"
                 f"  client_secret: {secret}\n"
                 "Connect with:\n"
                 f"  AsyncRapidataClient(base_url={url!r}, client_id={cid!r}, "
@@ -404,11 +428,15 @@ def serve_forever(
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
+            await anyio.sleep_forever()
 
     try:
         anyio.run(main)
     except KeyboardInterrupt:
         print("stopped", flush=True)
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
     except BaseException as exc:
         if not _address_in_use(exc):
             raise

@@ -76,7 +76,9 @@ async def token(request: web.Request) -> web.Response:
         client_id, client_secret = basic
     if not client_id or not client_secret:
         return _oauth_error(401, "invalid_client", "Client credentials are required.")
-    stored = await ctx(request).store.clients.client_secret(client_id)
+    # No stored id holds a NUL (PostgreSQL refuses them in text): such an id names no client.
+    known = "\x00" not in client_id
+    stored = await ctx(request).store.clients.client_secret(client_id) if known else None
     if stored is None or not hmac.compare_digest(stored.encode(), client_secret.encode()):
         return _oauth_error(401, "invalid_client", "Unknown client or wrong secret.")
     grant_type = form.get("grant_type", "client_credentials")

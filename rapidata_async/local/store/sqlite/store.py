@@ -9,9 +9,20 @@ await store.close()
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from ..base import Assets, Audiences, Batches, Clients, Datasets, Definitions, Jobs, Leases
+from ..base import (
+    Assets,
+    Audiences,
+    Batches,
+    Clients,
+    Datasets,
+    Definitions,
+    Jobs,
+    Leases,
+    StoreUnavailable,
+)
 from . import _schema
 from ._db import Database
 from .assets import SqliteAssets
@@ -66,7 +77,10 @@ class SqliteStore:
             _schema.create(conn)
             return _schema.signing_key(conn)
 
-        self._signing_key = await self.db.run(run)
+        try:
+            self._signing_key = await self.db.run(run)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot open the SQLite database {self.path}: {exc}") from exc
 
     async def close(self) -> None:
         await self.db.close()
