@@ -134,7 +134,7 @@ class _Option(Generic[T]):
         self.default = default
         self.check = check
         self.from_env = from_env
-        self.name = ""
+        self.name: str = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -225,7 +225,7 @@ class _Section:
 class LoggingConfig(_Section):
     """``rapidata_config.logging``: how much the SDK logs and prints; applied live."""
 
-    section = "logging"
+    section: ClassVar[str] = "logging"
 
     level: _Option[str | None] = _Option(None, _level, _env_text)
     """Level of the ``rapidata_async`` logger: DEBUG, INFO, WARNING, ERROR or CRITICAL; None
@@ -246,7 +246,7 @@ class LoggingConfig(_Section):
 class UploadConfig(_Section):
     """``rapidata_config.upload``: concurrency, retries, cache and batching of uploads."""
 
-    section = "upload"
+    section: ClassVar[str] = "upload"
 
     maxWorkers: _Option[int] = _Option(25, _int_in(1, 1000), _env_number)
     """Uploads in flight at once."""
@@ -297,5 +297,5 @@ class RapidataConfig:
         return f"RapidataConfig(logging={self._logging!r}, upload={self._upload!r})"
 
 
-rapidata_config = RapidataConfig()
+rapidata_config: RapidataConfig = RapidataConfig()
 """The process-wide configuration every part of the SDK reads."""

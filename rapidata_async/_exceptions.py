@@ -160,7 +160,7 @@ class RapidataStatusError(RapidataApiError):
         super().__init__(message, method=method, url=url, body=body)
         self.status_code = status_code
         self.trace_id = trace_id
-        self.title = title if title is not None else message
+        self.title: str = title if title is not None else message
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
     @property
@@ -274,8 +274,8 @@ class FailedUploadException(RapidataError):
         job_definition: Any = None,
         order: Any = None,
     ) -> None:
-        self.failed_uploads = list(failed_uploads)
-        self.detailed_failures = list(detailed_failures)
+        self.failed_uploads: list[Any] = list(failed_uploads)
+        self.detailed_failures: list[FailedUpload[Any]] = list(detailed_failures)
         self.dataset = dataset
         self.job_definition = job_definition
         self.order = order

@@ -44,7 +44,7 @@ class RapidataAudience:
         self._ctx = ctx
         self.id = id
         self.name = name
-        self.filters = list(filters)
+        self.filters: list[wire.AudienceFilter] = list(filters)
         self.status = status
 
     def __repr__(self) -> str:

@@ -572,6 +572,8 @@ class Crowd:
             answers += [BOTH, NEITHER]
         dist = self._oracle_distribution(task, answers)
         truth = self.truth(task) if dist is None else ""
+        dist_names: list[str] = []
+        dist_weights: list[float] = []
         if dist is not None:
             dist_names = [a for a, _ in dist]
             dist_weights = [w for _, w in dist]

@@ -182,7 +182,7 @@ class JobRunner:
     ) -> None:
         self.store = store
         self.tasks = tasks
-        self.crowd = Crowd(seed=seed, oracle=oracle)
+        self.crowd: Crowd = Crowd(seed=seed, oracle=oracle)
         self.response_interval = response_interval
         # Responses drawn but not yet persisted (response_interval > 0), per job.
         self.in_flight: dict[str, int] = {}

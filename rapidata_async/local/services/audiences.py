@@ -23,7 +23,7 @@ from .._runner import MIN_EXAMPLES, JobRunner
 from ..store.base import ORGANIZATION_ID, OWNER_ID, AudienceRow
 from ..store.seeds import DEFAULT_RULE, parse_iso
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 SUFFICIENT_GRADUATES = 50
 
