@@ -64,6 +64,12 @@ def _positive_float(high: float) -> Check:
     return check
 
 
+def _fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a fraction between 0.0 and 1.0, got {value!r}")
+    return float(value)
+
+
 def _bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -266,6 +272,10 @@ class UploadConfig(_Section):
     """URLs per batch upload (100-5000)."""
     batchPollInterval: _Option[float] = _Option(0.5, _positive_float(60), _env_number)
     """Seconds between two polls of a batch upload."""
+    failureTolerance: _Option[float] = _Option(0.0, _fraction, _env_number)
+    """Fraction of a job definition's datapoints that may fail to upload while the definition
+    is still created without them (0.0: any failure stops it; 1.0: created if any landed).
+    ``failure_tolerance=`` of a call overrides it."""
 
     def freeze_cache_settings(self) -> None:
         """Fix ``cacheLocation`` and ``cacheShards``; the upload cache calls this on first use,

@@ -12,6 +12,7 @@ import msgspec
 from .._context import poll
 from .._exceptions import JobBlockedError, JobFailedError, NotFoundError
 from .._logging import echo
+from .._types import JobState
 from .._wire import audience as audience_wire
 from .._wire import job as wire
 from ..results import JobResults
@@ -28,7 +29,7 @@ BLOCKING = frozenset({"ManualApproval", "SpendLimited", "Paused", "Blocked"})
 class JobProgress(msgspec.Struct, frozen=True, kw_only=True):
     """One snapshot of a job's progress, as ``GET /job/{id}`` and ``/progress`` report it."""
 
-    state: str
+    state: JobState
     completion_percentage: float
     completed: int
     total: int
@@ -53,11 +54,11 @@ class Job:
         created_at: datetime | None = None,
     ) -> None:
         self._ctx = ctx
-        self.id = id
-        self.name = name
-        self.audience_id = audience_id
-        self.definition_id = definition_id
-        self.created_at = created_at
+        self.id: str = id
+        self.name: str = name
+        self.audience_id: str = audience_id
+        self.definition_id: str = definition_id
+        self.created_at: datetime | None = created_at
 
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, name={self.name!r}, audience_id={self.audience_id!r})"
@@ -94,7 +95,7 @@ class Job:
             "GET", f"/job/{self.id}", op_id="job_job_id_get", response_type=wire.JobOutput
         )
 
-    async def get_status(self) -> str:
+    async def get_status(self) -> JobState:
         """The job's state (``GET /job/{id}``): Submitted, Running, Completed, Failed, …"""
         return (await self._get()).state
 
