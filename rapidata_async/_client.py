@@ -89,7 +89,7 @@ class AsyncRapidataClient:
             base_url = os.environ.get(ENV_BASE_URL) or None
         if base_url is not None:
             base = _check_base_url(base_url)
-            self.environment = urlsplit(base).netloc
+            self.environment: str = urlsplit(base).netloc
             default_api = default_auth = default_app = base
         else:
             env = environment or os.environ.get(ENV_ENVIRONMENT) or DEFAULT_ENVIRONMENT
@@ -103,11 +103,11 @@ class AsyncRapidataClient:
                     f"{default_auth}, a host you did not name. For a server that also issues "
                     "tokens (the local backend) pass base_url=...; otherwise pass auth_url too"
                 )
-        self.api_url = (api_url or default_api).rstrip("/")
+        self.api_url: str = (api_url or default_api).rstrip("/")
         """Where API calls go."""
-        self.auth_url = (auth_url or default_auth).rstrip("/")
+        self.auth_url: str = (auth_url or default_auth).rstrip("/")
         """Where the token request goes (``{auth_url}/connect/token``)."""
-        self.app_url = (app_url or default_app).rstrip("/")
+        self.app_url: str = (app_url or default_app).rstrip("/")
         """The base of the dashboard links ``preview()`` and ``view()`` return."""
         self._client_id = client_id
         self._client_secret = client_secret

@@ -64,6 +64,12 @@ def _positive_float(high: float) -> Check:
     return check
 
 
+def _fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a fraction between 0.0 and 1.0, got {value!r}")
+    return float(value)
+
+
 def _bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -134,7 +140,7 @@ class _Option(Generic[T]):
         self.default = default
         self.check = check
         self.from_env = from_env
-        self.name = ""
+        self.name: str = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -225,7 +231,7 @@ class _Section:
 class LoggingConfig(_Section):
     """``rapidata_config.logging``: how much the SDK logs and prints; applied live."""
 
-    section = "logging"
+    section: ClassVar[str] = "logging"
 
     level: _Option[str | None] = _Option(None, _level, _env_text)
     """Level of the ``rapidata_async`` logger: DEBUG, INFO, WARNING, ERROR or CRITICAL; None
@@ -247,7 +253,7 @@ class LoggingConfig(_Section):
 class UploadConfig(_Section):
     """``rapidata_config.upload``: concurrency, retries, cache and batching of uploads."""
 
-    section = "upload"
+    section: ClassVar[str] = "upload"
 
     maxWorkers: _Option[int] = _Option(25, _int_in(1, 1000), _env_number)
     """Uploads in flight at once."""
@@ -268,6 +274,10 @@ class UploadConfig(_Section):
     """URLs per batch upload (100-5000)."""
     batchPollInterval: _Option[float] = _Option(0.5, _positive_float(60), _env_number)
     """Seconds between two polls of a batch upload."""
+    failureTolerance: _Option[float] = _Option(0.0, _fraction, _env_number)
+    """Fraction of a job definition's datapoints that may fail to upload while the definition
+    is still created without them (0.0: any failure stops it; 1.0: created if any landed).
+    ``failure_tolerance=`` of a call overrides it."""
 
     def freeze_cache_settings(self) -> None:
         """Fix ``cacheLocation`` and ``cacheShards``; the upload cache calls this on first use,
@@ -301,5 +311,5 @@ class RapidataConfig:
         return f"RapidataConfig(logging={self._logging!r}, upload={self._upload!r})"
 
 
-rapidata_config = RapidataConfig()
+rapidata_config: RapidataConfig = RapidataConfig()
 """The process-wide configuration every part of the SDK reads."""

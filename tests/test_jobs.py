@@ -133,8 +133,8 @@ async def test_allow_neither_both_and_a_b_names(client: AsyncRapidataClient) -> 
         responses_per_datapoint=5,
     )
     revision = await definition.get_revision()
-    assert revision.workflow.rapid is not None
-    assert revision.workflow.rapid.index_identifiers == ["Flux", "Midjourney"]  # type: ignore[union-attr]
+    assert revision.a_b_names == ("Flux", "Midjourney")
+    assert revision.responses_per_datapoint == 5
     assert [(f.key, f.value) for f in revision.feature_flags] == [("compare_unsure", "5000")]
 
 

@@ -7,6 +7,16 @@ import pkgutil
 import rapidata_async
 
 EXPECTED = {
+    "AgeFilter",
+    "AgeGroup",
+    "AudienceStatus",
+    "DataType",
+    "DeviceType",
+    "Gender",
+    "GenderFilter",
+    "JobRevision",
+    "JobState",
+    "RapidataFilter",
     "AllowNeitherBoth",
     "AndFilter",
     "AsyncRapidataClient",

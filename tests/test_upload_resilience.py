@@ -101,10 +101,9 @@ async def test_permanent_failure_is_not_retried_and_can_be_retried_later(
         assert len(proxy.calls("/dataset/")) == 4  # the 400 was not retried
         assert [d.error_type for d in e.detailed_failures] == ["BadRequestError"]
         assert e.detailed_failures[0].error_message == "Datapoint rejected"
-        assert e.job_definition is not None
-        ok, failed = await e.dataset.add_datapoints(e.failed_uploads)
-        assert (len(ok), failed) == (1, [])
-        assert await results_count(client, e.job_definition.id) == [1] * 4
+        assert e.job_definition is None  # strict by default: one failure stops it
+        definition = await e.retry()
+        assert await results_count(client, definition.id) == [1] * 4
 
 
 async def test_second_run_uploads_no_unchanged_file(

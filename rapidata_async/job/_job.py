@@ -12,6 +12,7 @@ import msgspec
 from .._context import poll
 from .._exceptions import JobBlockedError, JobFailedError, NotFoundError
 from .._logging import echo
+from .._types import JobState
 from .._wire import audience as audience_wire
 from .._wire import job as wire
 from ..results import JobResults
@@ -28,7 +29,7 @@ BLOCKING = frozenset({"ManualApproval", "SpendLimited", "Paused", "Blocked"})
 class JobProgress(msgspec.Struct, frozen=True, kw_only=True):
     """One snapshot of a job's progress, as ``GET /job/{id}`` and ``/progress`` report it."""
 
-    state: str
+    state: JobState
     """The job's state: ``Submitted``, ``Running``, ``Completed``, ``Failed``, …"""
     completion_percentage: float
     """0-100; 100 once the job is ``Completed``."""
@@ -59,15 +60,15 @@ class Job:
         created_at: datetime | None = None,
     ) -> None:
         self._ctx = ctx
-        self.id = id
+        self.id: str = id
         """The job id."""
-        self.name = name
+        self.name: str = name
         """The job's name (the definition's name)."""
-        self.audience_id = audience_id
+        self.audience_id: str = audience_id
         """The audience the job runs on."""
-        self.definition_id = definition_id
+        self.definition_id: str = definition_id
         """The job definition it runs."""
-        self.created_at = created_at
+        self.created_at: datetime | None = created_at
         """When the server created the job (None when the answer did not say)."""
 
     def __repr__(self) -> str:
@@ -106,7 +107,7 @@ class Job:
             "GET", f"/job/{self.id}", op_id="job_job_id_get", response_type=wire.JobOutput
         )
 
-    async def get_status(self) -> str:
+    async def get_status(self) -> JobState:
         """The job's state (``GET /job/{id}``): Submitted, Running, Completed, Failed, …"""
         return (await self._get()).state
 

@@ -199,9 +199,9 @@ class LocalBackend:
         self.max_url_bytes = max_url_bytes
         self.fetch_concurrency = fetch_concurrency
         self.log_requests = log_requests
-        self.url = ""
-        self.client_id = ""
-        self.client_secret = ""
+        self.url: str = ""
+        self.client_id: str = ""
+        self.client_secret: str = ""
         self._context: Context | None = None
         self._tg: Any = None
 

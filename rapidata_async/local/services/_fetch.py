@@ -119,11 +119,11 @@ class UrlFetcher:
         self.max_bytes = max_bytes
         self.allow_private = allow_private
         self.concurrency = concurrency
-        self.limiter = anyio.CapacityLimiter(concurrency)
+        self.limiter: anyio.CapacityLimiter = anyio.CapacityLimiter(concurrency)
         connector = aiohttp.TCPConnector(
             resolver=_GuardedResolver(allow_private), limit=concurrency
         )
-        self.session = aiohttp.ClientSession(
+        self.session: aiohttp.ClientSession = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=15),
             headers={"User-Agent": "rapidata-local-backend (URL ingestion)"},

@@ -27,7 +27,7 @@ from ..store.base import BatchRow
 from ..store.seeds import new_id, now_iso
 from ._fetch import CHUNK
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 # How often a batch being fetched writes its progress, so status polls see it move.
 PROGRESS_INTERVAL = 0.25

@@ -15,6 +15,7 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import audience as wire
+from ..._wire.common import AssetInput, ExistingAssetInput, TextAssetInput
 from .._context import ctx
 from .._datapoints import asset_labels
 from .._errors import BadRequest, field_error
@@ -25,7 +26,7 @@ from ..engine import Engine
 from ..store.base import ORGANIZATION_ID, OWNER_ID, AudienceRow
 from ..store.seeds import DEFAULT_RULE, parse_iso
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 SUFFICIENT_GRADUATES = 50
 
@@ -208,3 +209,46 @@ async def user_metrics(request: web.Request) -> web.Response:
     if graduated:
         capacity = "Sufficient" if graduated >= SUFFICIENT_GRADUATES else "Low"
     return respond(wire.UserMetricsOutput(users_per_state=states, capacity=capacity))
+
+
+def _asset_out(asset: AssetInput | None) -> wire.AssetOutput | None:
+    if asset is None:
+        return None
+    if isinstance(asset, ExistingAssetInput):
+        return wire.FileAsset(file_name=asset.name, identifier=asset.identifier or asset.name)
+    if isinstance(asset, TextAssetInput):
+        return wire.TextAsset(text=asset.text, identifier=asset.identifier or "")
+    parts = [_asset_out(a) for a in asset.assets]
+    return wire.MultiAsset(assets=[p for p in parts if p is not None])
+
+
+@routes.get("/audience/{audienceId}/examples")
+async def list_examples(request: web.Request) -> web.Response:
+    """An audience's qualification examples in the order they were added, paged. Ids are the
+    audience id and the example's position; answer counts stay 0 (the crowd does not keep
+    them per example)."""
+    query = list_query(request, filters={}, default_sort="sort_index")
+    context = ctx(request)
+    audience_id = request.match_info["audienceId"]
+    await context.store.audiences.get(audience_id)  # 404 for an unknown audience
+    bodies = await context.store.audiences.examples(audience_id)
+    items = [
+        wire.ExampleOutput(
+            id=f"{audience_id}-example-{i}",
+            asset=_asset_out(body.asset) or wire.NullAsset(),
+            payload=body.payload,
+            truth=body.truth,
+            correct_count=0,
+            incorrect_count=0,
+            context=body.context,
+            context_asset=_asset_out(body.context_asset),
+            explanation=body.explanation,
+            random_correct_probability=body.random_correct_probability,
+            flag_if_incorrect=body.flag_if_incorrect,
+            sort_index=i if body.sort_index is None else body.sort_index,
+            visibility="Private",
+        )
+        for i, body in enumerate(bodies)
+    ]
+    page = items[query.offset : query.offset + query.page_size]
+    return respond(page_of(page, len(items), query))

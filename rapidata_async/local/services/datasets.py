@@ -10,7 +10,7 @@ from .._context import ctx
 from .._errors import field_error
 from .._http import read_json, respond
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 CONTEXT_LIMIT = 400
 

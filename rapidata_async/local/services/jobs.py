@@ -31,7 +31,7 @@ from ..store.base import (
 from ..store.seeds import parse_iso
 from .audiences import start_recruiting
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 _definition_decoder = msgspec.json.Decoder(wire.CreateJobDefinitionInput)
 _job_decoder = msgspec.json.Decoder(wire.CreateJobInput)

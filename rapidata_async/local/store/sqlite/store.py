@@ -41,8 +41,8 @@ class SqliteStore:
     none for an in-memory one)."""
 
     def __init__(self, db: str | Path | None = None, *, assets_dir: str | Path | None = None):
-        self.path = Path(db) if db is not None else None
-        self.db = Database(self.path)
+        self.path: Path | None = Path(db) if db is not None else None
+        self.db: Database = Database(self.path)
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
         self._signing_key = b""
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
