@@ -26,7 +26,17 @@ REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "reference"
 
 # Values, not definitions: their docstrings sit next to the assignment in the source, which
 # only the docs build reads (and ``mkdocs build --strict`` renders them).
-VALUES = {"__version__", "logger", "rapidata_config", "DEFAULT_DB", "Oracle"}
+VALUES = {
+    "__version__",
+    "logger",
+    "rapidata_config",
+    "DEFAULT_DB",
+    "Oracle",
+    # Literal type aliases: their docstrings sit next to them in `_types.py`.
+    "AudienceStatus",
+    "DataType",
+    "JobState",
+}
 
 
 def _exports() -> list[tuple[str, str, Any]]:

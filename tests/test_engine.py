@@ -11,8 +11,7 @@ from typing import Any
 import aiohttp
 import anyio
 
-from rapidata_async import AsyncRapidataClient
-from rapidata_async._wire.audience import CountryFilter
+from rapidata_async import AsyncRapidataClient, CountryFilter
 from rapidata_async.local import LocalBackend
 
 LIKERT = ["1: Poor", "2: Fair", "3: Good", "4: Excellent"]
@@ -62,7 +61,7 @@ async def test_small_audience_job_waits_with_a_reason(
     """25 responses per datapoint from an audience where only a few labelers qualify: the job
     keeps Running, shows its progress and says why, and never reports Completed."""
     audience = await client.audience.create_audience(
-        name="Libya only", filters=[CountryFilter(countries=["LY"])]
+        name="Libya only", filters=[CountryFilter(country_codes=["LY"])]
     )
     for _ in range(3):
         await audience.add_compare_example(
