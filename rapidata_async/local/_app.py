@@ -180,7 +180,7 @@ class LocalBackend:
         log_requests: bool = False,
         assets_dir: str | Path | None = None,
     ) -> None:
-        self.pace = Pace(pace, speed)
+        self.pace: Pace = Pace(pace, speed)
         if max_url_bytes <= 0:
             raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
         if fetch_concurrency <= 0:
@@ -188,7 +188,7 @@ class LocalBackend:
         self.db = db
         if assets_dir is None and is_postgres_url(db):
             assets_dir = DEFAULT_ASSETS_DIR
-        self.assets_dir = Path(assets_dir) if assets_dir is not None else None
+        self.assets_dir: Path | None = Path(assets_dir) if assets_dir is not None else None
         self.host = host
         self.port = port
         self.seed = seed

@@ -51,13 +51,13 @@ class OpenTask:
     def __init__(
         self, job_id: str, datapoint_id: str, task: TaskSpec, answered: Iterable[str], room: int
     ) -> None:
-        self.job_id = job_id
-        self.datapoint_id = datapoint_id
-        self.task = task
-        self.answered = set(answered)
-        self.in_flight = 0
-        self.room = room
-        self.listed = False
+        self.job_id: str = job_id
+        self.datapoint_id: str = datapoint_id
+        self.task: TaskSpec = task
+        self.answered: set[str] = set(answered)
+        self.in_flight: int = 0
+        self.room: int = room
+        self.listed: bool = False
 
     def wants_more(self) -> bool:
         return self.in_flight < self.room

@@ -34,7 +34,7 @@ from .population import AudienceSpec, Crowd, Prepared, Qualification, _unit
 
 __all__ = ["Pool", "SimulatedCrowd", "labeler_key"]
 
-log = logging.getLogger("rapidata_async.local")
+log: logging.Logger = logging.getLogger("rapidata_async.local")
 
 ARRIVAL_SPREAD = 600.0
 """Crowd seconds over which a pool's labelers first show up."""
@@ -76,7 +76,7 @@ class SimulatedCrowd:
 
     def __init__(self, crowd: Crowd, pools: PoolLookup, pace: Pace | None = None) -> None:
         self.crowd = crowd
-        self.pace = pace or Pace()
+        self.pace: Pace = pace or Pace()
         self._pools = pools
         self._workers: set[str] = set()
         self._ready: dict[str, tuple[Clock, list[float]]] = {}

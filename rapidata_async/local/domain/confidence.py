@@ -30,7 +30,7 @@ class LogConfidence:
     def __init__(self, categories: Sequence[str]) -> None:
         self._k = len(categories)
         self._index = {category: i for i, category in enumerate(categories)}
-        self.logw = [0.0] * self._k
+        self.logw: list[float] = [0.0] * self._k
 
     def add(self, answer: str, score: float) -> None:
         """Fold one vote in; answers outside the categories (Both/Neither) change nothing."""

@@ -64,8 +64,8 @@ class Tally:
     def __init__(self, rule: RefereeRule, categories: Sequence[str]) -> None:
         self._rule = rule
         self._max = rule.max_votes
-        self.count = 0
-        self.done = rule.max_votes <= 0
+        self.count: int = 0
+        self.done: bool = rule.max_votes <= 0
         self._conf = LogConfidence(categories) if rule.kind == "early_stopping" else None
         self._agree: dict[str, int] | None = {} if rule.kind == "quorum" else None
 

@@ -62,13 +62,13 @@ class Engine:
     ) -> None:
         self.store = store
         self.tasks = tasks
-        self.model = Crowd(seed=seed, oracle=oracle)
-        self.pace = pace or Pace()
-        self.owner = owner or f"engine-{secrets.token_hex(6)}"
+        self.model: Crowd = Crowd(seed=seed, oracle=oracle)
+        self.pace: Pace = pace or Pace()
+        self.owner: str = owner or f"engine-{secrets.token_hex(6)}"
         self.lease_ttl = lease_ttl
         self.scan_interval = scan_interval
-        self.board = TaskBoard()
-        self.crowd = SimulatedCrowd(self.model, self.pool, self.pace)
+        self.board: TaskBoard = TaskBoard()
+        self.crowd: SimulatedCrowd = SimulatedCrowd(self.model, self.pool, self.pace)
         self._jobs: set[str] = set()
         self._recruits: set[str] = set()
         # audiences whose qualification failed: not retried every scan (until a restart)
