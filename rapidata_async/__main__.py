@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--tls-cert", help="PEM certificate (chain): serve https")
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    serve.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=100.0,
+        help="largest file POST /asset/file accepts, in MB (larger ones get 413)",
+    )
     quick = sub.add_parser("quickstart", help="run the docs' complete example offline")
     quick.add_argument("--response-interval", type=float, default=0.25)
     args = parser.parse_args(argv)
@@ -52,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             allow_private_urls=args.allow_private_urls,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         )
     else:
         from ._quickstart import main as run

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_urldispatcher import MatchInfoError
 from anyio.abc import TaskStatus
 
@@ -35,9 +36,18 @@ from . import _auth, _pages
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
 from ._crowd import Oracle
-from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
-from ._http import Handler, public, respond
+from ._errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    from_domain,
+)
+from ._http import Handler, respond
+from ._limits import DEFAULT_MAX_UPLOAD_BYTES, LARGE_JSON_BYTES
 from ._runner import JobRunner
+from ._server import ProblemSite
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
 from .domain.errors import DomainError
@@ -53,7 +63,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("rapidata_async.local")
 
 DEFAULT_DB = "rapidata-local.sqlite3"
-MAX_JSON_BODY = 64 * 1024 * 1024
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _trace_id(request: web.Request) -> str:
@@ -102,10 +112,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         response = _problem(_from_http(exc), trace_id)
+    except HttpProcessingError as exc:
+        # A malformed body part or chunk met while a handler reads the body.
+        error = BadRequest(f"The request body is malformed: {exc.message}")
+        response = _problem(error, trace_id)
     except Exception:
         log.exception("unhandled error on %s %s (trace %s)", request.method, request.path, trace_id)
         response = _problem(ApiError("The server failed to handle the request."), trace_id)
     response.headers["x-trace-id"] = trace_id
+    # No answer of this server is meant to be sniffed into another type (HTML, script).
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -113,16 +129,15 @@ _local_routes = web.RouteTableDef()
 
 
 @_local_routes.get("/_local/stats")
-@public
 async def local_stats(request: web.Request) -> web.Response:
     """Request counts per route since start or the last reset
-    (``{"requests": {"POST /asset/file": 3, ...}}``):
+    (``{"requests": {"POST /asset/file": 3, ...}}``), for a bearer token of the backend:
     lets tests and benchmarks see what a client really sent. Not part of the Rapidata API."""
     return respond({"requests": dict(ctx(request).stats)})
 
 
 def create_app(context: Context) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
+    app = web.Application(middlewares=[problem_middleware], client_max_size=LARGE_JSON_BYTES)
     app[CONTEXT] = context
     for table in (
         _auth.routes,
@@ -147,6 +162,7 @@ class LocalBackend:
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
+    ``max_upload_bytes`` caps one uploaded file (``POST /asset/file`` answers 413 past it).
     """
 
     def __init__(
@@ -164,6 +180,7 @@ class LocalBackend:
         max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
         fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     ) -> None:
         if response_interval < 0:
             raise ValueError(f"response_interval must be >= 0, got {response_interval}")
@@ -171,6 +188,8 @@ class LocalBackend:
             raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
         if fetch_concurrency <= 0:
             raise ValueError(f"fetch_concurrency must be > 0, got {fetch_concurrency}")
+        if max_upload_bytes <= 0:
+            raise ValueError(f"max_upload_bytes must be > 0, got {max_upload_bytes}")
         self.db = db
         self.host = host
         self.port = port
@@ -183,6 +202,7 @@ class LocalBackend:
         self.max_url_bytes = max_url_bytes
         self.fetch_concurrency = fetch_concurrency
         self.log_requests = log_requests
+        self.max_upload_bytes = max_upload_bytes
         self.url = ""
         self.client_id = ""
         self.client_secret = ""
@@ -268,10 +288,12 @@ class LocalBackend:
                 tasks=tasks,
                 fetcher=fetcher,
                 blobs=blobs,
+                max_upload_bytes=self.max_upload_bytes,
             )
+            access_log = logging.getLogger("aiohttp.access") if self.log_requests else None
             app_runner = web.AppRunner(
                 create_app(context),
-                access_log=logging.getLogger("aiohttp.access") if self.log_requests else None,
+                access_log=access_log,
                 handle_signals=False,
                 shutdown_timeout=1.0,
             )
@@ -280,7 +302,10 @@ class LocalBackend:
             # Runs before the cleanups above: background work stops first, and the task group
             # has finished before the store closes.
             stack.callback(tg.cancel_scope.cancel)
-            await web.SockSite(app_runner, sock, ssl_context=self.ssl).start()
+            site = ProblemSite(
+                app_runner, sock, ssl_context=self.ssl, handler_kwargs={"access_log": access_log}
+            )
+            await site.start()
             port = sock.getsockname()[1]
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.url = f"{'https' if self.ssl else 'http'}://{host}:{port}"
@@ -358,12 +383,14 @@ def serve_forever(
     allow_private_urls: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> None:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
     Prints the URL and the client credential to use; with a file ``db`` the credential and all
     data survive restarts. ``tls_cert``/``tls_key`` (PEM) serve https, e.g. for the official
-    client, which only speaks https.
+    client, which only speaks https. A non-loopback ``host`` without TLS gets a warning:
+    credentials and tokens would cross the network in clear text.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -383,6 +410,7 @@ def serve_forever(
             fetch_urls=fetch_urls,
             allow_private_urls=allow_private_urls,
             log_requests=True,
+            max_upload_bytes=max_upload_bytes,
         )
         async with anyio.create_task_group() as tg:
             url = await tg.start(backend.serve)
@@ -397,7 +425,21 @@ def serve_forever(
                 flush=True,
             )
 
+    warning = plaintext_warning(host, tls=bool(tls_cert))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         anyio.run(main)
     except KeyboardInterrupt:
         print("stopped", flush=True)
+
+
+def plaintext_warning(host: str, *, tls: bool) -> str | None:
+    """The warning for serving plain http on an address other machines may reach."""
+    if tls or host in LOOPBACK_HOSTS or host.startswith("127."):
+        return None
+    return (
+        f"WARNING: serving plain http on {host}, reachable beyond this machine: the client "
+        "secret and bearer tokens cross the network unencrypted. Pass --tls-cert/--tls-key, "
+        "or bind to 127.0.0.1."
+    )
