@@ -35,7 +35,7 @@ SPEC = Path(
 if not SPEC.exists():
     pytest.skip(f"the OpenAPI contract is not at {SPEC}", allow_module_level=True)
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # The operations the local backend serves today (benchmarks, flows, orders... it does not).
 IMPLEMENTED = r"^/(asset|dataset|datasets|job|jobs|audience|audiences)(/|$)"
 
