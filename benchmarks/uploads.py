@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -526,7 +527,15 @@ class Backend:
         self._ssl = ssl.create_default_context(cafile=self.ca)
 
     def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"{self.url}/_local/stats", context=self._ssl) as r:
+        form = urllib.parse.urlencode(
+            {"client_id": self.client_id, "client_secret": self.client_secret}
+        ).encode()
+        with urllib.request.urlopen(f"{self.url}/connect/token", form, context=self._ssl) as r:
+            token = json.loads(r.read())["access_token"]
+        request = urllib.request.Request(
+            f"{self.url}/_local/stats", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, context=self._ssl) as r:
             return dict(json.loads(r.read())["requests"])
 
     def cpu_seconds(self) -> float:

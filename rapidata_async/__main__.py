@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", help="PEM certificate (chain): serve https")
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    serve.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=100.0,
+        help="largest file POST /asset/file accepts, in MB (larger ones get 413)",
+    )
     quick = sub.add_parser(
         "quickstart",
         help="run the docs' complete example offline",
@@ -101,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             assets_dir=args.assets_dir,
+            max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         )
     from ._quickstart import main as run
 

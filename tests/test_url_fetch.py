@@ -322,7 +322,11 @@ async def test_stats_count_requests_per_route(
 
 
 async def _stats(session: aiohttp.ClientSession, backend: LocalBackend) -> dict[str, Any]:
-    async with session.get(f"{backend.url}/_local/stats") as response:
+    form = {"client_id": backend.client_id, "client_secret": backend.client_secret}
+    async with session.post(f"{backend.url}/connect/token", data=form) as response:
+        token = (await response.json())["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.get(f"{backend.url}/_local/stats", headers=headers) as response:
         assert response.status == 200
         body: dict[str, Any] = (await response.json())["requests"]
         return body

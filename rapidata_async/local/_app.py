@@ -29,14 +29,24 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_urldispatcher import MatchInfoError
 from anyio.abc import TaskStatus
 
 from . import _auth, _pages
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
-from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
-from ._http import Handler, public, reject_nul, respond
+from ._errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    from_domain,
+)
+from ._http import Handler, reject_nul, respond
+from ._limits import DEFAULT_MAX_UPLOAD_BYTES, LARGE_JSON_BYTES
+from ._server import ProblemSite
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
 from .crowd.clock import Pace
@@ -58,7 +68,7 @@ DEFAULT_DB = "rapidata-local.sqlite3"
 # Where a PostgreSQL backend keeps uploaded files unless told otherwise: one directory that
 # every process started from the same place shares.
 DEFAULT_ASSETS_DIR = "rapidata-local-assets"
-MAX_JSON_BODY = 64 * 1024 * 1024
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _trace_id(request: web.Request) -> str:
@@ -108,10 +118,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         response = _problem(_from_http(exc), trace_id)
+    except HttpProcessingError as exc:
+        # A malformed body part or chunk met while a handler reads the body.
+        error = BadRequest(f"The request body is malformed: {exc.message}")
+        response = _problem(error, trace_id)
     except Exception:
         log.exception("unhandled error on %s %s (trace %s)", request.method, request.path, trace_id)
         response = _problem(ApiError("The server failed to handle the request."), trace_id)
     response.headers["x-trace-id"] = trace_id
+    # No answer of this server is meant to be sniffed into another type (HTML, script).
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -119,17 +135,16 @@ _local_routes = web.RouteTableDef()
 
 
 @_local_routes.get("/_local/stats")
-@public
 async def local_stats(request: web.Request) -> web.Response:
     """Request counts per route since start or the last reset
-    (``{"requests": {"POST /asset/file": 3, ...}}``):
+    (``{"requests": {"POST /asset/file": 3, ...}}``), for a bearer token of the backend:
     lets tests and benchmarks see what a client really sent. Not part of the Rapidata API."""
     return respond({"requests": dict(ctx(request).stats)})
 
 
 def create_app(context: Context) -> web.Application:
     """The aiohttp application serving every route over ``context``; ``LocalBackend`` runs it."""
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
+    app = web.Application(middlewares=[problem_middleware], client_max_size=LARGE_JSON_BYTES)
     app[CONTEXT] = context
     for table in (
         _auth.routes,
@@ -160,6 +175,7 @@ class LocalBackend:
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
+    ``max_upload_bytes`` caps one uploaded file (``POST /asset/file`` answers 413 past it).
     """
 
     def __init__(
@@ -179,12 +195,15 @@ class LocalBackend:
         fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
         assets_dir: str | Path | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     ) -> None:
         self.pace: Pace = Pace(pace, speed)
         if max_url_bytes <= 0:
             raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
         if fetch_concurrency <= 0:
             raise ValueError(f"fetch_concurrency must be > 0, got {fetch_concurrency}")
+        if max_upload_bytes <= 0:
+            raise ValueError(f"max_upload_bytes must be > 0, got {max_upload_bytes}")
         self.db = db
         if assets_dir is None and is_postgres_url(db):
             assets_dir = DEFAULT_ASSETS_DIR
@@ -199,6 +218,7 @@ class LocalBackend:
         self.max_url_bytes = max_url_bytes
         self.fetch_concurrency = fetch_concurrency
         self.log_requests = log_requests
+        self.max_upload_bytes = max_upload_bytes
         self.url: str = ""
         self.client_id: str = ""
         self.client_secret: str = ""
@@ -285,10 +305,12 @@ class LocalBackend:
                 tasks=tasks,
                 fetcher=fetcher,
                 blobs=blobs,
+                max_upload_bytes=self.max_upload_bytes,
             )
+            access_log = logging.getLogger("aiohttp.access") if self.log_requests else None
             app_runner = web.AppRunner(
                 create_app(context),
-                access_log=logging.getLogger("aiohttp.access") if self.log_requests else None,
+                access_log=access_log,
                 handle_signals=False,
                 shutdown_timeout=1.0,
             )
@@ -297,7 +319,10 @@ class LocalBackend:
             # Runs before the cleanups above: background work stops first, and the task group
             # has finished before the store closes.
             stack.callback(tg.cancel_scope.cancel)
-            await web.SockSite(app_runner, sock, ssl_context=self.ssl).start()
+            site = ProblemSite(
+                app_runner, sock, ssl_context=self.ssl, handler_kwargs={"access_log": access_log}
+            )
+            await site.start()
             port = sock.getsockname()[1]
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.url = f"{'https' if self.ssl else 'http'}://{host}:{port}"
@@ -377,6 +402,7 @@ def serve_forever(
     tls_cert: str | None = None,
     tls_key: str | None = None,
     assets_dir: str | Path | None = None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> int:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
@@ -384,7 +410,9 @@ def serve_forever(
     with a file or PostgreSQL ``db`` the credential and all data survive restarts.
     ``pace``/``speed``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https,
     e.g. for the official client, which only speaks https. Returns the exit status: 1, with
-    a one-line message on stderr, when the port is taken or the database cannot be opened.
+    a one-line message on stderr, when the port is taken or the database cannot be opened. A
+    non-loopback ``host`` without TLS gets a warning: credentials and tokens would cross the
+    network in clear text.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -406,6 +434,7 @@ def serve_forever(
             allow_private_urls=allow_private_urls,
             log_requests=True,
             assets_dir=assets_dir,
+            max_upload_bytes=max_upload_bytes,
         )
         # Entered directly (no task group around it), so a database that cannot be opened
         # raises StoreUnavailable itself.
@@ -430,6 +459,9 @@ def serve_forever(
             )
             await anyio.sleep_forever()
 
+    warning = plaintext_warning(host, tls=bool(tls_cert))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         anyio.run(main)
     except KeyboardInterrupt:
@@ -458,3 +490,14 @@ def _address_in_use(exc: BaseException) -> bool:
     if isinstance(inner, (list, tuple)) and inner:
         return all(_address_in_use(e) for e in inner)
     return False
+
+
+def plaintext_warning(host: str, *, tls: bool) -> str | None:
+    """The warning for serving plain http on an address other machines may reach."""
+    if tls or host in LOOPBACK_HOSTS or host.startswith("127."):
+        return None
+    return (
+        f"WARNING: serving plain http on {host}, reachable beyond this machine: the client "
+        "secret and bearer tokens cross the network unencrypted. Pass --tls-cert/--tls-key, "
+        "or bind to 127.0.0.1."
+    )

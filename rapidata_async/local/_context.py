@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from ._limits import DEFAULT_MAX_UPLOAD_BYTES
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
 from .engine import Engine
@@ -30,6 +31,8 @@ class Context:
     fetcher: UrlFetcher | None = None
     # Uploaded files (a directory beside a file DB, none in memory).
     blobs: Blobs = field(default_factory=NullBlobs)
+    # The largest file POST /asset/file accepts (413 past it).
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     # Requests per "METHOD /route/{template}", served at GET /_local/stats.
     stats: Counter[str] = field(default_factory=Counter)
 
