@@ -4,6 +4,9 @@
 - ``backend`` (function): the same backend, reset (data wiped, credential and seeded audiences
   kept) before the test.
 - ``client`` (function): an opened ``AsyncRapidataClient`` wired to ``backend``.
+
+Skips are explicit: a test may skip only for a genuinely absent optional piece, with a reason
+that starts with one of ``_skip_guard.ALLOWED`` (see there); any other skip fails the session.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from rapidata_async.local import LocalBackend
 
 if TYPE_CHECKING:
     from rapidata_async import AsyncRapidataClient
+
+# A broken import must fail the tests that need it, never turn them into skips.
+pytest_plugins = ["_skip_guard"]
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +45,6 @@ async def backend(local_backend: LocalBackend) -> AsyncIterator[LocalBackend]:
 
 @pytest.fixture
 async def client(backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
-    try:
-        from rapidata_async._client import AsyncRapidataClient  # noqa: F401
-    except ImportError as exc:  # the client is written concurrently with the backend
-        pytest.skip(f"AsyncRapidataClient is not available yet: {exc}")
     async with backend.client() as opened:
         yield opened
 

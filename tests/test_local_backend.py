@@ -609,7 +609,10 @@ async def test_early_stopping_classification(api: Api) -> None:
 async def test_results_wait_for_completion_and_progress_moves(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with LocalBackend(response_interval=0.01) as slow:
+    # Seeing a job mid-way needs responses spread over time (here 30 responses, >= 20 ms
+    # apart); the test then only observes: it polls back to back until the job is done and
+    # checks what it saw, with no assumption about when a poll lands.
+    async with LocalBackend(response_interval=0.02) as slow:
         api = await open_api(session, slow)
         definition_id = await compare_definition(
             api, 3, referee={"_t": "NaiveReferee", "totalVotes": 10}
@@ -617,13 +620,14 @@ async def test_results_wait_for_completion_and_progress_moves(
         job_id = await assign(api, definition_id)
         status, body, _ = await api.call("GET", f"/job/{job_id}/download-results")
         assert status == 409 and body["status"] == 409
-        seen: set[int] = set()
+        counts: list[int] = []
         with anyio.fail_after(DEADLINE):
             while (progress := await api.ok("GET", f"/job/{job_id}/progress"))["state"] != "Done":
-                seen.add(progress["responseCount"])
-                await anyio.sleep(POLL)
-        assert progress["responseCount"] == 30
-        assert any(0 < count < 30 for count in seen)
+                counts.append(progress["responseCount"])
+        counts.append(progress["responseCount"])
+        assert counts == sorted(counts)  # progress never goes back
+        assert counts[-1] == 30
+        assert any(0 < count < 30 for count in counts)
 
 
 async def test_retry_and_preceding_job(api: Api) -> None:

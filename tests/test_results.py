@@ -379,7 +379,7 @@ def test_classification_frames(docs_dog: bytes) -> None:
 
 
 def test_to_pandas(mixed_compare: bytes) -> None:
-    pytest.importorskip("pandas")
+    pytest.importorskip("pandas", reason="optional extra: pandas")
     results = read_results(mixed_compare)
     df = results.to_pandas()
     assert list(df.columns) == list(COMPARE_SCHEMA)
@@ -487,8 +487,8 @@ def test_read_results_accepts_older_info_shapes(docs_dog: bytes) -> None:
 
 # -- interop: the official client reads our document ----------------------------------------------
 def test_official_client_reads_our_compare_document(mixed_compare: bytes) -> None:
-    rapidata = pytest.importorskip("rapidata")
-    pytest.importorskip("pandas")
+    rapidata = pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
+    pytest.importorskip("pandas", reason="optional extra: pandas")
     official = rapidata.RapidataResults(json.loads(mixed_compare))
     flat = official.to_pandas()
     assert flat.shape[0] == 3
@@ -503,8 +503,8 @@ def test_official_client_reads_our_compare_document(mixed_compare: bytes) -> Non
 
 
 def test_official_client_reads_our_classification_document(docs_dog: bytes) -> None:
-    rapidata = pytest.importorskip("rapidata")
-    pytest.importorskip("pandas")
+    rapidata = pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
+    pytest.importorskip("pandas", reason="optional extra: pandas")
     official = rapidata.RapidataResults(json.loads(docs_dog))
     flat = official.to_pandas()
     assert flat["option"].tolist() == ["Dog", "Cat"]
