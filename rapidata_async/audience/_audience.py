@@ -166,7 +166,7 @@ class RapidataAudience:
 
     # -- jobs -------------------------------------------------------------------------------
     async def assign_job(
-        self, job_definition: JobDefinition, *, run_after: Job | str | None = None
+        self, job_definition: JobDefinition, run_after: Job | str | None = None
     ) -> Job:
         """Run a job definition on this audience (``POST /job``); returns the ``Job``.
 

@@ -56,8 +56,7 @@ class AudienceManager:
     async def create_audience(
         self,
         name: str,
-        *,
-        filters: Sequence[wire.AudienceFilter] = (),
+        filters: Sequence[wire.AudienceFilter] | None = None,
         target_accuracy: float | None = None,
         min_tasks: int | None = None,
         max_tasks: int | None = None,
@@ -67,6 +66,7 @@ class AudienceManager:
         The graduation rule is sent only when one of its knobs is given (defaults 0.75 / 10).
         """
         check.name(name)
+        filters = list(filters or ())
         if target_accuracy is not None and not 0 < target_accuracy <= 1:
             raise ValueError(f"target_accuracy: must be in (0, 1], got {target_accuracy!r}")
         rule = None
@@ -80,7 +80,7 @@ class AudienceManager:
             "POST",
             "/audience",
             op_id="audience_post",
-            json=wire.CreateAudienceInput(name=name, filters=list(filters), graduation_rule=rule),
+            json=wire.CreateAudienceInput(name=name, filters=filters, graduation_rule=rule),
             response_type=wire.CreateAudienceOutput,
         )
         return RapidataAudience(

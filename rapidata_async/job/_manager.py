@@ -241,13 +241,13 @@ class JobManager:
         )
 
     async def get_job_definition_by_id(
-        self, definition_id: str, revision: int | None = None
+        self, job_definition_id: str, revision: int | None = None
     ) -> JobDefinition:
         """``GET /job/definition/{id}`` then its latest (or given) revision."""
-        check.resource_id(definition_id, "definition_id")
+        check.resource_id(job_definition_id, "job_definition_id")
         d = await self._ctx.transport.request(
             "GET",
-            f"/job/definition/{definition_id}",
+            f"/job/definition/{job_definition_id}",
             op_id="job_definition_definition_id_get",
             response_type=wire.JobDefinitionOutput,
         )
@@ -257,10 +257,10 @@ class JobManager:
         return definition
 
     async def get_job_defintion_by_id(
-        self, definition_id: str, revision: int | None = None
+        self, job_definition_id: str, revision: int | None = None
     ) -> JobDefinition:
         """The docs' spelling of ``get_job_definition_by_id`` (same call), kept for ported code."""
-        return await self.get_job_definition_by_id(definition_id, revision)
+        return await self.get_job_definition_by_id(job_definition_id, revision)
 
     def find_jobs(
         self, name: str = "", amount: int = 10, page: int = 1
