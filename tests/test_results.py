@@ -512,3 +512,32 @@ def test_official_client_reads_our_classification_document(docs_dog: bytes) -> N
     assert flat["confidence"].tolist() == [0.9943, 0.0057]
     split = official.to_pandas(split_details=True)
     assert split["selectedCategory"].tolist() == ["Dog"] * 4
+
+
+def test_frames_fill_options_a_document_leaves_out_with_zero() -> None:
+    # A server may omit an option nobody chose from the vote maps; the frame shows 0 for it.
+    maps = ("aggregatedResults", "aggregatedResultsRatios", "summedUserScores")
+    maps += ("summedUserScoresRatios",)
+    urls = {"a.jpg": "https://x/a.jpg", "b.jpg": "https://x/b.jpg"}
+    items = [
+        ResultItem(i, ["a.jpg", "b.jpg"], [vote(winner, 0.5)], asset_urls=urls)
+        for i, winner in enumerate(["b.jpg", "a.jpg"])
+    ]
+    doc = json.loads(compare_doc(items))
+    for item, absent in zip(doc["results"], ["a.jpg", "b.jpg"], strict=True):
+        for key in maps:
+            del item[key][absent]
+    frame = read_results(json.dumps(doc).encode()).to_polars()
+    for suffix in ("votes", "votes_ratio", "summed_user_scores", "summed_user_scores_ratio"):
+        assert frame[f"A_{suffix}"].to_list()[0] == 0, suffix
+        assert frame[f"B_{suffix}"].to_list()[1] == 0, suffix
+    assert frame["B_votes"].to_list()[0] == frame["A_votes"].to_list()[1] == 1
+
+    two = classification_doc([ResultItem(i, ["Cat", "Dog"], [vote("Dog", 0.5)]) for i in range(2)])
+    doc = json.loads(two)
+    for key in maps:
+        del doc["results"][1][key]["Cat"]
+    frame = read_results(json.dumps(doc).encode()).to_polars()
+    for suffix in ("votes", "votes_ratio", "summed_user_scores", "summed_user_scores_ratio"):
+        assert frame[f"Cat_{suffix}"].to_list() == [0, 0], suffix
+    assert frame["Dog_votes"].to_list() == [1, 1]
