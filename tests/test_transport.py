@@ -371,6 +371,7 @@ def test_backoff_is_full_jitter_capped() -> None:
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8  # spread over the whole range
     assert t._backoff(1, "7") == 7.0
+    assert t._backoff(1, "0") == 0.0  # "retry now" is honoured, not replaced by our backoff
     assert t._backoff(1, "600") == 60.0  # Retry-After cap
     assert t._backoff(1, "Wed, 21 Oct 2015 07:28:00 GMT") <= 0.5  # dates: own backoff
 
