@@ -303,6 +303,8 @@ def test_compare_frame(mixed_compare: bytes) -> None:
     assert frame["A_votes"].to_list() == [1, 1, 0]
     assert frame["B_votes"].to_list() == [2, 1, 0]
     assert frame["Both_votes"].to_list() == [0, 1, 0]  # absent key = nobody chose it
+    assert frame["Both_votes_ratio"].to_list() == [0.0, 0.25, 0.0]
+    assert frame["Neither_summed_user_scores"].to_list() == [0.0, 0.3, 0.0]
     assert frame["B_summed_user_scores"].to_list() == [0.81, 0.1, 0.0]
     assert frame["asset_b_url"].to_list() == ["https://x/b.jpg", None, None]
     assert frame["context_asset"].to_list() == [None, "ctx.png", None]
