@@ -13,6 +13,9 @@
 - ``backend_options`` (function) and ``module_backend_options`` (module): ``db`` and
   ``assets_dir`` for a test's own ``LocalBackend`` on the store under test: a fresh SQLite
   file or a fresh PostgreSQL schema; both keep their data across restarts.
+
+Skips are explicit: a test may skip only for a genuinely absent optional piece, with a reason
+that starts with one of ``_skip_guard.ALLOWED`` (see there); any other skip fails the session.
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
         stores = STORES[:1] if sqlite_only else STORES
         metafunc.parametrize("store_name", stores, indirect=True, scope="session")
+
+
+# A broken import must fail the tests that need it, never turn them into skips.
+pytest_plugins = ["_skip_guard"]
 
 
 @pytest.fixture(scope="session")
@@ -86,10 +93,6 @@ async def backend(local_backend: LocalBackend) -> AsyncIterator[LocalBackend]:
 
 @pytest.fixture
 async def client(backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
-    try:
-        from rapidata_async._client import AsyncRapidataClient  # noqa: F401
-    except ImportError as exc:  # the client is written concurrently with the backend
-        pytest.skip(f"AsyncRapidataClient is not available yet: {exc}")
     async with backend.client() as opened:
         yield opened
 

@@ -479,3 +479,9 @@ def test_confidence_edge_cases() -> None:
     # many votes do not underflow
     many = confidence_per_category([("b", 0.3)] * 2000 + [("a", 0.3)] * 1990, ["a", "b"])
     assert many["b"] > 0.99 and sum(many.values()) == pytest.approx(1.0)
+
+
+def test_votes_without_a_usable_score_count_as_pure_guesses() -> None:
+    # A score of 0 (or NaN, or below 0) carries no knowledge: the result stays uniform.
+    votes = [("Cat", 0.0), ("Cat", float("nan")), ("Cat", -0.5)]
+    assert confidence_per_category(votes, ["Cat", "Dog"]) == {"Cat": 0.5, "Dog": 0.5}

@@ -71,7 +71,8 @@ async def test_neither_both_votes_and_echoed_contexts(oracle_client: AsyncRapida
     )
     (item,) = results.results
     assert item.context == "unsure"
-    assert item.aggregated_results.get("Both", 0) >= 5
+    assert sum(item.aggregated_results.values()) == 10
+    assert item.aggregated_results.get("Both", 0) >= 5  # the oracle's lean, not a contract
     votes = {d.voted_for for d in item.detailed_results}
     assert "Both" in votes
 
@@ -122,7 +123,7 @@ async def test_custom_audience_funnel_moves(client: AsyncRapidataClient) -> None
     metrics = await audience.get_user_metrics()
     assert metrics["Graduated"] > 0
     assert sum(metrics.values()) > metrics["Graduated"]  # some were dropped or distilling
-    assert await audience.get_status() in ("Recruiting", "Ready")
+    assert await audience.get_status() == "Ready"  # qualified before the job could run
     final = await job.get_progress()
     assert (final.state, final.completion_percentage, final.response_count) == (
         "Completed",

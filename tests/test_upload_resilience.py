@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _poll import eventually
 from _proxy import FaultProxy
 
 from rapidata_async import (
@@ -217,14 +218,29 @@ async def test_cancelling_an_upload_aborts_its_unfinished_url_batches(
     backend: LocalBackend, proxy: FaultProxy
 ) -> None:
     freeze_batch_status(proxy)
-    async with proxied(backend, proxy) as client:
-        with anyio.move_on_after(1.5) as scope:
+    scope = anyio.CancelScope()
+
+    async def upload(client: AsyncRapidataClient) -> None:
+        with scope:
             await client.job.create_compare_job_definition(
                 name="Cancelled",
                 instruction="Which?",
                 responses_per_datapoint=1,
                 datapoints=[["https://example.com/c.png", "https://example.com/d.png"]],
             )
+
+    def batch_submitted() -> bool:
+        # The SDK polls the status only once it holds a batch id, so the batch exists upstream.
+        submitted = [
+            c for c in proxy.calls("/asset/batch-upload") if c.path == "/asset/batch-upload"
+        ]
+        polled = proxy.calls("/asset/batch-upload/status")
+        return any(c.status == 200 for c in submitted) and bool(polled)
+
+    async with proxied(backend, proxy) as client, anyio.create_task_group() as tg:
+        tg.start_soon(upload, client)
+        await eventually(batch_submitted, deadline=20)
+        scope.cancel()
     assert scope.cancelled_caught
     aborts = [c for c in proxy.calls("/asset/batch-upload/") if c.path.endswith("/abort")]
     assert len(aborts) == 1 and aborts[0].status == 204
