@@ -138,27 +138,20 @@ SIGNATURE_DIFFERENCES: dict[str, dict[tuple[str, str], str]] = {
         ("extra", "app_url"): "as api_url, for preview()/view() links",
         ("extra", "timeout"): "per-client override of rapidata_config's request timeout",
         ("extra", "max_retries"): "per-client override of rapidata_config's retry count",
+        (
+            "extra",
+            "base_url",
+        ): "one URL for a local backend: API, token and app URLs derive from it",
+        ("extra", "connect_timeout"): "per-client override of the connect timeout",
         ("missing", "oauth_scope"): "the scope is fixed to the one the API expects",
         ("missing", "token_file"): "credentials come from arguments, env or save_credentials()",
         ("missing", "leeway"): NO_LEEWAY,
     },
     "JobManager.create_compare_job_definition": {
-        **{(KW, p): BY_NAME for p in ("data_type", "responses_per_datapoint", "contexts")},
-        **{(KW, p): BY_NAME for p in ("media_contexts", "a_b_names", "confidence_threshold")},
-        **{(KW, p): BY_NAME for p in ("settings", "private_metadata")},
         ("extra", "upload_progress"): "an UploadTracker that observes the upload",
-        ("missing", "failure_tolerance"): "as the docs: the definition is created from the "
-        "datapoints that uploaded and FailedUploadException carries it",
-        ("missing", "quorum_threshold"): "not exposed yet (the wire has QuorumReferee)",
     },
     "JobManager.create_classification_job_definition": {
-        **{(KW, p): BY_NAME for p in ("data_type", "responses_per_datapoint", "contexts")},
-        **{(KW, p): BY_NAME for p in ("media_contexts", "confidence_threshold", "settings")},
-        (KW, "private_metadata"): BY_NAME,
         ("extra", "upload_progress"): "an UploadTracker that observes the upload",
-        ("missing", "failure_tolerance"): "as the docs: the definition is created from the "
-        "datapoints that uploaded and FailedUploadException carries it",
-        ("missing", "quorum_threshold"): "not exposed yet (the wire has QuorumReferee)",
     },
     "JobDefinition.preview": {
         ("extra", "open_browser"): "returns the URL; opens a browser only when asked",
@@ -169,9 +162,11 @@ SIGNATURE_DIFFERENCES: dict[str, dict[tuple[str, str], str]] = {
     "Job.display_progress_bar": {
         ("default", "refresh_rate"): "None polls fast at first, then every 5 s; a number caps "
         "the interval as in the official client",
+        ("extra", "timeout"): "a total deadline on the wait (WaitTimeoutError)",
     },
     "Job.get_results": {
         ("missing", "preliminary_results"): "the preliminary download is not in the API subset",
+        ("extra", "timeout"): "a total deadline on the wait (WaitTimeoutError)",
     },
 }
 
