@@ -32,7 +32,7 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import MatchInfoError
 from anyio.abc import TaskStatus
 
-from . import _auth, _pages
+from . import _auth
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
 from ._crowd import Oracle
@@ -47,6 +47,7 @@ from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetche
 from .store import open_store
 from .store.base import Store
 from .store.blobs import blobs_for
+from .web import page_routes
 
 if TYPE_CHECKING:
     from .._client import AsyncRapidataClient
@@ -131,7 +132,7 @@ def create_app(context: Context) -> web.Application:
         datasets.routes,
         jobs.routes,
         audiences.routes,
-        _pages.routes,
+        page_routes(),
         _local_routes,
     ):
         app.add_routes(table)
