@@ -40,10 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLite file; ':memory:' for a throwaway backend",
     )
     serve.add_argument(
-        "--response-interval",
+        "--pace",
+        choices=("realistic", "instant"),
+        default="realistic",
+        help="how the simulated crowd's time passes (instant: no waiting at all)",
+    )
+    serve.add_argument(
+        "--speed",
         type=float,
-        default=0.5,
-        help="seconds between two simulated responses of a job",
+        default=60.0,
+        help="realistic pace: crowd seconds per wall-clock second",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed of the simulated crowd")
     serve.add_argument(
@@ -63,10 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     quick.add_argument(
-        "--response-interval",
+        "--speed",
         type=float,
-        default=0.25,
-        help="seconds between two simulated responses",
+        default=60.0,
+        help="crowd seconds per wall-clock second (the crowd answers at a visible pace)",
     )
     return parser
 
@@ -91,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             args.host,
             args.port,
             db,
-            args.response_interval,
+            pace=args.pace,
+            speed=args.speed,
             seed=args.seed,
             fetch_urls=args.fetch_urls,
             allow_private_urls=args.allow_private_urls,
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     from ._quickstart import main as run
 
-    run(args.response_interval)
+    run(args.speed)
     return 0
 
 

@@ -240,7 +240,8 @@ class LoggingConfig(_Section):
     """Prints (dashboard links) and progress bars: None (default) only when the output is a
     terminal or a notebook, True always, False never. ``RAPIDATA_show_output=auto`` is None."""
     enable_otlp: _Option[bool] = _Option(True, _bool, _env_bool)
-    """Allow OpenTelemetry traces; spans go to the tracer provider the application installs."""
+    """Accepted for compatibility with the official SDK and not consulted: spans go to the
+    tracer provider the application installs (none installed: no spans)."""
 
 
 class UploadConfig(_Section):
@@ -251,7 +252,8 @@ class UploadConfig(_Section):
     maxWorkers: _Option[int] = _Option(25, _int_in(1, 1000), _env_number)
     """Uploads in flight at once."""
     maxRetries: _Option[int] = _Option(3, _int_in(0, 100), _env_number)
-    """Retries of a failed datapoint upload."""
+    """Retries of one file upload, single URL upload or datapoint request after the first
+    attempt (connection errors, timeouts, 408, 429, 5xx)."""
     cacheToDisk: _Option[bool] = _Option(True, _bool, _env_bool)
     """Remember uploaded files on disk so they are not uploaded twice."""
     cacheTimeout: _Option[float] = _Option(1.0, _positive_float(3600), _env_number)
@@ -287,10 +289,12 @@ class RapidataConfig:
 
     @property
     def logging(self) -> LoggingConfig:
+        """Logging, prints and progress bars."""
         return self._logging
 
     @property
     def upload(self) -> UploadConfig:
+        """Concurrency, retries, the file cache and URL batches of uploads."""
         return self._upload
 
     def __repr__(self) -> str:

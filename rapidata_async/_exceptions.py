@@ -262,7 +262,7 @@ class FailedUploadException(RapidataError):
 
     ``failed_uploads`` are the failed items themselves (ready to be retried, e.g. with
     ``await exc.dataset.add_datapoints(exc.failed_uploads)``), ``detailed_failures`` one
-    :class:`FailedUpload` per failure. ``dataset``, ``job_definition`` and ``order`` are the
+    ``FailedUpload`` per failure. ``dataset``, ``job_definition`` and ``order`` are the
     objects created so far (``None`` when not created).
     """
 

@@ -105,7 +105,7 @@ async def test_serve_on_a_busy_port_says_so_in_one_line() -> None:
 
 
 def test_quickstart_prints_the_preview_url_once() -> None:
-    out = run_cli("quickstart", "--response-interval", "0")
+    out = run_cli("quickstart", "--speed", "10000")
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("/definitions/") == 1, out.stdout
     assert "Preview in dashboard: " in out.stdout

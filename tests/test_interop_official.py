@@ -67,7 +67,7 @@ async def tls_backend(anyio_backend: Any, ca_pem: tuple[Any, Path]) -> AsyncIter
     # The official client derives the hosts from environment="localhost:<port>"; our SDK
     # below uses the backend's own https://127.0.0.1 URL.
     ca.issue_cert("api.localhost", "auth.localhost", "127.0.0.1").configure_cert(server_ctx)
-    async with LocalBackend(ssl=server_ctx, response_interval=0.0) as backend:
+    async with LocalBackend(ssl=server_ctx) as backend:
         assert backend.url.startswith("https://127.0.0.1:")
         yield TlsBackend(backend, path)
 

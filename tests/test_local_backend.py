@@ -639,7 +639,7 @@ async def test_early_stopping_classification(api: Api) -> None:
 async def test_results_wait_for_completion_and_progress_moves(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with LocalBackend(response_interval=0.01) as slow:
+    async with LocalBackend(pace="realistic", speed=10) as slow:
         api = await open_api(session, slow)
         definition_id = await compare_definition(
             api, 3, referee={"_t": "NaiveReferee", "totalVotes": 10}
@@ -746,7 +746,7 @@ async def test_unfinished_job_resumes_after_restart(
     tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     db = tmp_path / "resume.sqlite3"
-    async with LocalBackend(db=db, response_interval=0.02) as first:
+    async with LocalBackend(db=db, pace="realistic", speed=10) as first:
         api = await open_api(session, first)
         definition_id = await compare_definition(
             api, 4, referee={"_t": "NaiveReferee", "totalVotes": 5}

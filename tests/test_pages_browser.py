@@ -3,7 +3,6 @@ progress moving live while the simulated crowd answers."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from rapidata_async import AsyncRapidataClient, Markdown, NoShuffle
 from rapidata_async.local import LocalBackend
 
 DEADLINE = 30.0
+SPEED = 20.0
 
 PAIRS = [
     ["**First** one", "Second one"],
@@ -76,19 +76,10 @@ async def test_preview_keeps_noshuffle_order_and_runs_no_datapoint_code(
         await page.close()
 
 
-def _paced_backend() -> LocalBackend:
-    """A backend whose simulated crowd answers at a pace a person can watch: each response
-    comes after a short wait (``response_interval`` today, ``pace``/``speed`` once the job
-    engine replaces the runner)."""
-    params = inspect.signature(LocalBackend).parameters
-    if "pace" in params:
-        return LocalBackend(pace="realistic", speed=400.0)  # type: ignore[call-arg]
-    return LocalBackend(response_interval=0.04)
-
-
 @pytest.fixture
 async def paced_client() -> AsyncIterator[AsyncRapidataClient]:
-    async with _paced_backend() as backend, backend.client() as opened:
+    # Crowd time runs fast, but slowly enough for the page to show steps in between.
+    async with LocalBackend(pace="realistic", speed=SPEED) as backend, backend.client() as opened:
         yield opened
 
 

@@ -11,13 +11,13 @@ import msgspec
 import polars as pl
 import pytest
 
-from rapidata_async.local import _crowd
 from rapidata_async.local._results import (
     ResultItem,
     Vote,
     build_results_document,
     confidence_per_category,
 )
+from rapidata_async.local.domain import confidence
 from rapidata_async.results import (
     ClassificationResult,
     CompareResult,
@@ -103,8 +103,8 @@ def mixed_compare() -> bytes:
 
 
 # -- confidence -----------------------------------------------------------------------------------
-def test_confidence_is_the_crowds_and_matches_the_docs() -> None:
-    assert confidence_per_category is _crowd.confidence_per_category
+def test_confidence_is_the_referees_and_matches_the_docs() -> None:
+    assert confidence_per_category is confidence.confidence_per_category
     got = confidence_per_category([("Dog", s) for s in DOCS_SCORES], ["Dog", "Cat"])
     assert round(got["Dog"], 4) == 0.9943
     assert round(got["Cat"], 4) == 0.0057

@@ -13,32 +13,55 @@ AudienceStatus = Literal["Created", "Pending", "Recruiting", "Ready"]
 
 # -- filters ----------------------------------------------------------------------------------
 class CountryFilter(Tagged, tag="CountryFilter"):
+    """Only labelers from these countries (``{"_t": "CountryFilter", "countries": [...]}``)."""
+
     countries: list[str]
+    """ISO 3166-1 alpha-2 codes, e.g. ``["US", "DE"]``."""
 
 
 class LanguageFilter(Tagged, tag="LanguageFilter"):
+    """Only labelers who speak one of these languages."""
+
     languages: list[str]
+    """ISO 639-1 codes, e.g. ``["en", "de"]``."""
 
 
 class DemographicFilter(Tagged, tag="DemographicFilter"):
+    """Only labelers whose demographic ``identifier`` (``age``, ``gender``, ``occupation``, …)
+    has one of ``values``."""
+
     identifier: str
+    """The demographic, e.g. ``"age"``."""
     values: list[str]
+    """Accepted values, e.g. ``["18-29", "30-39"]``."""
 
 
 class DeviceFilter(Tagged, tag="DeviceFilter"):
+    """Only labelers on these device types."""
+
     device_types: list[str]
+    """E.g. ``["Phone", "Tablet"]``."""
 
 
 class AndFilter(Tagged, tag="AndFilter"):
+    """Labelers who pass every one of ``filters``."""
+
     filters: list[AudienceFilter]
+    """The filters combined."""
 
 
 class OrFilter(Tagged, tag="OrFilter"):
+    """Labelers who pass at least one of ``filters``."""
+
     filters: list[AudienceFilter]
+    """The filters combined."""
 
 
 class NotFilter(Tagged, tag="NotFilter"):
+    """Labelers who do not pass ``filter``."""
+
     filter: AudienceFilter
+    """The filter negated."""
 
 
 AudienceFilter = (

@@ -43,9 +43,14 @@ class RapidataAudience:
     ) -> None:
         self._ctx = ctx
         self.id = id
+        """The audience id (``"global"`` for the global audience)."""
         self.name = name
+        """The audience's name."""
         self.filters = list(filters)
+        """The filters labelers must pass (custom audiences)."""
         self.status = status
+        """``Created``, ``Pending``, ``Recruiting`` or ``Ready`` as last fetched (None when
+        unknown); ``await get_status()`` asks the server again."""
 
     def __repr__(self) -> str:
         return f"RapidataAudience(id={self.id!r}, name={self.name!r})"

@@ -29,15 +29,20 @@ class JobDefinition:
     ) -> None:
         self._ctx = ctx
         self.id = id
+        """The job definition id."""
         self.name = name
+        """The name it was created with."""
         self.revision_number = revision_number
+        """Its latest known revision (None until the revision was fetched)."""
         self.dataset_id = dataset_id
+        """The dataset holding its datapoints (None until the revision was fetched)."""
 
     def __repr__(self) -> str:
         return f"JobDefinition(id={self.id!r}, name={self.name!r})"
 
     @property
     def preview_url(self) -> str:
+        """The definition's dashboard page, ``{app_url}/definitions/{id}``; no API call."""
         return self._ctx.app_link(f"definitions/{self.id}")
 
     async def preview(self, *, open_browser: bool = False) -> str:

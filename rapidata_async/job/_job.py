@@ -29,13 +29,19 @@ class JobProgress(msgspec.Struct, frozen=True, kw_only=True):
     """One snapshot of a job's progress, as ``GET /job/{id}`` and ``/progress`` report it."""
 
     state: str
+    """The job's state: ``Submitted``, ``Running``, ``Completed``, ``Failed``, …"""
     completion_percentage: float
+    """0-100; 100 once the job is ``Completed``."""
     completed: int
+    """Datapoints that have all their responses (or reached the confidence threshold)."""
     total: int
+    """Datapoints in the job; 0 while the server has not started it."""
     response_count: int
+    """Responses collected so far, over all datapoints."""
 
     @property
     def done(self) -> bool:
+        """Whether the state is final: ``Completed`` or ``Failed``."""
         return self.state in TERMINAL
 
 
@@ -54,10 +60,15 @@ class Job:
     ) -> None:
         self._ctx = ctx
         self.id = id
+        """The job id."""
         self.name = name
+        """The job's name (the definition's name)."""
         self.audience_id = audience_id
+        """The audience the job runs on."""
         self.definition_id = definition_id
+        """The job definition it runs."""
         self.created_at = created_at
+        """When the server created the job (None when the answer did not say)."""
 
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, name={self.name!r}, audience_id={self.audience_id!r})"
@@ -78,6 +89,7 @@ class Job:
 
     @property
     def url(self) -> str:
+        """The job's dashboard page, ``{app_url}/audiences/{audience_id}/job/{id}``."""
         return self._ctx.app_link(f"audiences/{self.audience_id}/job/{self.id}")
 
     async def view(self, *, open_browser: bool = False) -> str:
@@ -184,8 +196,8 @@ class Job:
         """Show a progress bar on stderr until the job is done, with the response count.
 
         The bar is drawn only when stderr is a terminal (see ``rapidata_config.logging.
-        show_progress``) and never in ``silent_mode``. ``refresh_rate`` caps the seconds
-        between two polls (default: start fast, then 5 s); ``timeout`` as in :meth:`progress`.
+        show_output``) and never in ``silent_mode``. ``refresh_rate`` caps the seconds
+        between two polls (default: start fast, then 5 s); ``timeout`` as in ``progress()``.
         """
         from .._progress import ProgressBar, human_count
 
@@ -196,7 +208,7 @@ class Job:
     async def wait(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Return once the job is Completed (raises if it fails or is blocked); ``timeout``
         is a deadline in seconds (``WaitTimeoutError``). Rides out server restarts as
-        :meth:`progress` does."""
+        ``progress()`` does."""
         async for _ in self.progress(timeout=timeout):
             pass
 
@@ -205,7 +217,7 @@ class Job:
 
         ``StaleResults`` jobs are re-run first (``POST /job/{id}/retry``). ``timeout`` is a
         deadline in seconds for the whole call (``WaitTimeoutError``); polls and the download
-        ride out connection errors, 5xx and 429 until then, as :meth:`progress` does.
+        ride out connection errors, 5xx and 429 until then, as ``progress()`` does.
         """
         started = anyio.current_time()
 

@@ -35,13 +35,14 @@ from anyio.abc import TaskStatus
 from . import _auth
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
-from ._crowd import Oracle
 from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
 from ._http import Handler, public, respond
-from ._runner import JobRunner
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
+from .crowd.clock import Pace
+from .crowd.population import Oracle
 from .domain.errors import DomainError
+from .engine import Engine
 from .services import assets, audiences, datasets, jobs
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .store import open_store
@@ -124,6 +125,7 @@ async def local_stats(request: web.Request) -> web.Response:
 
 
 def create_app(context: Context) -> web.Application:
+    """The aiohttp application serving every route over ``context``; ``LocalBackend`` runs it."""
     app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
     app[CONTEXT] = context
     for table in (
@@ -144,8 +146,11 @@ class LocalBackend:
 
     ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
     (credential, data, unfinished jobs resume); a ``postgresql://`` URL a PostgreSQL database
-    (the ``postgres`` extra). ``seed`` makes the crowd reproducible;
-    ``response_interval`` spaces simulated responses (seconds); ``oracle`` steers answers;
+    (the ``postgres`` extra). ``seed`` makes the crowd reproducible; ``pace`` is how the
+    simulated crowd's time passes: ``"instant"`` (no waiting: responses still arrive one at a
+    time, as fast as they can be stored) or ``"realistic"``, where crowd time runs ``speed``
+    times faster than the wall clock (a labeler answers in a few seconds of crowd time);
+    ``oracle`` steers answers;
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
@@ -157,18 +162,18 @@ class LocalBackend:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int = 0,
-        response_interval: float = 0.0,
         ssl: ssl_module.SSLContext | None = None,
         oracle: Oracle | None = None,
         fetch_urls: bool = False,
         *,
+        pace: str = "instant",
+        speed: float = 1.0,
         allow_private_urls: bool = False,
         max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
         fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
     ) -> None:
-        if response_interval < 0:
-            raise ValueError(f"response_interval must be >= 0, got {response_interval}")
+        self.pace = Pace(pace, speed)
         if max_url_bytes <= 0:
             raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
         if fetch_concurrency <= 0:
@@ -177,7 +182,6 @@ class LocalBackend:
         self.host = host
         self.port = port
         self.seed = seed
-        self.response_interval = response_interval
         self.ssl = ssl
         self.oracle = oracle
         self.fetch_urls = fetch_urls
@@ -196,12 +200,14 @@ class LocalBackend:
 
     @property
     def context(self) -> Context:
+        """What the running backend's handlers share (store, runner, tokens); tests only."""
         if self._context is None:
             raise RuntimeError("the backend is not running; use 'async with LocalBackend()'")
         return self._context
 
     @property
     def store(self) -> Store:
+        """The running backend's store; tests only."""
         return self.context.store
 
     def _bind(self) -> socket.socket:
@@ -246,13 +252,7 @@ class LocalBackend:
             self.client_id, self.client_secret = await store.clients.default_client()
             tg = await stack.enter_async_context(anyio.create_task_group())
             tasks = TaskManager(tg)
-            runner = JobRunner(
-                store,
-                tasks,
-                seed=self.seed,
-                response_interval=self.response_interval,
-                oracle=self.oracle,
-            )
+            runner = Engine(store, tasks, seed=self.seed, pace=self.pace, oracle=self.oracle)
             blobs = blobs_for(store.assets_dir)
             fetcher = None
             if self.fetch_urls:
@@ -327,7 +327,7 @@ class LocalBackend:
         context = self.context
         await context.tasks.cancel_all()
         await context.store.reset()
-        context.runner.in_flight.clear()
+        await context.runner.restart()
         context.stats.clear()
 
     def client(self, **kwargs: Any) -> AsyncRapidataClient:
@@ -353,8 +353,9 @@ def serve_forever(
     host: str = "127.0.0.1",
     port: int = 8080,
     db: str | Path | None = DEFAULT_DB,
-    response_interval: float = 0.5,
     *,
+    pace: str = "realistic",
+    speed: float = 60.0,
     seed: int = 0,
     fetch_urls: bool = False,
     allow_private_urls: bool = False,
@@ -364,9 +365,10 @@ def serve_forever(
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
     Prints the URL, the client credential and the one line that connects to it; with a file
-    ``db`` the credential and all data survive restarts. ``tls_cert``/``tls_key`` (PEM) serve
-    https, e.g. for the official client, which only speaks https. Returns the exit status: 1,
-    with a one-line message on stderr, when the port is taken.
+    ``db`` the credential and all data survive restarts. ``pace``/``speed``: see
+    ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https, e.g. for the official
+    client, which only speaks https. Returns the exit status: 1, with a one-line message on
+    stderr, when the port is taken.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -380,7 +382,8 @@ def serve_forever(
             db=db,
             host=host,
             port=port,
-            response_interval=response_interval,
+            pace=pace,
+            speed=speed,
             seed=seed,
             ssl=ssl_ctx,
             fetch_urls=fetch_urls,

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ._runner import JobRunner
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
+from .engine import Engine
 from .services._fetch import UrlFetcher
 from .store.base import Store
 from .store.blobs import Blobs, NullBlobs
@@ -24,7 +24,7 @@ class Context:
     """Everything a handler needs, stored on the app under ``CONTEXT``."""
 
     store: Store
-    runner: JobRunner
+    runner: Engine
     tokens: TokenIssuer
     tasks: TaskManager
     fetcher: UrlFetcher | None = None

@@ -19,7 +19,9 @@ from .._context import ctx
 from .._datapoints import asset_labels
 from .._errors import BadRequest, field_error
 from .._http import list_query, no_content, page_of, read_json, respond
-from .._runner import MIN_EXAMPLES, JobRunner
+from ..domain import limits
+from ..domain.limits import MIN_EXAMPLES
+from ..engine import Engine
 from ..store.base import ORGANIZATION_ID, OWNER_ID, AudienceRow
 from ..store.seeds import DEFAULT_RULE, parse_iso
 
@@ -44,7 +46,7 @@ class AudienceListItemOut(wire.AudienceListItem, omit_defaults=False):
     """Every key written, as for ``AudienceOut``."""
 
 
-async def _core(runner: JobRunner, row: AudienceRow) -> dict[str, Any]:
+async def _core(runner: Engine, row: AudienceRow) -> dict[str, Any]:
     qualified = row.qualified_count
     if row.kind != "custom":
         qualified = len((await runner.qualification(row)).user_scores)
@@ -66,7 +68,7 @@ async def _core(runner: JobRunner, row: AudienceRow) -> dict[str, Any]:
     }
 
 
-async def audience_out(runner: JobRunner, row: AudienceRow) -> AudienceOut:
+async def audience_out(runner: Engine, row: AudienceRow) -> AudienceOut:
     """``GET /audience/{id}``."""
     return AudienceOut(
         **await _core(runner, row),
@@ -78,7 +80,7 @@ async def audience_out(runner: JobRunner, row: AudienceRow) -> AudienceOut:
     )
 
 
-async def audience_list_item(runner: JobRunner, row: AudienceRow) -> AudienceListItemOut:
+async def audience_list_item(runner: Engine, row: AudienceRow) -> AudienceListItemOut:
     """An item of ``GET /audiences``."""
     return AudienceListItemOut(**await _core(runner, row), is_shared=False)
 
@@ -88,6 +90,7 @@ async def create_audience(request: web.Request) -> web.Response:
     body = await read_json(request, _create_decoder)
     if not body.name.strip():
         raise field_error("name", "The audience name must not be empty.")
+    limits.check_graduation_rule(body.graduation_rule)
     audience_id = await ctx(request).store.audiences.create(body)
     return respond(wire.CreateAudienceOutput(audience_id=audience_id))
 
@@ -154,11 +157,12 @@ async def add_example(request: web.Request) -> web.Response:
             "audienceId",
             f"'{row.name}' is a curated audience; add examples to your own audiences only.",
         )
+    limits.check_example_count(row.example_count)
     await context.store.audiences.add_example(audience_id, body)
     return respond(wire.AddExampleOutput())
 
 
-async def start_recruiting(runner: JobRunner, row: AudienceRow) -> bool:
+async def start_recruiting(runner: Engine, row: AudienceRow) -> bool:
     """Move a custom audience from ``Created`` to ``Recruiting`` and qualify it in the
     background. True if recruiting started now. 400 if it has fewer than 3 examples."""
     if row.kind != "custom" or row.status != "Created":
