@@ -93,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         from .local import serve_forever
+        from .local.web import INSTALL_HINT, missing_modules
+
+        missing = missing_modules()
+        if missing:
+            print(
+                f"error: serve needs the 'web' extra for its pages ({', '.join(missing)} "
+                f"missing): {INSTALL_HINT}",
+                file=sys.stderr,
+            )
+            return 2
 
         db = None if args.db == ":memory:" else args.db
         return serve_forever(

@@ -8,6 +8,8 @@ reason prefix:
   installed. Not allowed when ``CI`` is true: CI installs ``.[dev]``.
 - ``postgres: ...``: ``RAPIDATA_TEST_POSTGRES_DSN`` is unset. Not allowed when ``CI`` is true:
   CI provides the database.
+- ``browser: ...``: Chromium (Debian's ``chromium``) is not installed. Not allowed when ``CI``
+  is true: CI installs it.
 
 Every other skip (and every skip when ``CI`` is true) turns the exit status into a failure
 and is listed in the terminal summary. ``RAPIDATA_TEST_ALLOW_SKIPS=1`` switches the guard off
@@ -23,6 +25,7 @@ import pytest
 EXTRA = "optional extra:"
 POSTGRES = "postgres:"
 POSTGRES_DSN = "RAPIDATA_TEST_POSTGRES_DSN"
+BROWSER = "browser:"
 
 
 def _truthy(name: str) -> bool:
@@ -33,7 +36,7 @@ def allowed_prefixes() -> tuple[str, ...]:
     """The skip reason prefixes this environment accepts."""
     if _truthy("CI"):
         return ()
-    allowed = [EXTRA]
+    allowed = [EXTRA, BROWSER]
     if not os.environ.get(POSTGRES_DSN):
         allowed.append(POSTGRES)
     return tuple(allowed)

@@ -132,3 +132,43 @@ def _upload_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     from rapidata_async import rapidata_config
 
     rapidata_config.upload.cacheLocation = tmp_path_factory.mktemp("upload-cache")
+
+
+# -- the browser of the page tests -------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+async def browser(
+    anyio_backend: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Any]:
+    """One headless Chromium (Debian's) for the whole session, driven by playwright; a fresh
+    profile directory. Skips when Chromium is not installed (``.ci/run`` installs it)."""
+    import os
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"browser: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1100, "height": 800},
+        )
+        try:
+            yield context
+        finally:
+            await context.close()

@@ -81,8 +81,8 @@ def test_exported_names_are_pinned_and_importable() -> None:
 
 def test_modules_are_private_or_namespaces() -> None:
     # Public: the user-facing namespaces and the rooms of the local backend (route tables,
-    # store, domain rules, crowd, job engine), whose insides are the backend's own.
-    rooms = {"services", "store", "domain", "crowd", "engine"}
+    # store, domain rules, crowd, job engine, app pages), whose insides are the backend's own.
+    rooms = {"services", "store", "domain", "crowd", "engine", "web"}
     public = {"audience", "job", "local", "results", *rooms}
     for info in pkgutil.walk_packages(rapidata_async.__path__, "rapidata_async."):
         parts = info.name.split(".")[1:]

@@ -33,7 +33,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_urldispatcher import MatchInfoError
 from anyio.abc import TaskStatus
 
-from . import _auth, _pages
+from . import _auth
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
 from ._errors import (
@@ -58,6 +58,7 @@ from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetche
 from .store import describe, is_postgres_url, open_store
 from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
+from .web import page_routes
 
 if TYPE_CHECKING:
     from .._client import AsyncRapidataClient
@@ -152,7 +153,7 @@ def create_app(context: Context) -> web.Application:
         datasets.routes,
         jobs.routes,
         audiences.routes,
-        _pages.routes,
+        page_routes(),
         _local_routes,
     ):
         app.add_routes(table)

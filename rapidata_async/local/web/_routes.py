@@ -1,0 +1,50 @@
+"""The pages' route table: every route public (a browser opens them without a token)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .._context import ctx
+from .._http import public
+from ..store.base import ListQuery
+from ._jobview import job_events, job_page, results_fragment
+from ._media import serve_media
+from ._preview import definition_page
+from ._render import page, static_file
+
+routes = web.RouteTableDef()
+RECENT_JOBS = 10
+
+
+@public
+async def index(request: web.Request) -> web.Response:
+    jobs, _ = await ctx(request).store.jobs.list(ListQuery(page_size=RECENT_JOBS))
+    return page("index.html", title="Rapidata local backend", jobs=jobs)
+
+
+@public
+async def mri_page(request: web.Request) -> web.Response:
+    """MRI benchmarks and leaderboards: this backend has none yet, so the page says so."""
+    return page(
+        "mri.html",
+        status=404,
+        title="MRI benchmark",
+        benchmark_id=request.match_info["benchmarkId"],
+        leaderboard_id=request.match_info.get("leaderboardId"),
+    )
+
+
+@public
+async def static(request: web.Request) -> web.Response:
+    return static_file(request.match_info["name"])
+
+
+routes.get("/")(index)
+routes.get("/definitions/{definitionId}")(public(definition_page))
+routes.get("/audiences/{audienceId}/job/{jobId}")(public(job_page))
+routes.get("/audiences/{audienceId}/job/{jobId}/events")(public(job_events))
+routes.get("/audiences/{audienceId}/job/{jobId}/results")(public(results_fragment))
+routes.get("/mri/benchmarks/{benchmarkId}")(mri_page)
+routes.get("/mri/benchmarks/{benchmarkId}/leaderboard/{leaderboardId}")(mri_page)
+routes.get("/media/{name}")(public(serve_media))
+routes.get("/static/{name}")(static)
