@@ -10,7 +10,9 @@ Run ``python benchmarks/confidence.py [--seed 0] [--n 400]``; it prints three ta
    userScore-weighted winner (largest summed userScore, the results' ``winner``) and the most
    confident category are right, with 5 responses per datapoint on the global audience.
 
-Pure computation over ``rapidata_async.local._crowd``; takes a few seconds.
+Pure computation over the crowd's population model (``rapidata_async.local.crowd.population``):
+each datapoint's responses come from the pool in a seeded arrival order and pass through the
+job's referee one at a time, as in the engine; takes a few seconds.
 """
 
 from __future__ import annotations
@@ -26,14 +28,9 @@ from pathlib import Path
 # `python benchmarks/confidence.py` from a checkout: make the package importable uninstalled.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rapidata_async.local._crowd import (
-    AudienceSpec,
-    Crowd,
-    Qualification,
-    Response,
-    TaskSpec,
-    confidence_per_category,
-)
+from rapidata_async.local.crowd.population import AudienceSpec, Crowd, Qualification, TaskSpec
+from rapidata_async.local.domain.confidence import confidence_per_category
+from rapidata_async.local.domain.referee import RefereeRule
 
 THRESHOLDS = (0.9, 0.99, 0.999)
 CATEGORY_COUNTS = (2, 3, 4, 5)
@@ -52,6 +49,26 @@ def tasks_in(
         if low <= crowd.difficulty(task) < high:
             found += 1
             yield task
+
+
+def collect(
+    crowd: Crowd, task: TaskSpec, qual: Qualification, *, max_votes: int, threshold: float | None
+) -> list[tuple[str, float]]:
+    """``(answer, user_score)`` of the responses the referee takes, one at a time."""
+    if threshold is None:
+        rule = RefereeRule("naive", max_votes)
+    else:
+        rule = RefereeRule("early_stopping", max_votes, threshold)
+    prepared = crowd.prepare(task)
+    tally = rule.tally(task.options)
+    out = []
+    for labeler_id in crowd.in_order(qual, task.key):
+        answer, _ = crowd.answer(prepared, labeler_id)
+        score = qual.user_scores[labeler_id]
+        out.append((answer, score))
+        if tally.add(answer, score):
+            break
+    return out
 
 
 def winner_credit(scores: dict[str, float], truth: str) -> float:
@@ -75,7 +92,7 @@ def stopping_table(crowd: Crowd, audiences: dict[str, Qualification], n: int) ->
             for threshold in THRESHOLDS:
                 counts, right = [], 0.0
                 for task in tasks:
-                    responses = crowd.collect(task, qual, max_votes=MAX_VOTES, threshold=threshold)
+                    responses = collect(crowd, task, qual, max_votes=MAX_VOTES, threshold=threshold)
                     counts.append(len(responses))
                     conf = confidence_per_category(votes(responses), options)
                     right += winner_credit(conf, crowd.truth(task))
@@ -97,7 +114,7 @@ def difficulty_table(crowd: Crowd, audiences: dict[str, Qualification], n: int) 
         for qual in audiences.values():
             counts, right, capped = [], 0.0, 0
             for task in tasks:
-                responses = crowd.collect(task, qual, max_votes=MAX_VOTES, threshold=0.99)
+                responses = collect(crowd, task, qual, max_votes=MAX_VOTES, threshold=0.99)
                 counts.append(len(responses))
                 capped += len(responses) == MAX_VOTES
                 conf = confidence_per_category(votes(responses), options)
@@ -127,13 +144,13 @@ def quality_table(seed: int, n: int, n_votes: int = 5) -> list[str]:
         for low, high in BUCKETS:
             majority = weighted = confident = 0.0
             for task in tasks_in(crowd, f"quality-{k}-{low}", options, low, high, n):
-                responses = crowd.collect(task, qual, max_votes=n_votes, threshold=None)
+                responses = collect(crowd, task, qual, max_votes=n_votes, threshold=None)
                 truth = hidden_truth(task)
                 counts = dict.fromkeys(options, 0.0)
                 sums = dict.fromkeys(options, 0.0)
-                for r in responses:
-                    counts[r.answer] += 1
-                    sums[r.answer] += r.user_score
+                for answer, score in responses:
+                    counts[answer] += 1
+                    sums[answer] += score
                 majority += winner_credit(counts, truth)
                 weighted += winner_credit(sums, truth)
                 confident += winner_credit(
@@ -146,8 +163,8 @@ def quality_table(seed: int, n: int, n_votes: int = 5) -> list[str]:
     return lines
 
 
-def votes(responses: list[Response]) -> list[tuple[str, float]]:
-    return [(r.answer, r.user_score) for r in responses]
+def votes(responses: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    return responses
 
 
 def main() -> None:

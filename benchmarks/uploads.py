@@ -2,8 +2,10 @@
 
 Run ``python benchmarks/uploads.py [--workloads W1,W2,W3] [--quick] [--repeat N] [--profile]``.
 
-One local backend (https, in-memory, certificate from a throwaway trustme CA) runs in its own
-process; every client runs in its own process against it, one after the other:
+Every client run gets a fresh local backend (https, in-memory, certificate from a throwaway
+trustme CA) in its own process, so no client works against a database another one filled; the
+client runs in its own process against it. With ``--repeat N`` the client order rotates per
+repeat, so no client always runs first (or last, on a warmer machine):
 
 - ``ours``: ``AsyncRapidataClient`` (``create_*_job_definition``);
 - ``official``: ``rapidata==3.27.1`` pointed at ``environment="localhost:<port>"`` (this process
@@ -18,13 +20,16 @@ All three keep ``--concurrency`` (default 25) requests in flight. Workloads:
   compare job definition;
 - W3: 500 files of 2 MB (1 GB) into a classification job definition: peak RSS.
 
-After W1 our client runs W1 again with the same upload cache: it should upload no file.
+After W1 our client runs W1 again with the same upload cache against the same backend: it
+should upload no file.
 ``--quick`` shrinks the workloads to finish in well under a minute.
 
 For every run it prints datapoints/s (timed around the ``create_*`` call, the raw client
 around the same requests), the ratios to the official client and to the raw ceiling, the peak
 RSS of the client process (``getrusage`` ``ru_maxrss``), CPU use of the client and of the
-backend during the run, and the requests the backend counted (``GET /_local/stats``).
+backend during the run, and the requests the backend counted (``GET /_local/stats``). A client
+that crashes or lands no datapoint is reported as FAILED with its error, never as a rate of 0,
+and makes the exit status 1.
 Data files are generated once under ``benchmarks/_data/`` (gitignored). ``--profile`` runs our
 client under pyinstrument (if installed) and writes the reports to ``benchmarks/_data/profiles``.
 """
@@ -42,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -135,11 +141,12 @@ class Measure:
         self.cpu = cpu_seconds()
         self.started = time.perf_counter()
 
-    def stop(self, datapoints: int, failed: int) -> None:
+    def stop(self, datapoints: int, failed: int, error: str | None = None) -> None:
         seconds = time.perf_counter() - self.started
         self.result = {
             "datapoints": datapoints,
             "failed": failed,
+            "error": error,
             "seconds": seconds,
             "cpu_seconds": cpu_seconds() - self.cpu,
             "rss_before_kb": self.rss_before_kb,
@@ -283,6 +290,7 @@ def run_official(args: argparse.Namespace, w: Workload, items: list[Any]) -> Mea
     )
     measure = Measure()
     failed = 0
+    error = None
     measure.start()
     try:
         if w.kind == "urls":
@@ -300,8 +308,9 @@ def run_official(args: argparse.Namespace, w: Workload, items: list[Any]) -> Mea
             )
     except Exception as exc:  # FailedUploadException of the official client
         failed = len(getattr(exc, "failed_uploads", None) or []) or len(items)
-        print(f"official client raised {type(exc).__name__}: {exc}", file=sys.stderr)
-    measure.stop(len(items) - failed, failed)
+        error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        print(f"official client raised {error}", file=sys.stderr)
+    measure.stop(len(items) - failed, failed, error)
     return measure
 
 
@@ -508,7 +517,7 @@ class Backend:
 
     def __init__(self, workdir: Path) -> None:
         self.ca = str(workdir / "ca.pem")
-        self.log = open(workdir / "backend.log", "w")  # closed in stop()
+        self.log = open(workdir / "backend.log", "a")  # one backend per run; closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "_serve", "--ca-out", self.ca],
             stdout=subprocess.PIPE,
@@ -526,7 +535,15 @@ class Backend:
         self._ssl = ssl.create_default_context(cafile=self.ca)
 
     def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"{self.url}/_local/stats", context=self._ssl) as r:
+        form = urllib.parse.urlencode(
+            {"client_id": self.client_id, "client_secret": self.client_secret}
+        ).encode()
+        with urllib.request.urlopen(f"{self.url}/connect/token", form, context=self._ssl) as r:
+            token = json.loads(r.read())["access_token"]
+        request = urllib.request.Request(
+            f"{self.url}/_local/stats", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, context=self._ssl) as r:
             return dict(json.loads(r.read())["requests"])
 
     def cpu_seconds(self) -> float:
@@ -555,8 +572,36 @@ class Run:
     requests: dict[str, int]
 
     @property
-    def rate(self) -> float:
+    def error(self) -> str | None:
+        """Why the run does not count: the client crashed, raised, or landed nothing."""
+        if self.result.get("error"):
+            return str(self.result["error"])
+        if not self.result.get("datapoints") or self.result.get("seconds", 0) <= 0:
+            return "no datapoint landed"
+        return None
+
+    @property
+    def rate(self) -> float | None:
+        """Datapoints per second, or None for a failed run (never a rate of 0 to divide by)."""
+        if self.error is not None:
+            return None
         return float(self.result["datapoints"]) / self.result["seconds"]
+
+
+def _ratio(a: Run | None, b: Run | None) -> float | None:
+    if a is None or b is None or a.rate is None or b.rate is None:
+        return None
+    return a.rate / b.rate
+
+
+FAILED_RESULT = {
+    "datapoints": 0,
+    "failed": 0,
+    "seconds": 0.0,
+    "cpu_seconds": 0.0,
+    "rss_before_kb": 0,
+    "rss_peak_kb": 0,
+}
 
 
 def run_client(
@@ -611,14 +656,19 @@ def run_client(
     cpu = backend.cpu_seconds() - cpu_before
     after = backend.stats()
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith(RESULT_MARK)]
-    if done.returncode != 0 or not lines:
-        tail = log_path.read_text()[-3000:]
-        raise RuntimeError(f"{label} on {w.name} failed (exit {done.returncode}):\n{tail}")
     requests = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     requests = {k: v for k, v in requests.items() if v and not k.endswith("/_local/stats")}
+    if done.returncode != 0 or not lines:
+        tail = log_path.read_text()[-3000:]
+        print(f"  {w.name} {label:<16} FAILED (exit {done.returncode}):\n{tail}", flush=True)
+        error = f"exit {done.returncode}, see {log_path}"
+        return Run(w.name, client, label, {**FAILED_RESULT, "error": error}, cpu, requests)
     run = Run(w.name, client, label, json.loads(lines[-1][len(RESULT_MARK) :]), cpu, requests)
     if not cache_dir:
         shutil.rmtree(home, ignore_errors=True)
+    if run.rate is None:
+        print(f"  {w.name} {label:<16} FAILED: {run.error}", flush=True)
+        return run
     print(
         f"  {w.name} {label:<16} {run.rate:9.1f} dp/s  {run.result['seconds']:7.2f} s  "
         f"peak RSS {run.result['rss_peak_kb'] / 1024:6.0f} MB  "
@@ -643,19 +693,23 @@ def report(runs: list[Run], workloads: dict[str, Workload]) -> None:
     print(header)
     print("-" * len(header))
     by_key: dict[tuple[str, str], Run] = {}
-    for run in runs:
+    for run in runs:  # the best successful run counts; a failure only if all failed
         key = (run.workload, run.label)
-        if key not in by_key or run.rate > by_key[key].rate:
+        best = by_key.get(key)
+        if best is None or (run.rate or -1.0) > (best.rate or -1.0):
             by_key[key] = run
     for (name, label), run in by_key.items():
         official = by_key.get((name, "official"))
         raw = by_key.get((name, "raw"))
         r = run.result
         seconds = r["seconds"]
+        if run.rate is None:
+            print(f"{name:<9}{label:<17}FAILED: {run.error}")
+            continue
         print(
             f"{name:<9}{label:<17}{r['datapoints']:>11}{r['failed']:>7}{seconds:>9.2f}"
-            f"{run.rate:>9.1f}{fmt_ratio(run.rate / official.rate if official else None):>12}"
-            f"{fmt_ratio(run.rate / raw.rate if raw else None):>8}"
+            f"{run.rate:>9.1f}{fmt_ratio(_ratio(run, official)):>12}"
+            f"{fmt_ratio(_ratio(run, raw)):>8}"
             f"{r['rss_peak_kb'] / 1024:>8.0f}MB"
             f"{r['rss_before_kb'] / 1024:>11.0f}MB"
             f"{100 * r['cpu_seconds'] / seconds:>10.0f}%"
@@ -666,19 +720,22 @@ def report(runs: list[Run], workloads: dict[str, Workload]) -> None:
     print("targets:")
     for name in ("W1", "W2"):
         ours, official, raw = (by_key.get((name, c)) for c in ("ours", "official", "raw"))
-        if ours and official:
-            ratio = ours.rate / official.rate
-            print(f"  {name} ours >= 5x official: {ratio:.2f}x  {_ok(ratio >= 5)}")
-        if ours and raw:
-            ratio = ours.rate / raw.rate
-            print(f"  {name} ours >= 0.8 of raw:  {ratio:.2f}   {_ok(ratio >= 0.8)}")
+        for other, target, what in ((official, 5.0, "5x official"), (raw, 0.8, "0.8 of raw")):
+            if ours is None or other is None:
+                continue
+            ratio = _ratio(ours, other)
+            if ratio is None:
+                failed = ", ".join(f"{x.label} FAILED" for x in (ours, other) if x.rate is None)
+                print(f"  {name} ours >= {what}: no comparison ({failed})  MISS")
+            else:
+                print(f"  {name} ours >= {what}: {ratio:.2f}  {_ok(ratio >= target)}")
     w3 = by_key.get(("W3", "ours"))
-    if w3:
+    if w3 and w3.rate is not None:
         mb = w3.result["rss_peak_kb"] / 1024
         gb = workloads["W3"].count * workloads["W3"].file_size / 1e9
         print(f"  W3 ours peak RSS <= 200 MB ({gb:.2f} GB of files): {mb:.0f} MB  {_ok(mb <= 200)}")
     again = by_key.get(("W1", "ours (2nd run)"))
-    if again:
+    if again and again.rate is not None:
         files = again.requests.get("POST /asset/file", 0)
         print(f"  W1 second run uploads zero files: {files} uploaded  {_ok(files == 0)}")
     print()
@@ -705,34 +762,15 @@ def parent_main(args: argparse.Namespace) -> int:
             data_files(table[name])
     DATA.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="run-", dir=DATA))
-    print(f"backend and client logs in {workdir}", flush=True)
-    backend = Backend(workdir)
+    print(f"backend and client logs in {workdir}; concurrency {args.concurrency}", flush=True)
     runs: list[Run] = []
-    try:
-        print(f"backend on {backend.url} (pid {backend.proc.pid}); concurrency {args.concurrency}")
-        for name in names:
-            w = table[name]
-            print(f"{name}: {w.what}", flush=True)
-            for _ in range(args.repeat):
-                for client in clients:
-                    if client == "ours" and name == "W1":
-                        cache = Path(tempfile.mkdtemp(prefix="cache-W1-ours-", dir=workdir))
-                        runs.append(run_client(backend, workdir, w, client, args, cache_dir=cache))
-                        runs.append(
-                            run_client(
-                                backend,
-                                workdir,
-                                w,
-                                client,
-                                args,
-                                label="ours (2nd run)",
-                                cache_dir=cache,
-                            )
-                        )
-                    else:
-                        runs.append(run_client(backend, workdir, w, client, args))
-    finally:
-        backend.stop()
+    for name in names:
+        w = table[name]
+        print(f"{name}: {w.what}", flush=True)
+        for repeat in range(args.repeat):
+            shift = repeat % len(clients)
+            for client in clients[shift:] + clients[:shift]:
+                runs.extend(_fresh_backend_runs(workdir, w, client, args))
     report(runs, table)
     if args.json:
         Path(args.json).write_text(
@@ -741,7 +779,25 @@ def parent_main(args: argparse.Namespace) -> int:
     if not args.keep:
         for path in _cleanup(workdir):
             shutil.rmtree(path, ignore_errors=True)
-    return 0
+    return 1 if any(run.rate is None for run in runs) else 0
+
+
+def _fresh_backend_runs(
+    workdir: Path, w: Workload, client: str, args: argparse.Namespace
+) -> list[Run]:
+    """One client on its own new backend (our W1 twice: the 2nd run must hit its cache)."""
+    backend = Backend(workdir)
+    try:
+        if client == "ours" and w.name == "W1":
+            cache = Path(tempfile.mkdtemp(prefix="cache-W1-ours-", dir=workdir))
+            first = run_client(backend, workdir, w, client, args, cache_dir=cache)
+            again = run_client(
+                backend, workdir, w, client, args, label="ours (2nd run)", cache_dir=cache
+            )
+            return [first, again]
+        return [run_client(backend, workdir, w, client, args)]
+    finally:
+        backend.stop()
 
 
 def _cleanup(workdir: Path) -> Iterator[Path]:

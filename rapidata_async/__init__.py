@@ -42,35 +42,50 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
+from ._types import AudienceStatus, DataType, JobState
 from ._uploads import UploadProgress, UploadTracker
 from ._version import __version__
-from ._wire.audience import (
+from .audience import (
+    AgeFilter,
+    AgeGroup,
     AndFilter,
+    AudienceManager,
     CountryFilter,
     DemographicFilter,
     DeviceFilter,
+    DeviceType,
+    Gender,
+    GenderFilter,
     LanguageFilter,
     NotFilter,
     OrFilter,
+    RapidataAudience,
+    RapidataFilter,
 )
-from .audience import AudienceManager, RapidataAudience
-from .job import Job, JobDefinition, JobManager, JobProgress, RapidataDataset
+from .job import Job, JobDefinition, JobManager, JobProgress, JobRevision, RapidataDataset
 from .results import JobResults, read_results
 
 __all__ = [
+    "AgeFilter",
+    "AgeGroup",
     "AllowNeitherBoth",
     "AndFilter",
     "AsyncRapidataClient",
     "AudienceManager",
+    "AudienceStatus",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "CountryFilter",
+    "DataType",
     "Datapoint",
     "DemographicFilter",
     "DeviceFilter",
+    "DeviceType",
     "FailedUpload",
     "FailedUploadException",
+    "Gender",
+    "GenderFilter",
     "InternalServerError",
     "Job",
     "JobBlockedError",
@@ -79,6 +94,8 @@ __all__ = [
     "JobManager",
     "JobProgress",
     "JobResults",
+    "JobRevision",
+    "JobState",
     "LanguageFilter",
     "Markdown",
     "MissingCredentialsError",
@@ -92,6 +109,7 @@ __all__ = [
     "RapidataConnectionError",
     "RapidataDataset",
     "RapidataError",
+    "RapidataFilter",
     "RapidataResponseValidationError",
     "RapidataSetting",
     "RapidataStatusError",

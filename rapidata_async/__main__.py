@@ -37,13 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--db",
         default="rapidata-local.sqlite3",
-        help="SQLite file; ':memory:' for a throwaway backend",
+        help="SQLite file (':memory:' for a throwaway backend) or a postgresql:// URL "
+        "(pip install 'rapidata-async[postgres]'; several processes may share one database)",
     )
     serve.add_argument(
-        "--response-interval",
+        "--assets-dir",
+        help="where uploaded files go (default: <db>_assets beside a SQLite file, "
+        "./rapidata-local-assets for PostgreSQL; share it between processes of one database)",
+    )
+    serve.add_argument(
+        "--pace",
+        choices=("realistic", "instant"),
+        default="realistic",
+        help="how the simulated crowd's time passes (instant: no waiting at all)",
+    )
+    serve.add_argument(
+        "--speed",
         type=float,
-        default=0.5,
-        help="seconds between two simulated responses of a job",
+        default=60.0,
+        help="realistic pace: crowd seconds per wall-clock second",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed of the simulated crowd")
     serve.add_argument(
@@ -56,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", help="PEM certificate (chain): serve https")
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    serve.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=100.0,
+        help="largest file POST /asset/file accepts, in MB (larger ones get 413)",
+    )
     quick = sub.add_parser(
         "quickstart",
         help="run the docs' complete example offline",
@@ -63,10 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     quick.add_argument(
-        "--response-interval",
+        "--speed",
         type=float,
-        default=0.25,
-        help="seconds between two simulated responses",
+        default=60.0,
+        help="crowd seconds per wall-clock second (the crowd answers at a visible pace)",
     )
     return parser
 
@@ -81,16 +99,19 @@ def main(argv: list[str] | None = None) -> int:
             args.host,
             args.port,
             db,
-            args.response_interval,
+            pace=args.pace,
+            speed=args.speed,
             seed=args.seed,
             fetch_urls=args.fetch_urls,
             allow_private_urls=args.allow_private_urls,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            assets_dir=args.assets_dir,
+            max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         )
     from ._quickstart import main as run
 
-    run(args.response_interval)
+    run(args.speed)
     return 0
 
 

@@ -64,7 +64,7 @@ class AsyncRapidataClient:
     Timeouts (seconds): ``connect_timeout`` to open a connection (default 10), ``timeout`` the
     longest silence while waiting for an answer (default 30); a timed-out attempt is repeated
     once, other failures up to ``max_retries`` times (default 3). One HTTP connection pool per
-    client, closed on exit (``aclose()``/``close()``); :meth:`with_options` shares it.
+    client, closed on exit (``aclose()``/``close()``); ``with_options()`` shares it.
     """
 
     def __init__(
@@ -89,7 +89,7 @@ class AsyncRapidataClient:
             base_url = os.environ.get(ENV_BASE_URL) or None
         if base_url is not None:
             base = _check_base_url(base_url)
-            self.environment = urlsplit(base).netloc
+            self.environment: str = urlsplit(base).netloc
             default_api = default_auth = default_app = base
         else:
             env = environment or os.environ.get(ENV_ENVIRONMENT) or DEFAULT_ENVIRONMENT
@@ -103,9 +103,12 @@ class AsyncRapidataClient:
                     f"{default_auth}, a host you did not name. For a server that also issues "
                     "tokens (the local backend) pass base_url=...; otherwise pass auth_url too"
                 )
-        self.api_url = (api_url or default_api).rstrip("/")
-        self.auth_url = (auth_url or default_auth).rstrip("/")
-        self.app_url = (app_url or default_app).rstrip("/")
+        self.api_url: str = (api_url or default_api).rstrip("/")
+        """Where API calls go."""
+        self.auth_url: str = (auth_url or default_auth).rstrip("/")
+        """Where the token request goes (``{auth_url}/connect/token``)."""
+        self.app_url: str = (app_url or default_app).rstrip("/")
+        """The base of the dashboard links ``preview()`` and ``view()`` return."""
         self._client_id = client_id
         self._client_secret = client_secret
         self._cert_path = cert_path
@@ -166,7 +169,7 @@ class AsyncRapidataClient:
 
     async def aclose(self) -> None:
         """Close the connection pool. Safe to call twice; a client made by
-        :meth:`with_options` leaves the shared pool to the client it came from."""
+        ``with_options()`` leaves the shared pool to the client it came from."""
         if self._state is _State.OPENED and self._ctx is not None and self._owns_pool:
             try:
                 await self._ctx.asset_cache.aclose()
@@ -175,7 +178,7 @@ class AsyncRapidataClient:
         self._state = _State.CLOSED
 
     async def close(self) -> None:
-        """Same as :meth:`aclose`."""
+        """Same as ``aclose()``."""
         await self.aclose()
 
     def with_options(
@@ -187,7 +190,7 @@ class AsyncRapidataClient:
     ) -> AsyncRapidataClient:
         """A client using other timeouts or retries, sharing this client's connection pool,
         token and upload cache (``None`` keeps the current value). Only the original client
-        closes the pool::
+        closes the pool:
 
             slow = client.with_options(timeout=300, max_retries=6)
             results = await (await slow.job.get_job_by_id(job_id)).get_results()

@@ -64,6 +64,12 @@ def _positive_float(high: float) -> Check:
     return check
 
 
+def _fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a fraction between 0.0 and 1.0, got {value!r}")
+    return float(value)
+
+
 def _bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -134,7 +140,7 @@ class _Option(Generic[T]):
         self.default = default
         self.check = check
         self.from_env = from_env
-        self.name = ""
+        self.name: str = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -225,7 +231,7 @@ class _Section:
 class LoggingConfig(_Section):
     """``rapidata_config.logging``: how much the SDK logs and prints; applied live."""
 
-    section = "logging"
+    section: ClassVar[str] = "logging"
 
     level: _Option[str | None] = _Option(None, _level, _env_text)
     """Level of the ``rapidata_async`` logger: DEBUG, INFO, WARNING, ERROR or CRITICAL; None
@@ -240,18 +246,20 @@ class LoggingConfig(_Section):
     """Prints (dashboard links) and progress bars: None (default) only when the output is a
     terminal or a notebook, True always, False never. ``RAPIDATA_show_output=auto`` is None."""
     enable_otlp: _Option[bool] = _Option(True, _bool, _env_bool)
-    """Allow OpenTelemetry traces; spans go to the tracer provider the application installs."""
+    """Accepted for compatibility with the official SDK and not consulted: spans go to the
+    tracer provider the application installs (none installed: no spans)."""
 
 
 class UploadConfig(_Section):
     """``rapidata_config.upload``: concurrency, retries, cache and batching of uploads."""
 
-    section = "upload"
+    section: ClassVar[str] = "upload"
 
     maxWorkers: _Option[int] = _Option(25, _int_in(1, 1000), _env_number)
     """Uploads in flight at once."""
     maxRetries: _Option[int] = _Option(3, _int_in(0, 100), _env_number)
-    """Retries of a failed datapoint upload."""
+    """Retries of one file upload, single URL upload or datapoint request after the first
+    attempt (connection errors, timeouts, 408, 429, 5xx)."""
     cacheToDisk: _Option[bool] = _Option(True, _bool, _env_bool)
     """Remember uploaded files on disk so they are not uploaded twice."""
     cacheTimeout: _Option[float] = _Option(1.0, _positive_float(3600), _env_number)
@@ -266,6 +274,10 @@ class UploadConfig(_Section):
     """URLs per batch upload (100-5000)."""
     batchPollInterval: _Option[float] = _Option(0.5, _positive_float(60), _env_number)
     """Seconds between two polls of a batch upload."""
+    failureTolerance: _Option[float] = _Option(0.0, _fraction, _env_number)
+    """Fraction of a job definition's datapoints that may fail to upload while the definition
+    is still created without them (0.0: any failure stops it; 1.0: created if any landed).
+    ``failure_tolerance=`` of a call overrides it."""
 
     def freeze_cache_settings(self) -> None:
         """Fix ``cacheLocation`` and ``cacheShards``; the upload cache calls this on first use,
@@ -287,15 +299,17 @@ class RapidataConfig:
 
     @property
     def logging(self) -> LoggingConfig:
+        """Logging, prints and progress bars."""
         return self._logging
 
     @property
     def upload(self) -> UploadConfig:
+        """Concurrency, retries, the file cache and URL batches of uploads."""
         return self._upload
 
     def __repr__(self) -> str:
         return f"RapidataConfig(logging={self._logging!r}, upload={self._upload!r})"
 
 
-rapidata_config = RapidataConfig()
+rapidata_config: RapidataConfig = RapidataConfig()
 """The process-wide configuration every part of the SDK reads."""

@@ -13,17 +13,27 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 class Datapoint(msgspec.Struct, frozen=True, kw_only=True):
     """One datapoint: its assets (1 for classification, 2 for compare) and contexts.
 
-    ``sort_index`` is the datapoint's position in the caller's list; the API treats a repeated
-    dataset + sortIndex as the same datapoint, which makes retries safe.
+    ``sort_index`` is the datapoint's position in the caller's list. The API answers a
+    datapoint sent again with the same ``sortIndex`` *and the same content* with the one it
+    stored, which makes retries safe; other content under a used ``sortIndex`` is a new
+    datapoint. Frozen: change a field with ``msgspec.structs.replace(dp, asset=(...))``.
     """
 
     asset: tuple[str, ...]
+    """Paths, URLs or texts: one for classification, the pair (A, B) for compare."""
     sort_index: int
+    """Position in the dataset; sent as ``sortIndex``."""
     data_type: str = "media"
+    """``"media"`` (files and URLs, uploaded) or ``"text"`` (the items are the texts)."""
     context: str | None = None
+    """Text shown with the task."""
     media_context: tuple[str, ...] | None = None
+    """Paths or URLs of media shown with the task."""
     answer_options: tuple[str, ...] | None = None
+    """The categories (classification)."""
     private_metadata: dict[str, str] | None = None
+    """Key/value pairs stored with the datapoint, not shown to labelers; they come back as
+    ``private_metadata_<key>`` result columns."""
 
 
 def is_url(asset: str) -> bool:

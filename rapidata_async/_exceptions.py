@@ -36,7 +36,7 @@ with ``raise ... from exc``, so no third-party exception type reaches users.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -160,7 +160,7 @@ class RapidataStatusError(RapidataApiError):
         super().__init__(message, method=method, url=url, body=body)
         self.status_code = status_code
         self.trace_id = trace_id
-        self.title = title if title is not None else message
+        self.title: str = title if title is not None else message
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
     @property
@@ -262,9 +262,13 @@ class FailedUploadException(RapidataError):
 
     ``failed_uploads`` are the failed items themselves (ready to be retried, e.g. with
     ``await exc.dataset.add_datapoints(exc.failed_uploads)``), ``detailed_failures`` one
-    :class:`FailedUpload` per failure. ``dataset``, ``job_definition`` and ``order`` are the
-    objects created so far (``None`` when not created).
+    ``FailedUpload`` per failure. ``dataset``, ``job_definition`` and ``order`` are the
+    objects created so far (``None`` when not created). Raised by ``create_*_job_definition``
+    when more datapoints failed than ``failure_tolerance`` allows: then no job definition
+    exists yet, and ``retry()`` uploads the failed ones again and creates it.
     """
+
+    _retry: Callable[[], Awaitable[Any]] | None = None
 
     def __init__(
         self,
@@ -274,12 +278,24 @@ class FailedUploadException(RapidataError):
         job_definition: Any = None,
         order: Any = None,
     ) -> None:
-        self.failed_uploads = list(failed_uploads)
-        self.detailed_failures = list(detailed_failures)
+        self.failed_uploads: list[Any] = list(failed_uploads)
+        self.detailed_failures: list[FailedUpload[Any]] = list(detailed_failures)
         self.dataset = dataset
         self.job_definition = job_definition
         self.order = order
         super().__init__(self._summary())
+
+    async def retry(self) -> Any:
+        """Upload the failed datapoints again into the same dataset, then create the job
+        definition if the failures now stay within the tolerance; returns the
+        ``JobDefinition``, or raises ``FailedUploadException`` again (retry that one in turn).
+        Only for a failed ``create_*_job_definition``."""
+        if self._retry is None:
+            raise RuntimeError(
+                "retry() is only available when creating a job definition failed; upload the "
+                "failed datapoints with `await e.dataset.add_datapoints(e.failed_uploads)`"
+            )
+        return await self._retry()
 
     @property
     def failures_by_reason(self) -> dict[str, list[Any]]:

@@ -170,7 +170,12 @@ logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
     ],
     wrapper_class=structlog.stdlib.BoundLogger,
 )
-"""The SDK's logger (stdlib ``rapidata_async``); see the module docstring."""
+"""The SDK's structlog logger over the stdlib logger ``rapidata_async``.
+
+The SDK attaches only a ``NullHandler`` and leaves propagation on: records reach the
+application's handlers. ``logger.info("event", key=value)`` logs ``"event key=value"`` and
+sets ``key`` on the record (``extra=``); secret-looking values are masked as ``***``.
+"""
 
 
 def debug_enabled() -> bool:

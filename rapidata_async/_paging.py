@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ._context import ClientContext
 
 W = TypeVar("W")
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)
 
 
 def listing_params(
@@ -35,7 +35,7 @@ def listing_params(
     return params
 
 
-class Listing(Generic[W, T]):
+class Listing(Generic[T]):
     """One listing call: ``await`` it for one page (a list), or ``async for`` over it for every
     item from ``page`` on, fetching the following pages as needed.
 

@@ -1,8 +1,8 @@
 """The docs' "Complete Example", run against an embedded local backend.
 
 ``python -m rapidata_async quickstart`` starts the backend in-process (in-memory SQLite, a crowd
-that answers at a visible pace), then runs the very calls a user would make against the real
-service.
+that answers at a visible pace: crowd time runs ``speed`` times faster than the clock), then
+runs the very calls a user would make against the real service.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from ._config import rapidata_config
 from .local import LocalBackend
 
 
-async def quickstart(response_interval: float = 0.25) -> None:
+async def quickstart(speed: float = 60.0) -> None:
     # A demonstration prints what it does even when its output is piped.
     if rapidata_config.logging.show_output is None:
         rapidata_config.logging.show_output = True
-    async with LocalBackend(response_interval=response_interval) as backend:
+    async with LocalBackend(pace="realistic", speed=speed) as backend:
         print(f"Local Rapidata backend at {backend.url}")
         async with backend.client() as client:
             # Get the curated alignment audience
@@ -46,5 +46,5 @@ async def quickstart(response_interval: float = 0.25) -> None:
             print(results)
 
 
-def main(response_interval: float = 0.25) -> None:
-    anyio.run(quickstart, response_interval)
+def main(speed: float = 60.0) -> None:
+    anyio.run(quickstart, speed)

@@ -8,8 +8,11 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
+import pytest
 from anyio.abc import Process
 
 from rapidata_async import AsyncRapidataClient, __version__
@@ -25,13 +28,23 @@ async def read_banner(process: Process) -> dict[str, str]:
             if "Press Ctrl-C" in text:
                 break
     url = re.search(r"backend on (\S+)", text)
+    database = re.search(r"database:\s+(.+)", text)
+    assets = re.search(r"assets:\s+(.+)", text)
     client_id = re.search(r"client_id:\s+(\S+)", text)
     secret = re.search(r"client_secret:\s+(\S+)", text)
-    assert url and client_id and secret, text
-    return {"url": url[1], "id": client_id[1], "secret": secret[1], "connect": connect_line(text)}
+    assert url and database and client_id and secret, text
+    return {
+        "text": text,
+        "url": url[1],
+        "database": database[1],
+        "assets": assets[1] if assets else "",
+        "id": client_id[1],
+        "secret": secret[1],
+        "connect": connect_line(text),
+    }
 
 
-async def serve(db: Path, *args: str) -> Process:
+async def serve(db: Path | str, *args: str) -> Process:
     return await anyio.open_process(
         [sys.executable, "-m", "rapidata_async", "serve", "--port", "0", "--db", str(db), *args]
     )
@@ -42,11 +55,13 @@ def connect_line(text: str) -> str:
     return line
 
 
-async def test_serve_prints_a_working_credential_that_survives_restarts(tmp_path: Path) -> None:
-    db = tmp_path / "local.sqlite3"
+async def test_serve_prints_a_working_credential_that_survives_restarts(
+    backend_options: dict[str, Any],
+) -> None:
+    db, assets_dir = backend_options["db"], backend_options["assets_dir"]
     banners = []
     for _ in range(2):
-        async with await serve(db) as process:
+        async with await serve(db, "--assets-dir", str(assets_dir)) as process:
             try:
                 banner = await read_banner(process)
                 banners.append(banner)
@@ -60,6 +75,62 @@ async def test_serve_prints_a_working_credential_that_survives_restarts(tmp_path
                 process.terminate()
     assert banners[0]["id"] == banners[1]["id"]
     assert banners[0]["secret"] == banners[1]["secret"]
+    assert banners[0]["assets"] == str(assets_dir.resolve())
+    if isinstance(db, Path):
+        assert banners[0]["database"] == f"SQLite {db}"
+    else:
+        # The store is named, its password never printed.
+        password = urlsplit(db).password
+        assert password and f":{password}@" not in banners[0]["text"]
+        assert banners[0]["database"].startswith("PostgreSQL postgresql://")
+        assert urlsplit(db).hostname in banners[0]["database"]
+
+
+@pytest.mark.parametrize(
+    ("db", "expected"),
+    [
+        pytest.param(
+            "postgresql://someone:hunter2@127.0.0.1:1/nowhere",
+            "error: cannot open the PostgreSQL database postgresql://someone@127.0.0.1:1/nowhere:",
+            id="postgres-server-down",
+        ),
+        pytest.param(
+            "postgresql://someone:hunter2@127.0.0.1:port/nowhere",
+            "error: cannot open the PostgreSQL database postgresql://someone@127.0.0.1:port/",
+            id="postgres-bad-url",
+        ),
+        pytest.param(
+            "/dev/null/local.sqlite3",
+            "error: cannot open the SQLite database /dev/null/local.sqlite3:",
+            id="sqlite-bad-path",
+        ),
+    ],
+)
+async def test_a_database_that_cannot_be_opened_is_one_line(db: str, expected: str) -> None:
+    pytest.importorskip("asyncpg")
+    result = await anyio.run_process(
+        [sys.executable, "-m", "rapidata_async", "serve", "--port", "0", "--db", db], check=False
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert stderr.startswith(expected), stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert "hunter2" not in stderr + result.stdout.decode()
+
+
+def test_a_postgres_url_is_described_without_its_password() -> None:
+    from rapidata_async.local.store import describe
+
+    assert (
+        describe("postgresql://ann:s3cret@db.example:5433/rapidata?password=s3cret&sslmode=require")
+        == "PostgreSQL postgresql://ann@db.example:5433/rapidata?sslmode=require"
+    )
+    assert (
+        describe("postgres://ann@h1:5432,h2:5432/r")
+        == "PostgreSQL postgres://ann@h1:5432,h2:5432/r"
+    )
+    assert describe(Path("local.sqlite3")) == "SQLite local.sqlite3"
+    assert describe(None) == "SQLite in memory"
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -105,7 +176,7 @@ async def test_serve_on_a_busy_port_says_so_in_one_line() -> None:
 
 
 def test_quickstart_prints_the_preview_url_once() -> None:
-    out = run_cli("quickstart", "--response-interval", "0")
+    out = run_cli("quickstart", "--speed", "10000")
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("/definitions/") == 1, out.stdout
     assert "Preview in dashboard: " in out.stdout

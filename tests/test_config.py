@@ -33,6 +33,7 @@ UPLOAD_DEFAULTS = {
     "cacheShards": 1,
     "batchSize": 1000,
     "batchPollInterval": 0.5,
+    "failureTolerance": 0.0,
 }
 
 

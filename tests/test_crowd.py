@@ -1,8 +1,10 @@
-"""The simulated crowd: determinism, audiences, answering, early stopping, confidence."""
+"""The simulated crowd's population model: determinism, audiences, answering through the
+referees one response at a time, confidence."""
 
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import pytest
 
@@ -15,17 +17,19 @@ from rapidata_async._wire.audience import (
     NotFilter,
     OrFilter,
 )
-from rapidata_async.local._crowd import (
+from rapidata_async.local.crowd.population import (
     _COUNTRIES,
     BOTH,
     NEITHER,
     AudienceSpec,
     Crowd,
     ExampleSpec,
+    Labeler,
     Qualification,
     TaskSpec,
-    confidence_per_category,
 )
+from rapidata_async.local.domain.confidence import confidence_per_category
+from rapidata_async.local.domain.referee import RefereeRule
 
 GLOBAL = AudienceSpec("global", "global")
 CURATED = AudienceSpec("curated-alignment", "curated", "alignment")
@@ -54,6 +58,38 @@ def easy_tasks(crowd: Crowd, n: int, options: list[str], prefix: str = "easy") -
     return out
 
 
+@dataclass(frozen=True)
+class Response:
+    labeler: Labeler
+    user_score: float
+    answer: str
+    answer_ms: int
+
+
+def collect(
+    crowd: Crowd, task: TaskSpec, qual: Qualification, *, max_votes: int, threshold: float | None
+) -> list[Response]:
+    """Responses of the pool, in a seeded arrival order, fed one at a time to the naive or
+    early-stopping referee until it is done (what the engine does, without the board)."""
+    rule = RefereeRule("naive", max_votes)
+    if threshold is not None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+        rule = RefereeRule("early_stopping", max_votes, threshold)
+    if max_votes < 1:
+        raise ValueError(f"max_votes must be at least 1, got {max_votes}")
+    prepared = crowd.prepare(task)
+    tally = rule.tally(task.options)
+    out = []
+    for labeler_id in crowd.in_order(qual, task.key):
+        answer, ms = crowd.answer(prepared, labeler_id)
+        score = qual.user_scores[labeler_id]
+        out.append(Response(crowd.labelers[labeler_id], score, answer, ms))
+        if tally.add(answer, score):
+            break
+    return out
+
+
 @pytest.fixture(scope="module")
 def crowd() -> Crowd:
     return Crowd(seed=0)
@@ -75,11 +111,11 @@ def test_same_seed_same_crowd_scores_and_answers() -> None:
         qa, qb = a.qualify(spec), b.qualify(spec)
         assert qa.user_scores == qb.user_scores
         assert qa.users_per_state == qb.users_per_state
-        ra = a.collect(task, qa, max_votes=20, threshold=None)
-        rb = b.collect(task, qb, max_votes=20, threshold=None)
+        ra = collect(a, task, qa, max_votes=20, threshold=None)
+        rb = collect(b, task, qb, max_votes=20, threshold=None)
         assert ra == rb
-    assert a.collect(task, a.qualify(GLOBAL), max_votes=20, threshold=None) != other.collect(
-        task, other.qualify(GLOBAL), max_votes=20, threshold=None
+    assert collect(a, task, a.qualify(GLOBAL), max_votes=20, threshold=None) != collect(
+        other, task, other.qualify(GLOBAL), max_votes=20, threshold=None
     )
 
 
@@ -88,10 +124,10 @@ def test_answers_do_not_depend_on_call_order() -> None:
     t1 = TaskSpec("first", "classify", ["A", "B", "C"])
     t2 = TaskSpec("second", "classify", ["A", "B", "C"])
     qa, qb = a.qualify(GLOBAL), b.qualify(GLOBAL)
-    r1 = a.collect(t1, qa, max_votes=10, threshold=None)
-    r2 = a.collect(t2, qa, max_votes=10, threshold=None)
-    assert b.collect(t2, qb, max_votes=10, threshold=None) == r2
-    assert b.collect(t1, qb, max_votes=10, threshold=None) == r1
+    r1 = collect(a, t1, qa, max_votes=10, threshold=None)
+    r2 = collect(a, t2, qa, max_votes=10, threshold=None)
+    assert collect(b, t2, qb, max_votes=10, threshold=None) == r2
+    assert collect(b, t1, qb, max_votes=10, threshold=None) == r1
 
 
 def test_truth_ignores_option_order(crowd: Crowd) -> None:
@@ -256,7 +292,7 @@ def test_json_dict_filters(crowd: Crowd) -> None:
 # -- collecting ----------------------------------------------------------------------------------
 def test_exactly_max_votes_without_threshold(crowd: Crowd, global_q: Qualification) -> None:
     task = TaskSpec("fixed", "compare", ["a.png", "b.png"])
-    responses = crowd.collect(task, global_q, max_votes=25, threshold=None)
+    responses = collect(crowd, task, global_q, max_votes=25, threshold=None)
     assert len(responses) == 25
     assert len({r.labeler.id for r in responses}) == 25
     for r in responses:
@@ -266,8 +302,12 @@ def test_exactly_max_votes_without_threshold(crowd: Crowd, global_q: Qualificati
 
 def test_small_pool_caps_responses() -> None:
     crowd = Crowd(seed=1, size=10)
-    responses = crowd.collect(
-        TaskSpec("k", "compare", ["a", "b"]), crowd.qualify(GLOBAL), max_votes=50, threshold=None
+    responses = collect(
+        crowd,
+        TaskSpec("k", "compare", ["a", "b"]),
+        crowd.qualify(GLOBAL),
+        max_votes=50,
+        threshold=None,
     )
     assert len(responses) == 10
 
@@ -275,7 +315,7 @@ def test_small_pool_caps_responses() -> None:
 def test_early_stopping_stops_early_on_easy_tasks(crowd: Crowd, global_q: Qualification) -> None:
     counts = []
     for task in easy_tasks(crowd, 60, ["Cat", "Dog"]):
-        responses = crowd.collect(task, global_q, max_votes=50, threshold=0.99)
+        responses = collect(crowd, task, global_q, max_votes=50, threshold=0.99)
         assert 1 <= len(responses) < 50
         votes = [(r.answer, r.user_score) for r in responses]
         # it stops at the first response that reaches the threshold, not later
@@ -289,7 +329,7 @@ def test_early_stopping_never_exceeds_max_votes(crowd: Crowd, global_q: Qualific
     for i in range(100):
         task = TaskSpec(f"any-{i}", "classify", ["A", "B", "C", "D"], allow_neither_both=True)
         for max_votes in (1, 3, 7):
-            responses = crowd.collect(task, global_q, max_votes=max_votes, threshold=0.999)
+            responses = collect(crowd, task, global_q, max_votes=max_votes, threshold=0.999)
             assert 1 <= len(responses) <= max_votes
 
 
@@ -300,7 +340,7 @@ def test_calibration_matches_docs_figure(crowd: Crowd, global_q: Qualification) 
     def mean_needed(options: list[str], qual: Qualification) -> float:
         tasks = easy_tasks(crowd, 150, options, prefix=f"cal{len(options)}")
         return statistics.fmean(
-            len(crowd.collect(t, qual, max_votes=50, threshold=0.99)) for t in tasks
+            len(collect(crowd, t, qual, max_votes=50, threshold=0.99)) for t in tasks
         )
 
     two = mean_needed(["Cat", "Dog"], global_q)
@@ -314,7 +354,7 @@ def test_harder_tasks_need_more_responses(crowd: Crowd, global_q: Qualification)
     easy, hard = [], []
     for i in range(400):
         task = TaskSpec(f"mix-{i}", "compare", ["a", "b"])
-        n = len(crowd.collect(task, global_q, max_votes=50, threshold=0.99))
+        n = len(collect(crowd, task, global_q, max_votes=50, threshold=0.99))
         d = crowd.difficulty(task)
         if d < 0.3:
             easy.append(n)
@@ -327,10 +367,10 @@ def test_answers_stay_within_options(crowd: Crowd, global_q: Qualification) -> N
     seen_extra = 0
     for i in range(150):
         plain = TaskSpec(f"opt-{i}", "classify", ["red", "green", "blue"])
-        for r in crowd.collect(plain, global_q, max_votes=10, threshold=None):
+        for r in collect(crowd, plain, global_q, max_votes=10, threshold=None):
             assert r.answer in plain.options
         both = TaskSpec(f"nb-{i}", "compare", ["l.png", "r.png"], allow_neither_both=True)
-        for r in crowd.collect(both, global_q, max_votes=10, threshold=None):
+        for r in collect(crowd, both, global_q, max_votes=10, threshold=None):
             assert r.answer in {"l.png", "r.png", BOTH, NEITHER}
             seen_extra += r.answer in (BOTH, NEITHER)
     assert 0.01 * 1500 < seen_extra < 0.2 * 1500
@@ -343,7 +383,7 @@ def test_neither_both_more_common_on_hard_tasks(crowd: Crowd, global_q: Qualific
         d = crowd.difficulty(task)
         if 0.25 <= d <= 0.75:
             continue
-        responses = crowd.collect(task, global_q, max_votes=10, threshold=None)
+        responses = collect(crowd, task, global_q, max_votes=10, threshold=None)
         share[d > 0.75].append(sum(r.answer in (BOTH, NEITHER) for r in responses) / 10)
     assert statistics.fmean(share[True]) > 2 * statistics.fmean(share[False])
 
@@ -352,26 +392,26 @@ def test_majority_usually_finds_the_latent_truth(crowd: Crowd, global_q: Qualifi
     right = 0
     tasks = [TaskSpec(f"maj-{i}", "compare", ["a", "b"]) for i in range(200)]
     for task in tasks:
-        answers = [r.answer for r in crowd.collect(task, global_q, max_votes=9, threshold=None)]
+        answers = [r.answer for r in collect(crowd, task, global_q, max_votes=9, threshold=None)]
         right += max(task.options, key=answers.count) == crowd.truth(task)
     assert right / len(tasks) > 0.85
 
 
 def test_invalid_collect_arguments(crowd: Crowd, global_q: Qualification) -> None:
     with pytest.raises(ValueError, match="exactly 2"):
-        crowd.collect(
-            TaskSpec("c3", "compare", ["a", "b", "c"]), global_q, max_votes=5, threshold=None
+        collect(
+            crowd, TaskSpec("c3", "compare", ["a", "b", "c"]), global_q, max_votes=5, threshold=None
         )
     with pytest.raises(ValueError, match="distinct"):
-        crowd.collect(
-            TaskSpec("dup", "classify", ["a", "a"]), global_q, max_votes=5, threshold=None
+        collect(
+            crowd, TaskSpec("dup", "classify", ["a", "a"]), global_q, max_votes=5, threshold=None
         )
     with pytest.raises(ValueError, match="max_votes"):
-        crowd.collect(TaskSpec("mv", "compare", ["a", "b"]), global_q, max_votes=0, threshold=None)
+        collect(crowd, TaskSpec("mv", "compare", ["a", "b"]), global_q, max_votes=0, threshold=None)
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match="threshold"):
-            crowd.collect(
-                TaskSpec("th", "compare", ["a", "b"]), global_q, max_votes=5, threshold=bad
+            collect(
+                crowd, TaskSpec("th", "compare", ["a", "b"]), global_q, max_votes=5, threshold=bad
             )
 
 
@@ -382,7 +422,7 @@ def test_oracle_respected() -> None:
     votes = []
     for i in range(200):
         task = TaskSpec(f"or-{i}", "compare", ["A", "B"])
-        votes += [r.answer for r in crowd.collect(task, qual, max_votes=5, threshold=None)]
+        votes += [r.answer for r in collect(crowd, task, qual, max_votes=5, threshold=None)]
     share_a = votes.count("A") / len(votes)
     assert share_a > 0.7
     # without the oracle A wins only where it happens to be the latent truth
@@ -390,7 +430,7 @@ def test_oracle_respected() -> None:
     plain_votes = []
     for i in range(200):
         task = TaskSpec(f"or-{i}", "compare", ["A", "B"])
-        plain_votes += [r.answer for r in plain.collect(task, qual, max_votes=5, threshold=None)]
+        plain_votes += [r.answer for r in collect(plain, task, qual, max_votes=5, threshold=None)]
     assert abs(plain_votes.count("A") / len(plain_votes) - 0.5) < 0.1
 
 
@@ -404,14 +444,14 @@ def test_oracle_can_defer_and_ignores_unknown_answers() -> None:
     qual = crowd.qualify(GLOBAL)
     plain = Crowd(seed=0)
     deferred = TaskSpec("def", "compare", ["A", "B"], context="defer")
-    assert crowd.collect(deferred, qual, max_votes=15, threshold=None) == plain.collect(
-        deferred, qual, max_votes=15, threshold=None
+    assert collect(crowd, deferred, qual, max_votes=15, threshold=None) == collect(
+        plain, deferred, qual, max_votes=15, threshold=None
     )
     # Neither is not allowed here, Zebra is no option: B is the only answer the oracle backs
     answers = []
     for i in range(50):
         task = TaskSpec(f"z-{i}", "compare", ["A", "B"])
-        answers += [r.answer for r in crowd.collect(task, qual, max_votes=5, threshold=None)]
+        answers += [r.answer for r in collect(crowd, task, qual, max_votes=5, threshold=None)]
     assert set(answers) <= {"A", "B"}
     assert answers.count("B") / len(answers) > 0.75
 
@@ -439,3 +479,9 @@ def test_confidence_edge_cases() -> None:
     # many votes do not underflow
     many = confidence_per_category([("b", 0.3)] * 2000 + [("a", 0.3)] * 1990, ["a", "b"])
     assert many["b"] > 0.99 and sum(many.values()) == pytest.approx(1.0)
+
+
+def test_votes_without_a_usable_score_count_as_pure_guesses() -> None:
+    # A score of 0 (or NaN, or below 0) carries no knowledge: the result stays uniform.
+    votes = [("Cat", 0.0), ("Cat", float("nan")), ("Cat", -0.5)]
+    assert confidence_per_category(votes, ["Cat", "Dog"]) == {"Cat": 0.5, "Dog": 0.5}

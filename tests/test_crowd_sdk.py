@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
@@ -21,9 +22,11 @@ def oracle(task: TaskSpec) -> dict[str, float] | None:
 
 
 @pytest.fixture(scope="module")
-async def oracle_client(local_backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
+async def oracle_client(
+    local_backend: LocalBackend, module_backend_options: dict[str, Any]
+) -> AsyncIterator[AsyncRapidataClient]:
     # Depends on the session backend so that its task group is entered first and left last.
-    async with LocalBackend(oracle=oracle, seed=7) as backend:
+    async with LocalBackend(**module_backend_options, oracle=oracle, seed=7) as backend:
         async with backend.client() as client:
             yield client
 
@@ -68,7 +71,8 @@ async def test_neither_both_votes_and_echoed_contexts(oracle_client: AsyncRapida
     )
     (item,) = results.results
     assert item.context == "unsure"
-    assert item.aggregated_results.get("Both", 0) >= 5
+    assert sum(item.aggregated_results.values()) == 10
+    assert item.aggregated_results.get("Both", 0) >= 5  # the oracle's lean, not a contract
     votes = {d.voted_for for d in item.detailed_results}
     assert "Both" in votes
 
@@ -119,7 +123,7 @@ async def test_custom_audience_funnel_moves(client: AsyncRapidataClient) -> None
     metrics = await audience.get_user_metrics()
     assert metrics["Graduated"] > 0
     assert sum(metrics.values()) > metrics["Graduated"]  # some were dropped or distilling
-    assert await audience.get_status() in ("Recruiting", "Ready")
+    assert await audience.get_status() == "Ready"  # qualified before the job could run
     final = await job.get_progress()
     assert (final.state, final.completion_percentage, final.response_count) == (
         "Completed",

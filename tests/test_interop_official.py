@@ -29,8 +29,8 @@ from rapidata_async import AsyncRapidataClient, NoShuffle
 from rapidata_async.local import LocalBackend
 from rapidata_async.results import ClassificationResult, CompareResult
 
-pytest.importorskip("rapidata", reason="the official client is a test-only dependency")
-trustme = pytest.importorskip("trustme")
+pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
+trustme = pytest.importorskip("trustme", reason="optional extra: dev (trustme)")
 
 RUNNER = Path(__file__).with_name("_official_client.py")
 SCENARIOS = ("quickstart", "classification", "custom_audience")
@@ -67,7 +67,7 @@ async def tls_backend(anyio_backend: Any, ca_pem: tuple[Any, Path]) -> AsyncIter
     # The official client derives the hosts from environment="localhost:<port>"; our SDK
     # below uses the backend's own https://127.0.0.1 URL.
     ca.issue_cert("api.localhost", "auth.localhost", "127.0.0.1").configure_cert(server_ctx)
-    async with LocalBackend(ssl=server_ctx, response_interval=0.0) as backend:
+    async with LocalBackend(ssl=server_ctx) as backend:
         assert backend.url.startswith("https://127.0.0.1:")
         yield TlsBackend(backend, path)
 
@@ -212,7 +212,7 @@ async def test_custom_audience(reports: dict[str, Any], ours: AsyncRapidataClien
     assert report["logged"] == []  # graduated labelers existed by the time the job was assigned
     audience = await ours.audience.get_audience_by_id(report["audience_id"])
     assert audience.name == report["audience_name"] == "Prompt Alignment Audience"
-    assert await audience.get_status() != "Created"
+    assert await audience.get_status() == "Ready"
     assert (await audience.get_user_metrics()).get("Graduated", 0) > 0
     assert report["result_type"] == "Compare"
     assert report["datapoints"] == report["rows"] == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -285,6 +284,28 @@ async def test_a_token_from_another_backend_is_rejected(
 
 
 # -- errors ------------------------------------------------------------------------------------
+async def test_nul_characters_are_a_400_naming_the_field(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    # PostgreSQL refuses NUL in text; both stores answer the same 400 instead of a 500.
+    cases = [
+        ("POST", "/audience", {"json": {"name": "a\u0000b"}}, "name"),
+        ("POST", "/dataset", {"json": {"name": "ok", "extra": ["x", "\u0000"]}}, "extra[1]"),
+        ("GET", "/jobs", {"params": {"name[contains]": "a\x00"}}, "name[contains]"),
+        ("GET", "/job/a%00b", {}, "jobId"),
+    ]
+    for method, path, kwargs, field in cases:
+        status, body, _ = await api.call(method, path, **kwargs)
+        assert (status, list(body["errors"])) == (400, [field]), (path, body)
+    status, body, _ = await api.call("POST", "/dataset", json={"name": "back\\u0000slash"})
+    assert status == 200, body  # an escaped backslash, not a NUL
+    async with session.post(
+        f"{api.url}/connect/token",
+        data={"grant_type": "client_credentials", "client_id": "a\x00", "client_secret": "b"},
+    ) as response:
+        assert response.status == 401
+
+
 async def test_malformed_json_is_a_400_problem(api: Api) -> None:
     status, body, headers = await api.call(
         "POST", "/dataset", data=b'{"name": ', headers={"Content-Type": "application/json"}
@@ -637,9 +658,12 @@ async def test_early_stopping_classification(api: Api) -> None:
 
 
 async def test_results_wait_for_completion_and_progress_moves(
-    session: aiohttp.ClientSession,
+    session: aiohttp.ClientSession, backend_options: dict[str, Any]
 ) -> None:
-    async with LocalBackend(response_interval=0.01) as slow:
+    # Seeing a job mid-way needs responses spread over time (realistic pace); the test then
+    # only observes: it polls back to back until the job is done and checks what it saw, with
+    # no assumption about when a poll lands.
+    async with LocalBackend(**backend_options, pace="realistic", speed=10) as slow:
         api = await open_api(session, slow)
         definition_id = await compare_definition(
             api, 3, referee={"_t": "NaiveReferee", "totalVotes": 10}
@@ -647,13 +671,14 @@ async def test_results_wait_for_completion_and_progress_moves(
         job_id = await assign(api, definition_id)
         status, body, _ = await api.call("GET", f"/job/{job_id}/download-results")
         assert status == 409 and body["status"] == 409
-        seen: set[int] = set()
+        counts: list[int] = []
         with anyio.fail_after(DEADLINE):
             while (progress := await api.ok("GET", f"/job/{job_id}/progress"))["state"] != "Done":
-                seen.add(progress["responseCount"])
-                await anyio.sleep(POLL)
-        assert progress["responseCount"] == 30
-        assert any(0 < count < 30 for count in seen)
+                counts.append(progress["responseCount"])
+        counts.append(progress["responseCount"])
+        assert counts == sorted(counts)  # progress never goes back
+        assert counts[-1] == 30
+        assert any(0 < count < 30 for count in counts)
 
 
 async def test_retry_and_preceding_job(api: Api) -> None:
@@ -685,16 +710,16 @@ async def test_retry_and_preceding_job(api: Api) -> None:
 
 
 async def test_fetch_urls_downloads_and_reports_failures(
-    tmp_path: Path, session: aiohttp.ClientSession
+    backend_options: dict[str, Any], session: aiohttp.ClientSession
 ) -> None:
     async with LocalBackend(
-        db=tmp_path / "f.sqlite3", fetch_urls=True, allow_private_urls=True
+        **backend_options, fetch_urls=True, allow_private_urls=True
     ) as fetching:
         api = await open_api(session, fetching)
         # the backend's own public index page is a handy URL to download
         good, missing = f"{fetching.url}/", f"{fetching.url}/missing.png"
         uploaded = await api.ok("POST", "/asset/url", params={"url": good})
-        saved = tmp_path / "f_assets" / uploaded["fileName"]
+        saved = backend_options["assets_dir"] / uploaded["fileName"]
         assert saved.read_bytes().startswith(b"<!doctype html>")
         status, body, _ = await api.call("POST", "/asset/url", params={"url": missing})
         assert status == 400
@@ -713,9 +738,10 @@ async def test_fetch_urls_downloads_and_reports_failures(
 
 
 # -- persistence -------------------------------------------------------------------------------
-async def test_file_db_survives_restart(tmp_path: Path, session: aiohttp.ClientSession) -> None:
-    db = tmp_path / "local.sqlite3"
-    async with LocalBackend(db=db) as first:
+async def test_database_survives_restart(
+    backend_options: dict[str, Any], session: aiohttp.ClientSession
+) -> None:
+    async with LocalBackend(**backend_options) as first:
         credentials = (first.client_id, first.client_secret)
         token = await get_token(session, first)
         api = Api(session, first.url, token)
@@ -724,9 +750,9 @@ async def test_file_db_survives_restart(tmp_path: Path, session: aiohttp.ClientS
         definition_id = await compare_definition(api, 2)
         job_id = await assign(api, definition_id)
         await wait_state(api, job_id)
-    assert (tmp_path / "local_assets" / name).read_bytes() == b"12345"
+    assert (backend_options["assets_dir"] / name).read_bytes() == b"12345"
 
-    async with LocalBackend(db=db) as second:
+    async with LocalBackend(**backend_options) as second:
         assert (second.client_id, second.client_secret) == credentials
         api = Api(session, second.url, token)  # tokens stay valid across restarts
         got = await api.ok("GET", f"/audience/{audience['audienceId']}")
@@ -743,10 +769,9 @@ async def test_file_db_survives_restart(tmp_path: Path, session: aiohttp.ClientS
 
 
 async def test_unfinished_job_resumes_after_restart(
-    tmp_path: Path, session: aiohttp.ClientSession
+    backend_options: dict[str, Any], session: aiohttp.ClientSession
 ) -> None:
-    db = tmp_path / "resume.sqlite3"
-    async with LocalBackend(db=db, response_interval=0.02) as first:
+    async with LocalBackend(**backend_options, pace="realistic", speed=10) as first:
         api = await open_api(session, first)
         definition_id = await compare_definition(
             api, 4, referee={"_t": "NaiveReferee", "totalVotes": 5}
@@ -756,7 +781,7 @@ async def test_unfinished_job_resumes_after_restart(
             lambda: api.ok("GET", f"/job/{job_id}/progress"),
             lambda progress: progress["completed"] >= 1,
         )
-    async with LocalBackend(db=db) as second:
+    async with LocalBackend(**backend_options) as second:
         api = await open_api(session, second)
         await wait_state(api, job_id)
         progress = await api.ok("GET", f"/job/{job_id}/progress")
@@ -777,6 +802,7 @@ async def test_app_pages(api: Api, session: aiohttp.ClientSession) -> None:
         assert job_id in await response.text()
 
 
+@pytest.mark.sqlite_only  # its own in-memory backend, whatever the store under test
 async def test_errors_in_the_body_reach_the_caller_unwrapped(local_backend: LocalBackend) -> None:
     from rapidata_async import NotFoundError
 

@@ -10,13 +10,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from rapidata_async.local import _crowd
 from rapidata_async.local._results import (
     ResultItem,
     Vote,
     build_results_document,
     confidence_per_category,
 )
+from rapidata_async.local.domain import confidence
 from rapidata_async.results import (
     ClassificationResult,
     CompareResult,
@@ -102,8 +102,8 @@ def mixed_compare() -> bytes:
 
 
 # -- confidence -----------------------------------------------------------------------------------
-def test_confidence_is_the_crowds_and_matches_the_docs() -> None:
-    assert confidence_per_category is _crowd.confidence_per_category
+def test_confidence_is_the_referees_and_matches_the_docs() -> None:
+    assert confidence_per_category is confidence.confidence_per_category
     got = confidence_per_category([("Dog", s) for s in DOCS_SCORES], ["Dog", "Cat"])
     assert round(got["Dog"], 4) == 0.9943
     assert round(got["Cat"], 4) == 0.0057
@@ -302,6 +302,8 @@ def test_compare_frame(mixed_compare: bytes) -> None:
     assert frame["A_votes"].to_list() == [1, 1, 0]
     assert frame["B_votes"].to_list() == [2, 1, 0]
     assert frame["Both_votes"].to_list() == [0, 1, 0]  # absent key = nobody chose it
+    assert frame["Both_votes_ratio"].to_list() == [0.0, 0.25, 0.0]
+    assert frame["Neither_summed_user_scores"].to_list() == [0.0, 0.3, 0.0]
     assert frame["B_summed_user_scores"].to_list() == [0.81, 0.1, 0.0]
     assert frame["asset_b_url"].to_list() == ["https://x/b.jpg", None, None]
     assert frame["context_asset"].to_list() == [None, "ctx.png", None]
@@ -378,7 +380,7 @@ def test_classification_frames(docs_dog: bytes) -> None:
 
 
 def test_to_pandas(mixed_compare: bytes) -> None:
-    pytest.importorskip("pandas")
+    pytest.importorskip("pandas", reason="optional extra: pandas")
     results = read_results(mixed_compare)
     df = results.to_pandas()
     assert list(df.columns) == list(COMPARE_SCHEMA)
@@ -487,8 +489,8 @@ def test_read_results_accepts_older_info_shapes(docs_dog: bytes) -> None:
 
 # -- interop: the official client reads our document ----------------------------------------------
 def test_official_client_reads_our_compare_document(mixed_compare: bytes) -> None:
-    rapidata = pytest.importorskip("rapidata")
-    pytest.importorskip("pandas")
+    rapidata = pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
+    pytest.importorskip("pandas", reason="optional extra: pandas")
     official = rapidata.RapidataResults(json.loads(mixed_compare))
     flat = official.to_pandas()
     assert flat.shape[0] == 3
@@ -503,8 +505,8 @@ def test_official_client_reads_our_compare_document(mixed_compare: bytes) -> Non
 
 
 def test_official_client_reads_our_classification_document(docs_dog: bytes) -> None:
-    rapidata = pytest.importorskip("rapidata")
-    pytest.importorskip("pandas")
+    rapidata = pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
+    pytest.importorskip("pandas", reason="optional extra: pandas")
     official = rapidata.RapidataResults(json.loads(docs_dog))
     flat = official.to_pandas()
     assert flat["option"].tolist() == ["Dog", "Cat"]
@@ -512,3 +514,32 @@ def test_official_client_reads_our_classification_document(docs_dog: bytes) -> N
     assert flat["confidence"].tolist() == [0.9943, 0.0057]
     split = official.to_pandas(split_details=True)
     assert split["selectedCategory"].tolist() == ["Dog"] * 4
+
+
+def test_frames_fill_options_a_document_leaves_out_with_zero() -> None:
+    # A server may omit an option nobody chose from the vote maps; the frame shows 0 for it.
+    maps = ("aggregatedResults", "aggregatedResultsRatios", "summedUserScores")
+    maps += ("summedUserScoresRatios",)
+    urls = {"a.jpg": "https://x/a.jpg", "b.jpg": "https://x/b.jpg"}
+    items = [
+        ResultItem(i, ["a.jpg", "b.jpg"], [vote(winner, 0.5)], asset_urls=urls)
+        for i, winner in enumerate(["b.jpg", "a.jpg"])
+    ]
+    doc = json.loads(compare_doc(items))
+    for item, absent in zip(doc["results"], ["a.jpg", "b.jpg"], strict=True):
+        for key in maps:
+            del item[key][absent]
+    frame = read_results(json.dumps(doc).encode()).to_polars()
+    for suffix in ("votes", "votes_ratio", "summed_user_scores", "summed_user_scores_ratio"):
+        assert frame[f"A_{suffix}"].to_list()[0] == 0, suffix
+        assert frame[f"B_{suffix}"].to_list()[1] == 0, suffix
+    assert frame["B_votes"].to_list()[0] == frame["A_votes"].to_list()[1] == 1
+
+    two = classification_doc([ResultItem(i, ["Cat", "Dog"], [vote("Dog", 0.5)]) for i in range(2)])
+    doc = json.loads(two)
+    for key in maps:
+        del doc["results"][1][key]["Cat"]
+    frame = read_results(json.dumps(doc).encode()).to_polars()
+    for suffix in ("votes", "votes_ratio", "summed_user_scores", "summed_user_scores_ratio"):
+        assert frame[f"Cat_{suffix}"].to_list() == [0, 0], suffix
+    assert frame["Dog_votes"].to_list() == [1, 1]

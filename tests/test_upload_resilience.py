@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _poll import eventually
 from _proxy import FaultProxy
 
 from rapidata_async import (
@@ -101,10 +102,9 @@ async def test_permanent_failure_is_not_retried_and_can_be_retried_later(
         assert len(proxy.calls("/dataset/")) == 4  # the 400 was not retried
         assert [d.error_type for d in e.detailed_failures] == ["BadRequestError"]
         assert e.detailed_failures[0].error_message == "Datapoint rejected"
-        assert e.job_definition is not None
-        ok, failed = await e.dataset.add_datapoints(e.failed_uploads)
-        assert (len(ok), failed) == (1, [])
-        assert await results_count(client, e.job_definition.id) == [1] * 4
+        assert e.job_definition is None  # strict by default: one failure stops it
+        definition = await e.retry()
+        assert await results_count(client, definition.id) == [1] * 4
 
 
 async def test_second_run_uploads_no_unchanged_file(
@@ -159,6 +159,7 @@ async def test_progress_iterator_follows_the_upload(client: AsyncRapidataClient)
     assert [p.done for p in seen] == sorted(p.done for p in seen)
 
 
+@pytest.mark.sqlite_only  # its own in-memory backends, whatever the store under test
 async def test_cached_names_a_fresh_backend_does_not_know_are_uploaded_again(
     local_backend: LocalBackend, tmp_path: Path
 ) -> None:
@@ -217,14 +218,29 @@ async def test_cancelling_an_upload_aborts_its_unfinished_url_batches(
     backend: LocalBackend, proxy: FaultProxy
 ) -> None:
     freeze_batch_status(proxy)
-    async with proxied(backend, proxy) as client:
-        with anyio.move_on_after(1.5) as scope:
+    scope = anyio.CancelScope()
+
+    async def upload(client: AsyncRapidataClient) -> None:
+        with scope:
             await client.job.create_compare_job_definition(
                 name="Cancelled",
                 instruction="Which?",
                 responses_per_datapoint=1,
                 datapoints=[["https://example.com/c.png", "https://example.com/d.png"]],
             )
+
+    def batch_submitted() -> bool:
+        # The SDK polls the status only once it holds a batch id, so the batch exists upstream.
+        submitted = [
+            c for c in proxy.calls("/asset/batch-upload") if c.path == "/asset/batch-upload"
+        ]
+        polled = proxy.calls("/asset/batch-upload/status")
+        return any(c.status == 200 for c in submitted) and bool(polled)
+
+    async with proxied(backend, proxy) as client, anyio.create_task_group() as tg:
+        tg.start_soon(upload, client)
+        await eventually(batch_submitted, deadline=20)
+        scope.cancel()
     assert scope.cancelled_caught
     aborts = [c for c in proxy.calls("/asset/batch-upload/") if c.path.endswith("/abort")]
     assert len(aborts) == 1 and aborts[0].status == 204

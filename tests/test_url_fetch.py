@@ -177,10 +177,19 @@ async def test_compare_definition_keeps_good_urls_and_reports_bad_ones(
             assert fragment in message
         assert {d.error_type for d in e.detailed_failures} == {"AssetUploadFailed"}
 
-        # The definition holds exactly the good pairs, with the URLs they were fetched from.
-        assert e.job_definition is not None
+        assert e.job_definition is None  # strict by default
+
+        # With every failure tolerated, the definition holds exactly the good pairs, with the
+        # URLs they were fetched from.
+        definition = await client.job.create_compare_job_definition(
+            name="Fetched pairs",
+            instruction="Which image is sharper?",
+            datapoints=pairs,
+            responses_per_datapoint=2,
+            failure_tolerance=1.0,
+        )
         audience = await client.audience.get_audience_by_id("global")
-        job = await audience.assign_job(e.job_definition)
+        job = await audience.assign_job(definition)
         with anyio.fail_after(30):
             results = await job.get_results()
     # Results list the datapoints in order; asset_urls keeps each pair's A, B order.
@@ -313,7 +322,11 @@ async def test_stats_count_requests_per_route(
 
 
 async def _stats(session: aiohttp.ClientSession, backend: LocalBackend) -> dict[str, Any]:
-    async with session.get(f"{backend.url}/_local/stats") as response:
+    form = {"client_id": backend.client_id, "client_secret": backend.client_secret}
+    async with session.post(f"{backend.url}/connect/token", data=form) as response:
+        token = (await response.json())["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.get(f"{backend.url}/_local/stats", headers=headers) as response:
         assert response.status == 200
         body: dict[str, Any] = (await response.json())["requests"]
         return body

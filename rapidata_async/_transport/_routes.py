@@ -18,6 +18,7 @@ ROUTES: dict[str, str] = {
     "audience_post": "/audience",
     "audience_audience_id_get": "/audience/{audienceId}",
     "audience_audience_id_example_post": "/audience/{audienceId}/example",
+    "audience_audience_id_examples_get": "/audience/{audienceId}/examples",
     "audience_audience_id_recruit_post": "/audience/{audienceId}/recruit",
     "audience_audience_id_user_metrics_get": "/audience/{audienceId}/user-metrics",
     "audiences_get": "/audiences",

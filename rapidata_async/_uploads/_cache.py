@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import anyio
 
@@ -92,7 +92,8 @@ class AssetCache:
                 from diskcache import Cache, FanoutCache
 
                 if self._disk is None:  # one thread at a time: no race between two openers
-                    location, timeout = str(cfg.cacheLocation), cfg.cacheTimeout
+                    # diskcache takes float seconds; its signature says int (from the default).
+                    location, timeout = str(cfg.cacheLocation), cast(int, cfg.cacheTimeout)
                     self._disk = (
                         Cache(location, timeout=timeout)
                         if cfg.cacheShards == 1

@@ -30,10 +30,12 @@ class UploadProgress(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def done(self) -> int:
+        """Datapoints settled either way: ``created + failed``."""
         return self.created + self.failed
 
     @property
     def finished(self) -> bool:
+        """Whether every datapoint of the run is settled."""
         return self.done >= self.total
 
 
@@ -52,6 +54,7 @@ class UploadTracker:
 
     @property
     def latest(self) -> UploadProgress | None:
+        """The most recent snapshot (None before the run published one)."""
         return self._latest
 
     def _publish(self, progress: UploadProgress) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+import msgspec
+
 from ._base import Tagged, WireModel
 from .common import AssetInput, FeatureFlag
 
@@ -13,32 +15,55 @@ AudienceStatus = Literal["Created", "Pending", "Recruiting", "Ready"]
 
 # -- filters ----------------------------------------------------------------------------------
 class CountryFilter(Tagged, tag="CountryFilter"):
+    """Only labelers from these countries (``{"_t": "CountryFilter", "countries": [...]}``)."""
+
     countries: list[str]
+    """ISO 3166-1 alpha-2 codes, e.g. ``["US", "DE"]``."""
 
 
 class LanguageFilter(Tagged, tag="LanguageFilter"):
+    """Only labelers who speak one of these languages."""
+
     languages: list[str]
+    """ISO 639-1 codes, e.g. ``["en", "de"]``."""
 
 
 class DemographicFilter(Tagged, tag="DemographicFilter"):
+    """Only labelers whose demographic ``identifier`` (``age``, ``gender``, ``occupation``, …)
+    has one of ``values``."""
+
     identifier: str
+    """The demographic, e.g. ``"age"``."""
     values: list[str]
+    """Accepted values, e.g. ``["18-29", "30-39"]``."""
 
 
 class DeviceFilter(Tagged, tag="DeviceFilter"):
+    """Only labelers on these device types."""
+
     device_types: list[str]
+    """E.g. ``["Phone", "Tablet"]``."""
 
 
 class AndFilter(Tagged, tag="AndFilter"):
+    """Labelers who pass every one of ``filters``."""
+
     filters: list[AudienceFilter]
+    """The filters combined."""
 
 
 class OrFilter(Tagged, tag="OrFilter"):
+    """Labelers who pass at least one of ``filters``."""
+
     filters: list[AudienceFilter]
+    """The filters combined."""
 
 
 class NotFilter(Tagged, tag="NotFilter"):
+    """Labelers who do not pass ``filter``."""
+
     filter: AudienceFilter
+    """The filter negated."""
 
 
 AudienceFilter = (
@@ -164,3 +189,51 @@ class AddExampleOutput(WireModel):
 class UserMetricsOutput(WireModel):
     users_per_state: dict[str, int]
     capacity: Literal["None", "Low", "Sufficient"] | None  # 3.27.1: required, nullable
+
+
+# -- examples as listed (GET /audience/{id}/examples; not in the contract subset, shaped as
+# the 3.27.1 client reads it) -----------------------------------------------------------------
+class FileAsset(Tagged, tag="FileAsset"):
+    file_name: str
+    identifier: str = ""
+    metadata: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+class TextAsset(Tagged, tag="TextAsset"):
+    text: str
+    identifier: str = ""
+    metadata: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+class MultiAsset(Tagged, tag="MultiAsset"):
+    assets: list[AssetOutput]
+    identifier: str = ""
+    metadata: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+class NullAsset(Tagged, tag="NullAsset"):
+    identifier: str = ""
+    metadata: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+AssetOutput = FileAsset | TextAsset | MultiAsset | NullAsset
+
+
+class ExampleOutput(WireModel):
+    """One item of ``GET /audience/{id}/examples``."""
+
+    id: str
+    asset: AssetOutput
+    payload: ExamplePayload
+    correct_count: int
+    incorrect_count: int
+    truth: ExampleTruth | None = None
+    rapid_id: str | None = None
+    context: str | None = None
+    context_asset: AssetOutput | None = None
+    explanation: str | None = None
+    random_correct_probability: float | None = None
+    is_common_sense: bool | None = None
+    flag_if_incorrect: bool | None = None
+    sort_index: int | None = None
+    visibility: Literal["Private", "Public"] | None = None

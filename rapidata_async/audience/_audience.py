@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import anyio
+import polars as pl
 
 from .. import _validate as check
 from .._logging import echo
 from .._paging import Listing
 from .._settings import RapidataSetting, feature_flags
+from .._types import AudienceStatus, DataType
 from .._uploads._assets import AssetUploader, AssetUploadError
 from .._wire import audience as wire
 from .._wire import job as job_wire
@@ -18,15 +20,37 @@ from .._wire.common import (
     AssetInput,
     ExistingAssetInput,
     MultiAssetInput,
+    Page,
     TextAssetInput,
 )
-from .._wire.job import JobListItem
 from ..job._definition import JobDefinition
 from ..job._job import Job
 from ..job._manager import find_jobs
+from ._filters import RapidataFilter
 
 if TYPE_CHECKING:
     from .._context import ClientContext
+
+
+_EXAMPLE_COLUMNS = ("id", "asset", "truth", "context", "contextAsset")
+
+
+def _asset_text(asset: wire.AssetOutput | None) -> str | None:
+    if isinstance(asset, wire.FileAsset):
+        return asset.file_name
+    if isinstance(asset, wire.TextAsset):
+        return asset.text
+    if isinstance(asset, wire.MultiAsset):
+        return str([_asset_text(a) for a in asset.assets])
+    return None
+
+
+def _truth_text(truth: wire.ExampleTruth | None) -> str | None:
+    if isinstance(truth, wire.ClassifyExampleTruth):
+        return str(truth.correct_categories)
+    if isinstance(truth, wire.CompareExampleTruth):
+        return truth.winner_id
+    return None
 
 
 class RapidataAudience:
@@ -38,14 +62,19 @@ class RapidataAudience:
         *,
         id: str,
         name: str,
-        filters: Sequence[wire.AudienceFilter] = (),
-        status: str | None = None,
+        filters: Sequence[RapidataFilter] = (),
+        status: AudienceStatus | None = None,
     ) -> None:
         self._ctx = ctx
-        self.id = id
-        self.name = name
-        self.filters = list(filters)
-        self.status = status
+        self.id: str = id
+        """The audience id (``"global"`` for the global audience)."""
+        self.name: str = name
+        """The audience's name."""
+        self.filters: list[RapidataFilter] = list(filters)
+        """The filters labelers must pass (custom audiences)."""
+        self.status: AudienceStatus | None = status
+        """``Created``, ``Pending``, ``Recruiting`` or ``Ready`` as last fetched (None when
+        unknown); ``await get_status()`` asks the server again."""
 
     def __repr__(self) -> str:
         return f"RapidataAudience(id={self.id!r}, name={self.name!r})"
@@ -83,7 +112,7 @@ class RapidataAudience:
         instruction: str,
         truth: str,
         datapoint: Sequence[str],
-        data_type: str = "media",
+        data_type: DataType = "media",
         context: str | None = None,
         media_context: str | Sequence[str] | None = None,
         explanation: str | None = None,
@@ -128,7 +157,7 @@ class RapidataAudience:
         answer_options: Sequence[str],
         datapoint: str,
         truth: Sequence[str],
-        data_type: str = "media",
+        data_type: DataType = "media",
         context: str | None = None,
         media_context: str | Sequence[str] | None = None,
         explanation: str | None = None,
@@ -164,9 +193,39 @@ class RapidataAudience:
         )
         return self
 
+    async def get_examples(self, amount: int = 10, page: int = 1) -> pl.DataFrame:
+        """One page of this audience's qualification examples (``GET /audience/{id}/examples``).
+
+        A polars DataFrame with the columns ``id``, ``asset``, ``truth``, ``context`` and
+        ``contextAsset`` (as the official SDK's, which is pandas: ``.to_pandas()`` converts).
+        Media assets are their uploaded file names; an example of several assets shows them as
+        a list (``"['a.jpg', 'b.jpg']"``), a classification truth its correct categories.
+        """
+        check.amount(amount)
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+            raise ValueError(f"page: must be an integer >= 1, got {page!r}")
+        out = await self._ctx.transport.request(
+            "GET",
+            f"/audience/{self.id}/examples",
+            op_id="audience_audience_id_examples_get",
+            params=[("page", str(page)), ("page_size", str(amount))],
+            response_type=Page[wire.ExampleOutput],
+        )
+        rows = [
+            {
+                "id": e.id,
+                "asset": _asset_text(e.asset),
+                "truth": _truth_text(e.truth),
+                "context": e.context,
+                "contextAsset": _asset_text(e.context_asset),
+            }
+            for e in out.items
+        ]
+        return pl.DataFrame(rows, schema={c: pl.String for c in _EXAMPLE_COLUMNS})
+
     # -- jobs -------------------------------------------------------------------------------
     async def assign_job(
-        self, job_definition: JobDefinition, *, run_after: Job | str | None = None
+        self, job_definition: JobDefinition, run_after: Job | str | None = None
     ) -> Job:
         """Run a job definition on this audience (``POST /job``); returns the ``Job``.
 
@@ -199,20 +258,20 @@ class RapidataAudience:
         echo(f"Job started: {job.url}")
         return job
 
-    def find_jobs(
-        self, name: str = "", amount: int = 10, page: int = 1
-    ) -> Listing[JobListItem, Job]:
+    def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> Listing[Job]:
         """This audience's jobs, newest first (``GET /jobs?audience_id[eq]=…``); ``await`` it
         for one page, ``async for`` over it for all."""
         return find_jobs(self._ctx, name=name, amount=amount, page=page, audience_id=self.id)
 
-    async def start_recruiting(self) -> None:
-        """Start qualifying labelers with the examples (``POST /audience/{id}/recruit``)."""
+    async def start_recruiting(self) -> RapidataAudience:
+        """Start qualifying labelers with the examples (``POST /audience/{id}/recruit``);
+        returns self."""
         await self._ctx.transport.request(
             "POST", f"/audience/{self.id}/recruit", op_id="audience_audience_id_recruit_post"
         )
+        return self
 
-    async def get_status(self) -> str:
+    async def get_status(self) -> AudienceStatus:
         """``GET /audience/{id}``: Created, Pending, Recruiting or Ready."""
         out = await self._ctx.transport.request(
             "GET",

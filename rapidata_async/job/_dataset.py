@@ -19,7 +19,9 @@ class RapidataDataset:
     def __init__(self, ctx: ClientContext, *, id: str, name: str) -> None:
         self._ctx = ctx
         self.id = id
+        """The dataset id."""
         self.name = name
+        """The dataset's name (``<job definition name>_dataset``)."""
 
     def __repr__(self) -> str:
         return f"RapidataDataset(id={self.id!r}, name={self.name!r})"
@@ -33,8 +35,11 @@ class RapidataDataset:
         """Upload and create datapoints in this dataset; returns ``(successful, failed)``.
 
         Pass ``e.failed_uploads`` (or ``e.detailed_failures``) of a ``FailedUploadException`` to
-        retry them. Each keeps its ``sort_index``, and the API answers a repeated dataset +
-        sortIndex with the existing datapoint, so a retry never creates a duplicate.
+        retry them. Each keeps its ``sort_index``; a datapoint that did reach the server is
+        answered with the stored one (same ``sortIndex``, same content), so retrying it creates
+        no duplicate. Changed content (``msgspec.structs.replace``) under a used
+        ``sort_index`` is created as a new datapoint. Runs the upload pipeline: asset uploads,
+        then ``POST /dataset/{id}/datapoint`` per datapoint.
         """
         items = [d.item if isinstance(d, FailedUpload) else d for d in datapoints]
         for i, d in enumerate(items):

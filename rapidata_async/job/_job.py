@@ -12,6 +12,7 @@ import msgspec
 from .._context import poll
 from .._exceptions import JobBlockedError, JobFailedError, NotFoundError
 from .._logging import echo
+from .._types import JobState
 from .._wire import audience as audience_wire
 from .._wire import job as wire
 from ..results import JobResults
@@ -28,14 +29,20 @@ BLOCKING = frozenset({"ManualApproval", "SpendLimited", "Paused", "Blocked"})
 class JobProgress(msgspec.Struct, frozen=True, kw_only=True):
     """One snapshot of a job's progress, as ``GET /job/{id}`` and ``/progress`` report it."""
 
-    state: str
+    state: JobState
+    """The job's state: ``Submitted``, ``Running``, ``Completed``, ``Failed``, …"""
     completion_percentage: float
+    """0-100; 100 once the job is ``Completed``."""
     completed: int
+    """Datapoints that have all their responses (or reached the confidence threshold)."""
     total: int
+    """Datapoints in the job; 0 while the server has not started it."""
     response_count: int
+    """Responses collected so far, over all datapoints."""
 
     @property
     def done(self) -> bool:
+        """Whether the state is final: ``Completed`` or ``Failed``."""
         return self.state in TERMINAL
 
 
@@ -53,11 +60,16 @@ class Job:
         created_at: datetime | None = None,
     ) -> None:
         self._ctx = ctx
-        self.id = id
-        self.name = name
-        self.audience_id = audience_id
-        self.definition_id = definition_id
-        self.created_at = created_at
+        self.id: str = id
+        """The job id."""
+        self.name: str = name
+        """The job's name (the definition's name)."""
+        self.audience_id: str = audience_id
+        """The audience the job runs on."""
+        self.definition_id: str = definition_id
+        """The job definition it runs."""
+        self.created_at: datetime | None = created_at
+        """When the server created the job (None when the answer did not say)."""
 
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, name={self.name!r}, audience_id={self.audience_id!r})"
@@ -78,6 +90,7 @@ class Job:
 
     @property
     def url(self) -> str:
+        """The job's dashboard page, ``{app_url}/audiences/{audience_id}/job/{id}``."""
         return self._ctx.app_link(f"audiences/{self.audience_id}/job/{self.id}")
 
     async def view(self, *, open_browser: bool = False) -> str:
@@ -94,7 +107,7 @@ class Job:
             "GET", f"/job/{self.id}", op_id="job_job_id_get", response_type=wire.JobOutput
         )
 
-    async def get_status(self) -> str:
+    async def get_status(self) -> JobState:
         """The job's state (``GET /job/{id}``): Submitted, Running, Completed, Failed, …"""
         return (await self._get()).state
 
@@ -184,8 +197,8 @@ class Job:
         """Show a progress bar on stderr until the job is done, with the response count.
 
         The bar is drawn only when stderr is a terminal (see ``rapidata_config.logging.
-        show_progress``) and never in ``silent_mode``. ``refresh_rate`` caps the seconds
-        between two polls (default: start fast, then 5 s); ``timeout`` as in :meth:`progress`.
+        show_output``) and never in ``silent_mode``. ``refresh_rate`` caps the seconds
+        between two polls (default: start fast, then 5 s); ``timeout`` as in ``progress()``.
         """
         from .._progress import ProgressBar, human_count
 
@@ -196,7 +209,7 @@ class Job:
     async def wait(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Return once the job is Completed (raises if it fails or is blocked); ``timeout``
         is a deadline in seconds (``WaitTimeoutError``). Rides out server restarts as
-        :meth:`progress` does."""
+        ``progress()`` does."""
         async for _ in self.progress(timeout=timeout):
             pass
 
@@ -205,7 +218,7 @@ class Job:
 
         ``StaleResults`` jobs are re-run first (``POST /job/{id}/retry``). ``timeout`` is a
         deadline in seconds for the whole call (``WaitTimeoutError``); polls and the download
-        ride out connection errors, 5xx and 429 until then, as :meth:`progress` does.
+        ride out connection errors, 5xx and 429 until then, as ``progress()`` does.
         """
         started = anyio.current_time()
 

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import _validate as check
+from .._config import rapidata_config
 from .._datapoint import Datapoint
 from .._exceptions import FailedUploadException
-from .._logging import echo
+from .._logging import echo, logger
 from .._paging import Listing
 from .._settings import RapidataSetting, feature_flags
+from .._types import DataType
 from .._uploads import UploadTracker, upload_datapoints
 from .._wire import dataset as dataset_wire
 from .._wire import job as wire
@@ -63,10 +65,32 @@ def _datapoints(
     ]
 
 
-def _referee(responses: int, threshold: float | None) -> wire.Referee:
-    if threshold is None:
+def _referee(responses: int, confidence: float | None, quorum: int | None) -> wire.Referee:
+    if confidence is not None and quorum is not None:
+        raise ValueError(
+            "confidence_threshold and quorum_threshold: pass one of them, not both "
+            "(each is a way to stop collecting responses early)"
+        )
+    if quorum is not None:
+        if isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1:
+            raise ValueError(f"quorum_threshold: must be an integer >= 1, got {quorum!r}")
+        if quorum > responses:
+            raise ValueError(
+                f"quorum_threshold: {quorum} agreeing responses can never be reached with "
+                f"responses_per_datapoint={responses}"
+            )
+        return wire.QuorumReferee(max_votes=responses, threshold=quorum)
+    if confidence is None:
         return wire.NaiveReferee(total_votes=responses)
-    return wire.EarlyStoppingReferee(max_votes=responses, threshold=threshold)
+    return wire.EarlyStoppingReferee(max_votes=responses, threshold=confidence)
+
+
+def _tolerance(value: float | None) -> float:
+    if value is None:
+        return rapidata_config.upload.failureTolerance
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"failure_tolerance: must be between 0.0 and 1.0, got {value!r}")
+    return float(value)
 
 
 class JobManager:
@@ -81,15 +105,17 @@ class JobManager:
         name: str,
         instruction: str,
         datapoints: Sequence[Sequence[str]],
-        *,
+        data_type: DataType = "media",
         responses_per_datapoint: int = 10,
         contexts: Sequence[str] | None = None,
         media_contexts: Sequence[str | Sequence[str]] | None = None,
         a_b_names: Sequence[str] | None = None,
         confidence_threshold: float | None = None,
-        data_type: str = "media",
+        quorum_threshold: int | None = None,
         settings: Sequence[RapidataSetting] | None = None,
+        failure_tolerance: float | None = None,
         private_metadata: Sequence[dict[str, str]] | None = None,
+        *,
         upload_progress: UploadTracker | None = None,
     ) -> JobDefinition:
         """Create a compare job definition: each datapoint is a pair, labelers pick the better.
@@ -97,18 +123,25 @@ class JobManager:
         On the wire: ``POST /dataset``; asset uploads (URLs in batches, files as multipart);
         ``POST /dataset/{id}/datapoint`` per pair (concurrent, bounded by ``maxWorkers``); then
         ``POST /job/definition`` with a ``Compare`` rapid. Every argument is checked before the
-        first request. If some datapoints fail, the definition is still created with the rest
-        and ``FailedUploadException`` is raised carrying it (``e.job_definition``). Pass an
-        ``UploadTracker`` as ``upload_progress`` to follow the upload from another task.
+        first request. ``confidence_threshold`` (stop once this sure, ``EarlyStoppingReferee``)
+        or ``quorum_threshold`` (stop once this many responses agree, ``QuorumReferee``) end a
+        datapoint before ``responses_per_datapoint``. The definition is created when the
+        failed fraction of datapoints is at most ``failure_tolerance`` (default
+        ``rapidata_config.upload.failureTolerance``, 0.0) and at least one landed; otherwise
+        ``FailedUploadException`` is raised, whose ``retry()`` uploads the failed ones again.
+        Pass an ``UploadTracker`` as ``upload_progress`` to follow the upload from another task.
         """
         check.name(name)
         check.instruction(instruction)
         kind = check.data_type(data_type)
         items = check.pairs(datapoints, kind)
         responses = check.responses_per_datapoint(responses_per_datapoint)
-        threshold = check.confidence_threshold(confidence_threshold)
+        referee = _referee(
+            responses, check.confidence_threshold(confidence_threshold), quorum_threshold
+        )
         names = check.a_b_names(a_b_names)
         flags = feature_flags(settings)
+        tolerance = _tolerance(failure_tolerance)
         dps = _datapoints(items, kind, contexts, media_contexts, private_metadata)
         rapid = wire.CompareRapid(
             asset=wire.AssetBinding(segment="asset"),
@@ -116,7 +149,7 @@ class JobManager:
             index_identifiers=names,
         )
         return await self._create(
-            name, dps, rapid, _referee(responses, threshold), flags, None, upload_progress
+            name, dps, rapid, referee, flags, None, tolerance, upload_progress
         )
 
     async def create_classification_job_definition(
@@ -125,21 +158,24 @@ class JobManager:
         instruction: str,
         answer_options: Sequence[str],
         datapoints: Sequence[str],
-        *,
+        data_type: DataType = "media",
         responses_per_datapoint: int = 10,
         contexts: Sequence[str] | None = None,
         media_contexts: Sequence[str | Sequence[str]] | None = None,
         confidence_threshold: float | None = None,
-        data_type: str = "media",
+        quorum_threshold: int | None = None,
         settings: Sequence[RapidataSetting] | None = None,
+        failure_tolerance: float | None = None,
         private_metadata: Sequence[dict[str, str]] | None = None,
+        *,
         upload_progress: UploadTracker | None = None,
     ) -> JobDefinition:
         """Create a classification job definition: labelers pick one of ``answer_options``.
 
         On the wire: ``POST /dataset`` (with the segment schema), uploads, one
         ``POST /dataset/{id}/datapoint`` per item (carrying its options segment), then
-        ``POST /job/definition`` with a ``Classify`` rapid. Partial failures as for compare.
+        ``POST /job/definition`` with a ``Classify`` rapid. Stopping rules and failure
+        tolerance as for compare.
         """
         check.name(name)
         check.instruction(instruction)
@@ -147,8 +183,11 @@ class JobManager:
         kind = check.data_type(data_type)
         items = check.singles(datapoints, kind)
         responses = check.responses_per_datapoint(responses_per_datapoint)
-        threshold = check.confidence_threshold(confidence_threshold)
+        referee = _referee(
+            responses, check.confidence_threshold(confidence_threshold), quorum_threshold
+        )
         flags = feature_flags(settings)
+        tolerance = _tolerance(failure_tolerance)
         dps = _datapoints(
             [(item,) for item in items], kind, contexts, media_contexts, private_metadata, options
         )
@@ -158,13 +197,7 @@ class JobManager:
             categories=wire.OptionsBinding(segment="answer_options"),
         )
         return await self._create(
-            name,
-            dps,
-            rapid,
-            _referee(responses, threshold),
-            flags,
-            _CLASSIFY_SCHEMA,
-            upload_progress,
+            name, dps, rapid, referee, flags, _CLASSIFY_SCHEMA, tolerance, upload_progress
         )
 
     async def _create(
@@ -175,10 +208,10 @@ class JobManager:
         referee: wire.Referee,
         flags: list[FeatureFlag] | None,
         schema: list[dataset_wire.DatasetSegmentDefinition] | None,
+        tolerance: float,
         tracker: UploadTracker | None,
     ) -> JobDefinition:
-        t = self._ctx.transport
-        ds = await t.request(
+        ds = await self._ctx.transport.request(
             "POST",
             "/dataset",
             op_id="dataset_post",
@@ -186,46 +219,71 @@ class JobManager:
             response_type=dataset_wire.CreateDatasetOutput,
         )
         dataset = Dataset(self._ctx, id=ds.dataset_id, name=f"{name}_dataset")
-        outcome = await upload_datapoints(self._ctx, ds.dataset_id, dps, tracker=tracker)
-        definition = None
-        if outcome.succeeded:
-            out = await t.request(
-                "POST",
-                "/job/definition",
-                op_id="job_definition_post",
-                json=wire.CreateJobDefinitionInput(
-                    definition_name=name,
-                    workflow=wire.SimpleWorkflow(rapid=rapid),
-                    referee=referee,
-                    dataset_id=ds.dataset_id,
-                    rapid_feature_flags=flags,
-                ),
-                response_type=wire.CreateJobDefinitionOutput,
-            )
-            definition = JobDefinition(
-                self._ctx,
-                id=out.definition_id,
-                name=name,
-                revision_number=1,
-                dataset_id=ds.dataset_id,
-            )
-            # The link itself is printed by preview(): the docs' flow calls it next.
-            echo(f"Job definition created: {name!r} ({definition.id})")
-        if outcome.failed:
-            raise FailedUploadException(
+        total = len(dps)
+        landed = 0
+
+        async def upload(pending: list[Datapoint]) -> JobDefinition:
+            nonlocal landed
+            outcome = await upload_datapoints(self._ctx, dataset.id, pending, tracker=tracker)
+            landed += len(outcome.succeeded)
+            failed = total - landed
+            # The ratio is over all datapoints, so it keeps its meaning across retries.
+            if landed and failed / total <= tolerance:
+                if failed:
+                    logger.warning(
+                        f"{failed} of {total} datapoints failed to upload, within the failure "
+                        f"tolerance of {tolerance:.0%}: the job definition is created without "
+                        "them",
+                        failed=failed,
+                        total=total,
+                        tolerance=tolerance,
+                    )
+                return await self._definition(name, dataset.id, rapid, referee, flags)
+            exc = FailedUploadException(
                 failed_uploads=[f.item for f in outcome.failed],
                 detailed_failures=outcome.failed,
                 dataset=dataset,
-                job_definition=definition,
+                job_definition=None,
                 order=None,
             )
-        assert definition is not None
+            exc._retry = lambda: upload([f.item for f in outcome.failed])
+            raise exc
+
+        return await upload(dps)
+
+    async def _definition(
+        self,
+        name: str,
+        dataset_id: str,
+        rapid: wire.RapidSpec,
+        referee: wire.Referee,
+        flags: list[FeatureFlag] | None,
+    ) -> JobDefinition:
+        """``POST /job/definition`` over the uploaded dataset."""
+        out = await self._ctx.transport.request(
+            "POST",
+            "/job/definition",
+            op_id="job_definition_post",
+            json=wire.CreateJobDefinitionInput(
+                definition_name=name,
+                workflow=wire.SimpleWorkflow(rapid=rapid),
+                referee=referee,
+                dataset_id=dataset_id,
+                rapid_feature_flags=flags,
+            ),
+            response_type=wire.CreateJobDefinitionOutput,
+        )
+        definition = JobDefinition(
+            self._ctx, id=out.definition_id, name=name, revision_number=1, dataset_id=dataset_id
+        )
+        # The link itself is printed by preview(): the docs' flow calls it next.
+        echo(f"Job definition created: {name!r} ({definition.id})")
         return definition
 
     # -- lookup -----------------------------------------------------------------------------
     def find_job_definitions(
         self, name: str = "", amount: int = 10, page: int = 1
-    ) -> Listing[wire.JobDefinitionListItem, JobDefinition]:
+    ) -> Listing[JobDefinition]:
         """Newest first: ``GET /job/definitions?name[contains]=…&sort=-created_at``.
 
         ``await`` it for one page; ``async for`` over it for all matches.
@@ -242,10 +300,10 @@ class JobManager:
         )
 
     async def get_job_definition_by_id(
-        self, definition_id: str, revision: int | None = None
+        self, job_definition_id: str, revision: int | None = None
     ) -> JobDefinition:
         """``GET /job/definition/{id}`` then its latest (or given) revision."""
-        check.resource_id(definition_id, "definition_id")
+        definition_id = check.resource_id(job_definition_id, "job_definition_id")
         d = await self._ctx.transport.request(
             "GET",
             f"/job/definition/{definition_id}",
@@ -258,14 +316,12 @@ class JobManager:
         return definition
 
     async def get_job_defintion_by_id(
-        self, definition_id: str, revision: int | None = None
+        self, job_definition_id: str, revision: int | None = None
     ) -> JobDefinition:
         """The docs' spelling of ``get_job_definition_by_id`` (same call), kept for ported code."""
-        return await self.get_job_definition_by_id(definition_id, revision)
+        return await self.get_job_definition_by_id(job_definition_id, revision)
 
-    def find_jobs(
-        self, name: str = "", amount: int = 10, page: int = 1
-    ) -> Listing[wire.JobListItem, Job]:
+    def find_jobs(self, name: str = "", amount: int = 10, page: int = 1) -> Listing[Job]:
         """Newest first: ``GET /jobs?name[contains]=…&sort=-created_at``; ``await`` it for one
         page, ``async for`` over it for all matches."""
         return find_jobs(self._ctx, name=name, amount=amount, page=page)
@@ -281,7 +337,7 @@ class JobManager:
 
 def find_jobs(
     ctx: ClientContext, *, name: str, amount: int, page: int, audience_id: str | None = None
-) -> Listing[wire.JobListItem, Job]:
+) -> Listing[Job]:
     return Listing(
         ctx,
         path="/jobs",

@@ -9,6 +9,7 @@ aiohttp over SQLite with a simulated crowd, so everything runs offline::
 """
 
 from ._app import DEFAULT_DB, LocalBackend, create_app, serve_forever
-from ._crowd import Oracle, TaskSpec
+from .crowd.population import Oracle
+from .domain.tasks import TaskSpec
 
 __all__ = ["DEFAULT_DB", "LocalBackend", "Oracle", "TaskSpec", "create_app", "serve_forever"]

@@ -29,23 +29,34 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_urldispatcher import MatchInfoError
 from anyio.abc import TaskStatus
 
 from . import _auth, _pages
 from ._auth import authenticate
 from ._context import CONTEXT, Context, ctx
-from ._crowd import Oracle
-from ._errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, from_domain
-from ._http import Handler, public, respond
-from ._runner import JobRunner
+from ._errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    from_domain,
+)
+from ._http import Handler, reject_nul, respond
+from ._limits import DEFAULT_MAX_UPLOAD_BYTES, LARGE_JSON_BYTES
+from ._server import ProblemSite
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
+from .crowd.clock import Pace
+from .crowd.population import Oracle
 from .domain.errors import DomainError
+from .engine import Engine
 from .services import assets, audiences, datasets, jobs
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
-from .store import open_store
-from .store.base import Store
+from .store import describe, is_postgres_url, open_store
+from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
 
 if TYPE_CHECKING:
@@ -54,7 +65,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("rapidata_async.local")
 
 DEFAULT_DB = "rapidata-local.sqlite3"
-MAX_JSON_BODY = 64 * 1024 * 1024
+# Where a PostgreSQL backend keeps uploaded files unless told otherwise: one directory that
+# every process started from the same place shares.
+DEFAULT_ASSETS_DIR = "rapidata-local-assets"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _trace_id(request: web.Request) -> str:
@@ -94,6 +108,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             request.app[CONTEXT].stats[f"{request.method} {match.route.resource.canonical}"] += 1
         if not isinstance(match, MatchInfoError) and not getattr(match.handler, "public", False):
             authenticate(request)
+        reject_nul(request)
         response = await handler(request)
     except ApiError as exc:
         response = _problem(exc, trace_id)
@@ -103,10 +118,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         response = _problem(_from_http(exc), trace_id)
+    except HttpProcessingError as exc:
+        # A malformed body part or chunk met while a handler reads the body.
+        error = BadRequest(f"The request body is malformed: {exc.message}")
+        response = _problem(error, trace_id)
     except Exception:
         log.exception("unhandled error on %s %s (trace %s)", request.method, request.path, trace_id)
         response = _problem(ApiError("The server failed to handle the request."), trace_id)
     response.headers["x-trace-id"] = trace_id
+    # No answer of this server is meant to be sniffed into another type (HTML, script).
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -114,16 +135,16 @@ _local_routes = web.RouteTableDef()
 
 
 @_local_routes.get("/_local/stats")
-@public
 async def local_stats(request: web.Request) -> web.Response:
     """Request counts per route since start or the last reset
-    (``{"requests": {"POST /asset/file": 3, ...}}``):
+    (``{"requests": {"POST /asset/file": 3, ...}}``), for a bearer token of the backend:
     lets tests and benchmarks see what a client really sent. Not part of the Rapidata API."""
     return respond({"requests": dict(ctx(request).stats)})
 
 
 def create_app(context: Context) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_JSON_BODY)
+    """The aiohttp application serving every route over ``context``; ``LocalBackend`` runs it."""
+    app = web.Application(middlewares=[problem_middleware], client_max_size=LARGE_JSON_BYTES)
     app[CONTEXT] = context
     for table in (
         _auth.routes,
@@ -143,11 +164,18 @@ class LocalBackend:
 
     ``db``: None keeps everything in memory; a path is a SQLite file that survives restarts
     (credential, data, unfinished jobs resume); a ``postgresql://`` URL a PostgreSQL database
-    (the ``postgres`` extra). ``seed`` makes the crowd reproducible;
-    ``response_interval`` spaces simulated responses (seconds); ``oracle`` steers answers;
+    (the ``postgres`` extra) that several backends may share. Uploaded files go to
+    ``assets_dir``: by default ``<db stem>_assets`` beside a SQLite file, nowhere in memory,
+    and ``./rapidata-local-assets`` for PostgreSQL (point every process of one database at the
+    same directory). ``seed`` makes the crowd reproducible; ``pace`` is how the
+    simulated crowd's time passes: ``"instant"`` (no waiting: responses still arrive one at a
+    time, as fast as they can be stored) or ``"realistic"``, where crowd time runs ``speed``
+    times faster than the wall clock (a labeler answers in a few seconds of crowd time);
+    ``oracle`` steers answers;
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
+    ``max_upload_bytes`` caps one uploaded file (``POST /asset/file`` answers 413 past it).
     """
 
     def __init__(
@@ -156,27 +184,33 @@ class LocalBackend:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int = 0,
-        response_interval: float = 0.0,
         ssl: ssl_module.SSLContext | None = None,
         oracle: Oracle | None = None,
         fetch_urls: bool = False,
         *,
+        pace: str = "instant",
+        speed: float = 1.0,
         allow_private_urls: bool = False,
         max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
         fetch_concurrency: int = FETCH_CONCURRENCY,
         log_requests: bool = False,
+        assets_dir: str | Path | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     ) -> None:
-        if response_interval < 0:
-            raise ValueError(f"response_interval must be >= 0, got {response_interval}")
+        self.pace: Pace = Pace(pace, speed)
         if max_url_bytes <= 0:
             raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
         if fetch_concurrency <= 0:
             raise ValueError(f"fetch_concurrency must be > 0, got {fetch_concurrency}")
+        if max_upload_bytes <= 0:
+            raise ValueError(f"max_upload_bytes must be > 0, got {max_upload_bytes}")
         self.db = db
+        if assets_dir is None and is_postgres_url(db):
+            assets_dir = DEFAULT_ASSETS_DIR
+        self.assets_dir: Path | None = Path(assets_dir) if assets_dir is not None else None
         self.host = host
         self.port = port
         self.seed = seed
-        self.response_interval = response_interval
         self.ssl = ssl
         self.oracle = oracle
         self.fetch_urls = fetch_urls
@@ -184,23 +218,26 @@ class LocalBackend:
         self.max_url_bytes = max_url_bytes
         self.fetch_concurrency = fetch_concurrency
         self.log_requests = log_requests
-        self.url = ""
-        self.client_id = ""
-        self.client_secret = ""
+        self.max_upload_bytes = max_upload_bytes
+        self.url: str = ""
+        self.client_id: str = ""
+        self.client_secret: str = ""
         self._context: Context | None = None
         self._tg: Any = None
 
     def __repr__(self) -> str:
-        return f"LocalBackend(url={self.url!r}, db={self.db!r})"
+        return f"LocalBackend(url={self.url!r}, db={describe(self.db)!r})"
 
     @property
     def context(self) -> Context:
+        """What the running backend's handlers share (store, runner, tokens); tests only."""
         if self._context is None:
             raise RuntimeError("the backend is not running; use 'async with LocalBackend()'")
         return self._context
 
     @property
     def store(self) -> Store:
+        """The running backend's store; tests only."""
         return self.context.store
 
     def _bind(self) -> socket.socket:
@@ -214,10 +251,15 @@ class LocalBackend:
         return sock
 
     async def _prepare(self) -> tuple[socket.socket, Store]:
-        """The steps that can fail on bad input (address in use, unusable DB path); done
-        before any task group exists so their errors surface as themselves."""
+        """The steps that can fail on bad input (address in use, a database that cannot be
+        opened: ``StoreUnavailable``); done before any task group exists so their errors
+        surface as themselves."""
         sock = self._bind()
-        store = open_store(self.db)
+        try:
+            store = open_store(self.db, assets_dir=self.assets_dir)
+        except BaseException:
+            sock.close()
+            raise
         try:
             await store.open()
         except BaseException:
@@ -245,13 +287,7 @@ class LocalBackend:
             self.client_id, self.client_secret = await store.clients.default_client()
             tg = await stack.enter_async_context(anyio.create_task_group())
             tasks = TaskManager(tg)
-            runner = JobRunner(
-                store,
-                tasks,
-                seed=self.seed,
-                response_interval=self.response_interval,
-                oracle=self.oracle,
-            )
+            runner = Engine(store, tasks, seed=self.seed, pace=self.pace, oracle=self.oracle)
             blobs = blobs_for(store.assets_dir)
             fetcher = None
             if self.fetch_urls:
@@ -269,10 +305,12 @@ class LocalBackend:
                 tasks=tasks,
                 fetcher=fetcher,
                 blobs=blobs,
+                max_upload_bytes=self.max_upload_bytes,
             )
+            access_log = logging.getLogger("aiohttp.access") if self.log_requests else None
             app_runner = web.AppRunner(
                 create_app(context),
-                access_log=logging.getLogger("aiohttp.access") if self.log_requests else None,
+                access_log=access_log,
                 handle_signals=False,
                 shutdown_timeout=1.0,
             )
@@ -281,7 +319,10 @@ class LocalBackend:
             # Runs before the cleanups above: background work stops first, and the task group
             # has finished before the store closes.
             stack.callback(tg.cancel_scope.cancel)
-            await web.SockSite(app_runner, sock, ssl_context=self.ssl).start()
+            site = ProblemSite(
+                app_runner, sock, ssl_context=self.ssl, handler_kwargs={"access_log": access_log}
+            )
+            await site.start()
             port = sock.getsockname()[1]
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.url = f"{'https' if self.ssl else 'http'}://{host}:{port}"
@@ -326,7 +367,7 @@ class LocalBackend:
         context = self.context
         await context.tasks.cancel_all()
         await context.store.reset()
-        context.runner.in_flight.clear()
+        await context.runner.restart()
         context.stats.clear()
 
     def client(self, **kwargs: Any) -> AsyncRapidataClient:
@@ -352,20 +393,26 @@ def serve_forever(
     host: str = "127.0.0.1",
     port: int = 8080,
     db: str | Path | None = DEFAULT_DB,
-    response_interval: float = 0.5,
     *,
+    pace: str = "realistic",
+    speed: float = 60.0,
     seed: int = 0,
     fetch_urls: bool = False,
     allow_private_urls: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
+    assets_dir: str | Path | None = None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> int:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
-    Prints the URL, the client credential and the one line that connects to it; with a file
-    ``db`` the credential and all data survive restarts. ``tls_cert``/``tls_key`` (PEM) serve
-    https, e.g. for the official client, which only speaks https. Returns the exit status: 1,
-    with a one-line message on stderr, when the port is taken.
+    Prints the URL, the store, the client credential and the one line that connects to it;
+    with a file or PostgreSQL ``db`` the credential and all data survive restarts.
+    ``pace``/``speed``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https,
+    e.g. for the official client, which only speaks https. Returns the exit status: 1, with
+    a one-line message on stderr, when the port is taken or the database cannot be opened. A
+    non-loopback ``host`` without TLS gets a warning: credentials and tokens would cross the
+    network in clear text.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -379,19 +426,28 @@ def serve_forever(
             db=db,
             host=host,
             port=port,
-            response_interval=response_interval,
+            pace=pace,
+            speed=speed,
             seed=seed,
             ssl=ssl_ctx,
             fetch_urls=fetch_urls,
             allow_private_urls=allow_private_urls,
             log_requests=True,
+            assets_dir=assets_dir,
+            max_upload_bytes=max_upload_bytes,
         )
-        async with anyio.create_task_group() as tg:
-            url = await tg.start(backend.serve)
+        # Entered directly (no task group around it), so a database that cannot be opened
+        # raises StoreUnavailable itself.
+        async with backend:
+            url = backend.url
             cid, secret = backend.client_id, backend.client_secret
+            assets = backend.store.assets_dir
+            assets = assets.resolve() if assets is not None else None
             print(
-                f"Rapidata local backend on {url} (database: {db or 'in memory'})\n"
-                f"  client_id:     {cid}\n"
+                f"Rapidata local backend on {url}\n"
+                f"  database:      {describe(db)}\n"
+                + (f"  assets:        {assets}\n" if assets else "")
+                + f"  client_id:     {cid}\n"
                 f"  client_secret: {secret}\n"
                 "Connect with:\n"
                 f"  AsyncRapidataClient(base_url={url!r}, client_id={cid!r}, "
@@ -401,11 +457,18 @@ def serve_forever(
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
+            await anyio.sleep_forever()
 
+    warning = plaintext_warning(host, tls=bool(tls_cert))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         anyio.run(main)
     except KeyboardInterrupt:
         print("stopped", flush=True)
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
     except BaseException as exc:
         if not _address_in_use(exc):
             raise
@@ -427,3 +490,14 @@ def _address_in_use(exc: BaseException) -> bool:
     if isinstance(inner, (list, tuple)) and inner:
         return all(_address_in_use(e) for e in inner)
     return False
+
+
+def plaintext_warning(host: str, *, tls: bool) -> str | None:
+    """The warning for serving plain http on an address other machines may reach."""
+    if tls or host in LOOPBACK_HOSTS or host.startswith("127."):
+        return None
+    return (
+        f"WARNING: serving plain http on {host}, reachable beyond this machine: the client "
+        "secret and bearer tokens cross the network unencrypted. Pass --tls-cert/--tls-key, "
+        "or bind to 127.0.0.1."
+    )

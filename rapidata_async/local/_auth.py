@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from aiohttp import hdrs, web
 
 from ._context import ctx
 from ._errors import Unauthorized
-from ._http import public
+from ._http import public, read_body
+from ._limits import TOKEN_FORM_BYTES
 from ._tokens import TOKEN_LIFETIME
 from .store.base import OWNER_MAIL
 
@@ -64,8 +65,10 @@ def _oauth_error(status: int, error: str, description: str) -> web.Response:
 @public
 async def token(request: web.Request) -> web.Response:
     """Client-credentials grant. Credentials by HTTP Basic (as authlib sends them) or as
-    ``client_id``/``client_secret`` form fields; ``scope`` is echoed, not enforced."""
-    form = await request.post()
+    ``client_id``/``client_secret`` form fields; ``scope`` is echoed, not enforced. The form
+    is at most ``TOKEN_FORM_BYTES`` (a 413 before the rest is read)."""
+    raw = await read_body(request, TOKEN_FORM_BYTES)
+    form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     client_id = str(form.get("client_id", ""))
     client_secret = str(form.get("client_secret", ""))
     header = request.headers.get(hdrs.AUTHORIZATION, "")
@@ -76,7 +79,9 @@ async def token(request: web.Request) -> web.Response:
         client_id, client_secret = basic
     if not client_id or not client_secret:
         return _oauth_error(401, "invalid_client", "Client credentials are required.")
-    stored = await ctx(request).store.clients.client_secret(client_id)
+    # No stored id holds a NUL (PostgreSQL refuses them in text): such an id names no client.
+    known = "\x00" not in client_id
+    stored = await ctx(request).store.clients.client_secret(client_id) if known else None
     if stored is None or not hmac.compare_digest(stored.encode(), client_secret.encode()):
         return _oauth_error(401, "invalid_client", "Unknown client or wrong secret.")
     grant_type = form.get("grant_type", "client_credentials")

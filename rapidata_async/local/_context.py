@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ._runner import JobRunner
+from ._limits import DEFAULT_MAX_UPLOAD_BYTES
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
+from .engine import Engine
 from .services._fetch import UrlFetcher
 from .store.base import Store
 from .store.blobs import Blobs, NullBlobs
@@ -24,12 +25,14 @@ class Context:
     """Everything a handler needs, stored on the app under ``CONTEXT``."""
 
     store: Store
-    runner: JobRunner
+    runner: Engine
     tokens: TokenIssuer
     tasks: TaskManager
     fetcher: UrlFetcher | None = None
     # Uploaded files (a directory beside a file DB, none in memory).
     blobs: Blobs = field(default_factory=NullBlobs)
+    # The largest file POST /asset/file accepts (413 past it).
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     # Requests per "METHOD /route/{template}", served at GET /_local/stats.
     stats: Counter[str] = field(default_factory=Counter)
 

@@ -1,23 +1,44 @@
 """Reading datapoints in both wire shapes: 3.27.1 ``segments`` and the Aug-2026 flat fields.
 
-The store uses ``asset_refs``/``check_schema`` to validate a datapoint before inserting it; the
-runner and the pages use ``view`` to find a datapoint's asset, context and answer options the
-way the job definition's rapid (or legacy blueprint) binds them.
+The store uses ``asset_refs``/``check_schema`` to validate a datapoint before inserting it. How
+a job definition's rapid (or legacy blueprint) sees a datapoint (``view``, ``rapid_of``) is a
+domain rule in ``domain.tasks``, re-exported here for the store and the pages.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .._wire import dataset as dwire
-from .._wire import job as jwire
-from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
+from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput
 from .domain.errors import Invalid
+from .domain.tasks import (
+    DEFAULT_ASSET,
+    DEFAULT_CONTEXT,
+    DEFAULT_CONTEXT_ASSET,
+    DEFAULT_OPTIONS,
+    DatapointView,
+    Rapid,
+    asset_label,
+    asset_labels,
+    rapid_of,
+    view,
+)
 
-DEFAULT_ASSET = "asset"
-DEFAULT_CONTEXT = "context"
-DEFAULT_CONTEXT_ASSET = "context_asset"
-DEFAULT_OPTIONS = "answer_options"
+__all__ = [
+    "DEFAULT_ASSET",
+    "DEFAULT_CONTEXT",
+    "DEFAULT_CONTEXT_ASSET",
+    "DEFAULT_OPTIONS",
+    "DatapointView",
+    "Rapid",
+    "asset_label",
+    "asset_labels",
+    "asset_refs",
+    "check_schema",
+    "check_shape",
+    "example_asset_refs",
+    "rapid_of",
+    "view",
+]
 
 
 def _existing_names(asset: AssetInput, path: str, out: list[tuple[str, str]]) -> None:
@@ -107,125 +128,3 @@ def check_schema(
                         ]
                     },
                 )
-
-
-def asset_label(asset: AssetInput) -> str:
-    """How an asset is named in answers and results: the uploaded file name, or the text."""
-    if isinstance(asset, ExistingAssetInput):
-        return asset.name
-    if isinstance(asset, TextAssetInput):
-        return asset.text
-    return ", ".join(asset_label(inner) for inner in asset.assets)
-
-
-def asset_labels(asset: AssetInput) -> list[str]:
-    """The individual items of an asset input (the two sides of a compare pair)."""
-    if isinstance(asset, MultiAssetInput):
-        return [asset_label(inner) for inner in asset.assets]
-    return [asset_label(asset)]
-
-
-@dataclass(frozen=True, slots=True)
-class Rapid:
-    """What a job definition asks, independent of the rapid (3.27.1) / blueprint (Aug) form."""
-
-    kind: str  # "Compare" | "Classify"
-    instruction: str
-    asset_key: str = DEFAULT_ASSET
-    context_key: str | None = DEFAULT_CONTEXT
-    context_literal: str | None = None
-    context_asset_key: str = DEFAULT_CONTEXT_ASSET
-    options_key: str | None = None
-    options_literal: tuple[str, ...] | None = None
-    index_identifiers: tuple[str, ...] | None = None
-
-
-def rapid_of(workflow: jwire.SimpleWorkflow) -> Rapid | None:
-    rapid = workflow.rapid
-    if isinstance(rapid, jwire.CompareRapid | jwire.ClassifyRapid):
-        context_key: str | None = DEFAULT_CONTEXT
-        context_literal = None
-        if rapid.context is not None:
-            context_key = rapid.context.segment
-            context_literal = rapid.context.literal
-        context_asset_key = (
-            rapid.context_assets[0].segment if rapid.context_assets else DEFAULT_CONTEXT_ASSET
-        )
-        if isinstance(rapid, jwire.CompareRapid):
-            return Rapid(
-                "Compare",
-                rapid.criteria.literal or "",
-                asset_key=rapid.asset.segment,
-                context_key=context_key,
-                context_literal=context_literal,
-                context_asset_key=context_asset_key,
-                index_identifiers=tuple(rapid.index_identifiers)
-                if rapid.index_identifiers
-                else None,
-            )
-        literal = rapid.categories.literal
-        return Rapid(
-            "Classify",
-            rapid.title.literal or "",
-            asset_key=rapid.asset.segment,
-            context_key=context_key,
-            context_literal=context_literal,
-            context_asset_key=context_asset_key,
-            options_key=rapid.categories.segment,
-            options_literal=tuple(o.value for o in literal) if literal is not None else None,
-        )
-    blueprint = workflow.blueprint
-    if isinstance(blueprint, jwire.CompareBlueprint):
-        return Rapid(
-            "Compare",
-            blueprint.criteria,
-            index_identifiers=tuple(blueprint.index_identifiers)
-            if blueprint.index_identifiers
-            else None,
-        )
-    if isinstance(blueprint, jwire.ClassifyBlueprint):
-        return Rapid(
-            "Classify",
-            blueprint.title,
-            options_literal=tuple(c.value for c in blueprint.categories),
-        )
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class DatapointView:
-    asset: AssetInput | None
-    context: str | None
-    context_asset: AssetInput | None
-    options: list[str] | None
-    private_metadata: dict[str, str] | None
-
-
-def view(body: dwire.CreateDatapointInput, rapid: Rapid) -> DatapointView:
-    """The datapoint as ``rapid`` sees it, from whichever shape it was sent in."""
-    if body.segments is None:
-        return DatapointView(
-            body.asset,
-            body.context if body.context is not None else rapid.context_literal,
-            body.context_asset,
-            list(rapid.options_literal) if rapid.options_literal is not None else None,
-            body.private_metadata,
-        )
-    by_key = {seg.key: seg for seg in body.segments}
-    asset_seg = by_key.get(rapid.asset_key)
-    context = rapid.context_literal
-    if rapid.context_key is not None and rapid.context_key in by_key:
-        context = by_key[rapid.context_key].text
-    context_asset_seg = by_key.get(rapid.context_asset_key)
-    options: list[str] | None = None
-    if rapid.options_literal is not None:
-        options = list(rapid.options_literal)
-    elif rapid.options_key is not None and rapid.options_key in by_key:
-        options = [o.value for o in by_key[rapid.options_key].options or ()]
-    return DatapointView(
-        asset_seg.asset if asset_seg is not None else None,
-        context,
-        context_asset_seg.asset if context_asset_seg is not None else None,
-        options,
-        body.private_metadata,
-    )

@@ -22,7 +22,8 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from .._wire._base import WireModel
-from ._errors import BadRequest, field_error
+from ._errors import BadRequest, PayloadTooLarge, field_error
+from ._limits import DEFAULT_JSON_BYTES, INT32_MAX, INT32_MIN, MAX_DEPTH, check_bounds, deepest_path
 from .store.base import Filter, ListQuery
 
 T = TypeVar("T")
@@ -56,17 +57,88 @@ def validation_error(exc: msgspec.ValidationError) -> BadRequest:
     return BadRequest(f"The request body is invalid: {text}", errors={path or "$": [message]})
 
 
-async def read_json(request: web.Request, decoder: msgspec.json.Decoder[T]) -> T:
-    """Decode the JSON body with ``decoder``; malformed or invalid bodies become a 400."""
-    body = await request.read()
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body exceeds the limit of {limit} bytes for this endpoint.",
+        errors={"$": [f"At most {limit} bytes."]},
+    )
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, at most ``limit`` bytes: a 413 as soon as the declared length or the
+    bytes received pass it, without reading the rest."""
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(
+    request: web.Request, decoder: msgspec.json.Decoder[T], *, max_bytes: int = DEFAULT_JSON_BYTES
+) -> T:
+    """Decode the JSON body with ``decoder``: 413 past ``max_bytes``; malformed, invalid or
+    out-of-bounds bodies (``_limits.check_bounds``) and text holding NUL characters a 400
+    naming the field."""
+    body = await read_body(request, max_bytes)
     try:
-        return decoder.decode(body)
+        value = decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise BadRequest(
             "The request body is not valid JSON.", errors={"$": [f"Malformed JSON: {exc}"]}
         ) from None
+    except RecursionError:
+        # msgspec's decoder recurses per nesting level; deeper than Python allows is far
+        # past MAX_DEPTH, so name the place and refuse like check_bounds does.
+        path = deepest_path(body, MAX_DEPTH)
+        message = f"Nested deeper than {MAX_DEPTH} levels."
+        raise BadRequest(
+            f"The request body is invalid: {message}", errors={path: [message]}
+        ) from None
+    check_bounds(value)
+    # JSON can carry NUL only as an escape, so the plain scan keeps the walk off the hot path.
+    if b"\\u0000" in body and (nul := _nul_path(msgspec.json.decode(body))) is not None:
+        raise field_error(nul or "$", _NUL_MESSAGE)
+    return value
+
+
+# No store keeps NUL characters in text (PostgreSQL refuses them), so no request may send them.
+_NUL_MESSAGE = "Text must not contain NUL characters (\\u0000)."
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The field path (``a.b[0]``) of the first string in ``value`` holding a NUL, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_path(key, path) or _nul_path(item, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := _nul_path(item, f"{path}[{i}]")) is not None:
+                return found
+    return None
+
+
+def reject_nul(request: web.Request) -> None:
+    """400 naming the query or path parameter whose decoded value holds a NUL character."""
+    if "%00" not in request.raw_path and "\x00" not in request.raw_path:
+        return
+    params = [*request.query.items(), *request.match_info.items()]
+    for name, value in params:
+        if "\x00" in name or "\x00" in value:
+            raise field_error(name.replace("\x00", ""), _NUL_MESSAGE)
+    if "\x00" in request.path:
+        raise field_error("$url", _NUL_MESSAGE)
 
 
 def respond(obj: Any, *, status: int = 200) -> web.Response:
@@ -91,12 +163,16 @@ def query_int(request: web.Request, name: str, default: int, *, lo: int, hi: int
     return value
 
 
-def path_int(request: web.Request, name: str) -> int:
+def path_int(request: web.Request, name: str, *, lo: int = INT32_MIN, hi: int = INT32_MAX) -> int:
+    """A whole number from the path (int32 as the contract declares, unless told)."""
     raw = request.match_info[name]
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise field_error(name, f"'{raw}' is not a whole number.") from None
+    if not lo <= value <= hi:
+        raise field_error(name, f"Must be between {lo} and {hi}.")
+    return value
 
 
 OPERATORS = frozenset(

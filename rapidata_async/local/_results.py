@@ -41,7 +41,7 @@ from .._wire.results import (
     UserDetails,
     UserScores,
 )
-from ._crowd import confidence_per_category
+from .domain.confidence import confidence_per_category
 
 __all__ = [
     "RESULTS_VERSION",
@@ -96,8 +96,8 @@ class ResultItem(msgspec.Struct, gc=False):
     asset_urls: dict[str, str] | None = None
 
 
-# ``confidence_per_category`` lives with the crowd, whose early stopping uses the very same
-# numbers; it is re-exported here so the document and the stopping rule cannot drift apart.
+# ``confidence_per_category`` lives in ``domain.confidence``, which early stopping uses too;
+# it is re-exported here so the document and the stopping rule cannot drift apart.
 # Formula: P(c) ∝ Π_i (s_i·[v_i = c] + (1 − s_i)/K), unrounded.
 
 

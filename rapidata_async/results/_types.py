@@ -418,7 +418,7 @@ def _decode(raw: bytes) -> tuple[wire.ResultsInfo, str, list[Any], CompareSummar
     sniffed = _TYPE_SNIFF.search(raw, 0, _SNIFF_BYTES)
     kind = sniffed.group(1).decode() if sniffed else None
     decoder = _document_decoders.get(kind) if kind else None
-    if decoder is not None:
+    if kind and decoder is not None:
         try:
             doc = decoder.decode(raw)
         except msgspec.ValidationError:

@@ -429,7 +429,7 @@ def standings(
             rank=int(rank[k]),
             rank_low=int(rank_low[k]),
             rank_high=int(rank_high[k]),
-            battles=round(battles[k]),
+            battles=round(float(battles[k])),
             wins=float(wins[k]),
             losses=float(losses[k]),
         )

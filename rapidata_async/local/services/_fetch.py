@@ -35,16 +35,40 @@ class _BlockedAddress(OSError):
     """A URL's host resolves to an address the fetcher may not contact."""
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may be routed to: IPv4-mapped
+    (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::/96`` and the
+    local-use ``64:ff9b:1::/48``), 6to4 (``2002::/16``) and both ends of Teredo."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    packed = int(ip)
+    if packed >> 32 == 0 and packed > 1:  # ::a.b.c.d (not :: or ::1, checked as themselves)
+        found.append(ipaddress.IPv4Address(packed & 0xFFFFFFFF))
+    if any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(packed & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
 def forbidden_address(address: str) -> bool:
     """Private, loopback, link-local, multicast, reserved or unspecified: not the public
-    internet, so a server-side fetch there could reach internal services (SSRF)."""
+    internet, so a server-side fetch there could reach internal services (SSRF). An IPv6
+    address is also forbidden when an IPv4 address it embeds is."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates.extend(embedded_ipv4(ip))
+    return any(not c.is_global or c.is_multicast for c in candidates)
 
 
 class _GuardedResolver(AbstractResolver):
@@ -119,11 +143,11 @@ class UrlFetcher:
         self.max_bytes = max_bytes
         self.allow_private = allow_private
         self.concurrency = concurrency
-        self.limiter = anyio.CapacityLimiter(concurrency)
+        self.limiter: anyio.CapacityLimiter = anyio.CapacityLimiter(concurrency)
         connector = aiohttp.TCPConnector(
             resolver=_GuardedResolver(allow_private), limit=concurrency
         )
-        self.session = aiohttp.ClientSession(
+        self.session: aiohttp.ClientSession = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=15),
             headers={"User-Agent": "rapidata-local-backend (URL ingestion)"},
@@ -155,7 +179,10 @@ class UrlFetcher:
             )
 
     async def _fetch(self, original: str, name: str) -> int:
-        target = URL(original, encoded=False)
+        try:
+            target = URL(original, encoded=False)
+        except (ValueError, TypeError) as exc:
+            raise _fetch_error("validate", f"not a valid URL: {exc}", url=original) from None
         stage = "connect"
         try:
             for _ in range(MAX_REDIRECTS + 1):

@@ -8,6 +8,7 @@ failures with ``stage``/``upstreamHttpStatus`` like the real ingestion does.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -18,21 +19,26 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import msgspec
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
 
 from ..._wire import asset as wire
 from .._context import Context, ctx
-from .._errors import ApiError, BadRequest, field_error
+from .._errors import ApiError, BadRequest, PayloadTooLarge, field_error
 from .._http import no_content, read_json, respond
+from .._limits import LARGE_JSON_BYTES, MULTIPART_SLACK
 from ..store.base import BatchRow
 from ..store.seeds import new_id, now_iso
 from ._fetch import CHUNK
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
+log: logging.Logger = logging.getLogger("rapidata_async.local")
 
 # How often a batch being fetched writes its progress, so status polls see it move.
 PROGRESS_INTERVAL = 0.25
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_FILENAME_CHARS = 1_000
 
 _batch_decoder = msgspec.json.Decoder(wire.CreateBatchUploadInput)
 
@@ -70,53 +76,81 @@ def check_url(url: str, field: str = "url") -> None:
 
 
 def is_url(url: str) -> bool:
+    """An http(s) URL with a host that both URL parsers in play (urllib's and yarl's, which
+    the fetcher uses) accept."""
     try:
-        return bool(_URL.match(url)) and bool(urlsplit(url).hostname)
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return bool(_URL.match(url)) and bool(urlsplit(url).hostname) and bool(URL(url).host)
+    except (ValueError, TypeError):  # an unbalanced IPv6 bracket, a backslash in the authority
         return False
 
 
 def _malformed(exc: Exception) -> BadRequest:
-    return field_error("file", f"The multipart body is malformed: {exc}")
+    reason = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+    return field_error("file", f"The multipart body is malformed: {reason}")
 
 
-async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file exceeds the upload limit of {limit} bytes.",
+        errors={"file": [f"At most {limit} bytes."]},
+    )
+
+
+async def _part_chunks(part: BodyPartReader, limit: int) -> AsyncIterator[bytes]:
+    size = 0
     while True:
         try:
             chunk = await part.read_chunk(CHUNK)
-        except ValueError as exc:
+        except (ValueError, HttpProcessingError) as exc:
             raise _malformed(exc) from None
         if not chunk:
             return
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
         yield chunk
 
 
 async def _next_part(reader: MultipartReader) -> BodyPartReader | MultipartReader | None:
+    # A NUL byte or an unparsable line among a part's headers raises aiohttp's InvalidHeader
+    # (an HttpProcessingError, not a ValueError).
     try:
         return await reader.next()
-    except ValueError as exc:
+    except (ValueError, HttpProcessingError) as exc:
         raise _malformed(exc) from None
+
+
+def _filename(part: BodyPartReader) -> str:
+    try:
+        original = part.filename or "file"
+    except (ValueError, UnicodeError):  # an undecodable filename*= parameter
+        original = "file"
+    return original.replace("\0", "")[:MAX_FILENAME_CHARS] or "file"
 
 
 @routes.post("/asset/file")
 async def upload_file(request: web.Request) -> web.Response:
-    """Multipart upload of one part named ``file``, streamed: never held in memory whole."""
+    """Multipart upload of one part named ``file``, streamed: never held in memory whole, and
+    a 413 as soon as it passes the backend's ``max_upload_bytes`` (or declares more)."""
     # The raw header, not request.content_type: aiohttp parses that with the email package,
     # which cost more than the rest of the upload handler.
     if not request.headers.get("Content-Type", "").lower().lstrip().startswith("multipart/"):
         raise field_error("file", "Send the file as multipart/form-data in a part named 'file'.")
     context = ctx(request)
+    limit = context.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
+        raise _too_large(limit)
     try:
         reader = await request.multipart()
-    except ValueError as exc:
+    except (ValueError, HttpProcessingError) as exc:
         raise _malformed(exc) from None
     while (part := await _next_part(reader)) is not None:
         if not isinstance(part, BodyPartReader) or part.name != "file":
             await part.release()
             continue
-        original = part.filename or "file"
+        original = _filename(part)
         name = unique_name(original)
-        size = await context.blobs.put(name, _part_chunks(part))
+        size = await context.blobs.put(name, _part_chunks(part, limit))
         if size == 0:
             raise field_error("file", f"The file '{original}' is empty.")
         await context.store.assets.add(name, original_name=original, source_url=None, size=size)
@@ -157,7 +191,7 @@ async def upload_url(request: web.Request) -> web.Response:
 async def create_batch(request: web.Request) -> web.Response:
     """Record a batch of URLs. Recording only, every item completes at once; fetching, the
     batch stays ``Processing`` while a background task downloads its URLs."""
-    body = await read_json(request, _batch_decoder)
+    body = await read_json(request, _batch_decoder, max_bytes=LARGE_JSON_BYTES)
     if not body.urls:
         raise field_error("urls", "At least one URL is required.")
     context = ctx(request)
@@ -214,6 +248,12 @@ async def _fetch_batch(context: Context, batch: BatchRow) -> None:
                     error_message=exc.detail,
                     stage=exc.stage,
                     upstream_http_status=exc.upstream_http_status,
+                )
+            except Exception:
+                # A bad item fails alone: the batch goes on and still reaches a final state.
+                log.exception("fetching %r of batch %s failed", url, batch.id)
+                items[i] = wire.BatchUploadUrlOutput(
+                    url=url, status="Failed", error_message="The fetch failed.", stage="download"
                 )
             else:
                 await context.store.assets.add(

@@ -15,15 +15,18 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import audience as wire
+from ..._wire.common import AssetInput, ExistingAssetInput, TextAssetInput
 from .._context import ctx
 from .._datapoints import asset_labels
 from .._errors import BadRequest, field_error
 from .._http import list_query, no_content, page_of, read_json, respond
-from .._runner import MIN_EXAMPLES, JobRunner
+from ..domain import limits
+from ..domain.limits import MIN_EXAMPLES
+from ..engine import Engine
 from ..store.base import ORGANIZATION_ID, OWNER_ID, AudienceRow
 from ..store.seeds import DEFAULT_RULE, parse_iso
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 SUFFICIENT_GRADUATES = 50
 
@@ -44,7 +47,7 @@ class AudienceListItemOut(wire.AudienceListItem, omit_defaults=False):
     """Every key written, as for ``AudienceOut``."""
 
 
-async def _core(runner: JobRunner, row: AudienceRow) -> dict[str, Any]:
+async def _core(runner: Engine, row: AudienceRow) -> dict[str, Any]:
     qualified = row.qualified_count
     if row.kind != "custom":
         qualified = len((await runner.qualification(row)).user_scores)
@@ -66,7 +69,7 @@ async def _core(runner: JobRunner, row: AudienceRow) -> dict[str, Any]:
     }
 
 
-async def audience_out(runner: JobRunner, row: AudienceRow) -> AudienceOut:
+async def audience_out(runner: Engine, row: AudienceRow) -> AudienceOut:
     """``GET /audience/{id}``."""
     return AudienceOut(
         **await _core(runner, row),
@@ -78,7 +81,7 @@ async def audience_out(runner: JobRunner, row: AudienceRow) -> AudienceOut:
     )
 
 
-async def audience_list_item(runner: JobRunner, row: AudienceRow) -> AudienceListItemOut:
+async def audience_list_item(runner: Engine, row: AudienceRow) -> AudienceListItemOut:
     """An item of ``GET /audiences``."""
     return AudienceListItemOut(**await _core(runner, row), is_shared=False)
 
@@ -88,6 +91,7 @@ async def create_audience(request: web.Request) -> web.Response:
     body = await read_json(request, _create_decoder)
     if not body.name.strip():
         raise field_error("name", "The audience name must not be empty.")
+    limits.check_graduation_rule(body.graduation_rule)
     audience_id = await ctx(request).store.audiences.create(body)
     return respond(wire.CreateAudienceOutput(audience_id=audience_id))
 
@@ -154,11 +158,12 @@ async def add_example(request: web.Request) -> web.Response:
             "audienceId",
             f"'{row.name}' is a curated audience; add examples to your own audiences only.",
         )
+    limits.check_example_count(row.example_count)
     await context.store.audiences.add_example(audience_id, body)
     return respond(wire.AddExampleOutput())
 
 
-async def start_recruiting(runner: JobRunner, row: AudienceRow) -> bool:
+async def start_recruiting(runner: Engine, row: AudienceRow) -> bool:
     """Move a custom audience from ``Created`` to ``Recruiting`` and qualify it in the
     background. True if recruiting started now. 400 if it has fewer than 3 examples."""
     if row.kind != "custom" or row.status != "Created":
@@ -204,3 +209,46 @@ async def user_metrics(request: web.Request) -> web.Response:
     if graduated:
         capacity = "Sufficient" if graduated >= SUFFICIENT_GRADUATES else "Low"
     return respond(wire.UserMetricsOutput(users_per_state=states, capacity=capacity))
+
+
+def _asset_out(asset: AssetInput | None) -> wire.AssetOutput | None:
+    if asset is None:
+        return None
+    if isinstance(asset, ExistingAssetInput):
+        return wire.FileAsset(file_name=asset.name, identifier=asset.identifier or asset.name)
+    if isinstance(asset, TextAssetInput):
+        return wire.TextAsset(text=asset.text, identifier=asset.identifier or "")
+    parts = [_asset_out(a) for a in asset.assets]
+    return wire.MultiAsset(assets=[p for p in parts if p is not None])
+
+
+@routes.get("/audience/{audienceId}/examples")
+async def list_examples(request: web.Request) -> web.Response:
+    """An audience's qualification examples in the order they were added, paged. Ids are the
+    audience id and the example's position; answer counts stay 0 (the crowd does not keep
+    them per example)."""
+    query = list_query(request, filters={}, default_sort="sort_index")
+    context = ctx(request)
+    audience_id = request.match_info["audienceId"]
+    await context.store.audiences.get(audience_id)  # 404 for an unknown audience
+    bodies = await context.store.audiences.examples(audience_id)
+    items = [
+        wire.ExampleOutput(
+            id=f"{audience_id}-example-{i}",
+            asset=_asset_out(body.asset) or wire.NullAsset(),
+            payload=body.payload,
+            truth=body.truth,
+            correct_count=0,
+            incorrect_count=0,
+            context=body.context,
+            context_asset=_asset_out(body.context_asset),
+            explanation=body.explanation,
+            random_correct_probability=body.random_correct_probability,
+            flag_if_incorrect=body.flag_if_incorrect,
+            sort_index=i if body.sort_index is None else body.sort_index,
+            visibility="Private",
+        )
+        for i, body in enumerate(bodies)
+    ]
+    page = items[query.offset : query.offset + query.page_size]
+    return respond(page_of(page, len(items), query))

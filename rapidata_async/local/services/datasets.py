@@ -9,8 +9,9 @@ from ..._wire import dataset as wire
 from .._context import ctx
 from .._errors import field_error
 from .._http import read_json, respond
+from .._limits import LARGE_JSON_BYTES
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 CONTEXT_LIMIT = 400
 
@@ -52,7 +53,7 @@ def shorten(context: str, limit: int = CONTEXT_LIMIT) -> str:
 
 @routes.post("/datasets/shorten-context")
 async def shorten_context(request: web.Request) -> web.Response:
-    body = await read_json(request, _shorten_decoder)
+    body = await read_json(request, _shorten_decoder, max_bytes=LARGE_JSON_BYTES)
     return respond(
         wire.ShortenContextOutput(
             items=[

@@ -17,7 +17,8 @@ from .._context import ctx
 from .._datapoints import rapid_of
 from .._errors import BadRequest, field_error
 from .._http import list_query, no_content, page_of, path_int, read_json, respond
-from .._runner import TaskError, allows_unsure, task_for
+from ..domain import limits
+from ..domain.tasks import TaskError, allows_unsure, task_for
 from ..store.base import (
     ORGANIZATION_ID,
     OWNER_ID,
@@ -30,7 +31,7 @@ from ..store.base import (
 from ..store.seeds import parse_iso
 from .audiences import start_recruiting
 
-routes = web.RouteTableDef()
+routes: web.RouteTableDef = web.RouteTableDef()
 
 _definition_decoder = msgspec.json.Decoder(wire.CreateJobDefinitionInput)
 _job_decoder = msgspec.json.Decoder(wire.CreateJobInput)
@@ -128,22 +129,6 @@ def revision_out(row: RevisionRow) -> wire.JobRevisionOutput:
     )
 
 
-def _check_referee(referee: wire.Referee) -> None:
-    if isinstance(referee, wire.NaiveReferee):
-        if referee.total_votes < 1:
-            raise field_error("referee.totalVotes", "At least 1 vote per datapoint.")
-    elif isinstance(referee, wire.EarlyStoppingReferee):
-        if referee.max_votes < 1:
-            raise field_error("referee.maxVotes", "At least 1 vote per datapoint.")
-        if not 0.0 < referee.threshold < 1.0:
-            raise field_error("referee.threshold", "Must be between 0 and 1 (exclusive).")
-    else:
-        if referee.threshold < 1:
-            raise field_error("referee.threshold", "At least 1 agreeing vote.")
-        if referee.max_votes < referee.threshold:
-            raise field_error("referee.maxVotes", "Must be at least the quorum threshold.")
-
-
 def _misfits(datapoints: list[DatapointRow], body: wire.CreateJobDefinitionInput) -> list[str]:
     """Datapoints that do not fit the rapid (wrong asset count, missing options...)."""
     rapid = rapid_of(body.workflow)
@@ -152,7 +137,7 @@ def _misfits(datapoints: list[DatapointRow], body: wire.CreateJobDefinitionInput
     problems = []
     for position, dp in enumerate(datapoints):
         try:
-            task_for(dp, position, rapid, unsure)
+            task_for(dp.body, dp.sort_index, position, rapid, unsure)
         except TaskError as exc:
             problems.append(str(exc))
             if len(problems) >= MAX_REPORTED_ERRORS:
@@ -170,7 +155,7 @@ async def create_definition(request: web.Request) -> web.Response:
         raise field_error(
             "workflow.rapid", "Set workflow.rapid (Compare or Classify), or a legacy blueprint."
         )
-    _check_referee(body.referee)
+    limits.check_referee(body.referee)
     store = ctx(request).store
     await store.datasets.get(body.dataset_id)
     datapoints = await store.datasets.datapoints(body.dataset_id)
@@ -231,6 +216,9 @@ def job_out(row: JobRow) -> JobOut:
         completed_at=parse_iso(row.completed_at) if row.completed_at else None,
         failed_at=parse_iso(row.failed_at) if row.failed_at else None,
         failure_message=row.failure_message,
+        # why a running job waits (e.g. too few qualified labelers); the API's only free-text
+        # field for a job's hold-up
+        review_reason=row.reason if row.state == "Running" else None,
     )
 
 
@@ -255,6 +243,7 @@ async def create_job(request: web.Request) -> web.Response:
         await store.jobs.get(body.preceding_job_id)
     recruiting = await start_recruiting(context.runner, audience)
     total = await store.datasets.datapoint_count(revision.body.dataset_id)
+    limits.check_datapoint_count(total)
     job = await store.jobs.create(
         body, name=body.name or definition.name, revision=revision, total=total
     )
@@ -299,14 +288,14 @@ async def job_progress(request: web.Request) -> web.Response:
     row = await context.store.jobs.get(request.match_info["jobId"])
     state = _LABELING_STATES.get(row.state)
     if state is None:
-        state = "Labeling" if row.completed or context.runner.in_flight.get(row.id) else "Started"
+        state = "Labeling" if row.completed or row.response_count else "Started"
     return respond(
         wire.JobProgressOutput(
             completion_percentage=_percentage(row),
             total=row.total,
             completed=row.completed,
             state=state,  # type: ignore[arg-type]
-            response_count=row.response_count + context.runner.in_flight.get(row.id, 0),
+            response_count=row.response_count,
         )
     )
 

@@ -14,7 +14,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from .base import Store
+from .base import Store, StoreUnavailable
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -30,7 +30,7 @@ def open_store(db: str | Path | None = None, **opts: Any) -> Store:
         try:
             importlib.import_module("asyncpg")  # the one dependency of the postgres extra
         except ImportError as exc:
-            raise RuntimeError(
+            raise StoreUnavailable(
                 "A postgresql:// database needs asyncpg: pip install 'rapidata-async[postgres]'"
             ) from exc
         from .postgres import PostgresStore
@@ -42,4 +42,13 @@ def open_store(db: str | Path | None = None, **opts: Any) -> Store:
     return SqliteStore(db, **opts)
 
 
-__all__ = ["Store", "is_postgres_url", "open_store"]
+def describe(db: str | Path | None) -> str:
+    """What ``db`` names, for banners and logs; a PostgreSQL URL without its password."""
+    if is_postgres_url(db):
+        from .postgres import redact
+
+        return f"PostgreSQL {redact(str(db))}"
+    return f"SQLite {db}" if db is not None else "SQLite in memory"
+
+
+__all__ = ["Store", "StoreUnavailable", "describe", "is_postgres_url", "open_store"]

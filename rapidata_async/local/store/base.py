@@ -36,6 +36,11 @@ OWNER_MAIL = "local@rapidata.local"
 ORGANIZATION_ID = "local-organization"
 
 
+class StoreUnavailable(RuntimeError):
+    """The database cannot be opened (bad URL or path, server down, wrong password, missing
+    driver). The message is one line naming the database, never its password, and the cause."""
+
+
 # -- listing queries ---------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Filter:

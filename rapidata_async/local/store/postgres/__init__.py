@@ -5,6 +5,7 @@ advisory lock, the signing key and the first credential live in the database, co
 in single statements, and ``leases`` decide which process does which piece of work.
 """
 
+from ._db import redact
 from ._store import PostgresStore
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresStore", "redact"]

@@ -7,10 +7,25 @@ statement cache, so repeated calls skip parsing and planning.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 
 encode = msgspec.json.Encoder().encode
+
+
+def redact(dsn: str) -> str:
+    """``dsn`` without its password (in the user part or a ``password=`` parameter), for
+    banners, logs and error messages."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return "postgresql://(unparsable URL)"
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    netloc = f"{userinfo.partition(':')[0]}@{hosts}" if at else hosts
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k.lower() != "password"]
+    query = f"?{urlencode(kept, safe='/,')}" if kept else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
 class Db:

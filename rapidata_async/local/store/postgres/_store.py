@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from ..base import Assets, Audiences, Batches, Clients, Datasets, Definitions, Jobs, Leases, Store
+from ..base import (
+    Assets,
+    Audiences,
+    Batches,
+    Clients,
+    Datasets,
+    Definitions,
+    Jobs,
+    Leases,
+    Store,
+    StoreUnavailable,
+)
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
 from ._clients import PgClients
 from ._datasets import PgDatasets
-from ._db import Db
+from ._db import Db, redact
 from ._definitions import PgDefinitions
 from ._jobs import PgJobs
 from ._leases import PgLeases
 from ._schema import prepare, reset
+
+# Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
+CONNECT_TIMEOUT = 10.0
 
 
 class PostgresStore:
@@ -53,6 +68,9 @@ class PostgresStore:
         self.jobs: Jobs = PgJobs(self._db)
         self.leases: Leases = PgLeases(self._db)
 
+    def __repr__(self) -> str:
+        return f"PostgresStore({redact(self.dsn)!r})"
+
     @property
     def signing_key(self) -> bytes:
         """The token-signing key, shared by every process on the database."""
@@ -70,14 +88,41 @@ class PostgresStore:
             return
         import asyncpg  # the `postgres` extra: only needed once a PostgreSQL store is opened
 
-        pool = await asyncpg.create_pool(self.dsn, min_size=self._min_size, max_size=self._max_size)
+        # What a wrong URL, a server that is down or refuses us can raise: one line for
+        # whoever started the backend, not a driver traceback.
+        failures = (
+            OSError,
+            TimeoutError,
+            asyncio.TimeoutError,  # not yet the builtin one on Python 3.10
+            ValueError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+        )
+        try:
+            pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=self._min_size,
+                max_size=self._max_size,
+                timeout=CONNECT_TIMEOUT,
+            )
+        except failures as exc:
+            raise self._unavailable(exc) from exc
         try:
             async with pool.acquire() as conn:
                 self._signing_key = await prepare(conn)
-        except BaseException:
+        except BaseException as exc:
             await pool.close()
+            if isinstance(exc, failures):
+                raise self._unavailable(exc) from exc
             raise
         self._db.attach(pool)
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        text = (exc.strerror if isinstance(exc, OSError) else None) or str(exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
+        if isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError)):
+            reason += " (is the server running and reachable?)"
+        return StoreUnavailable(f"cannot open the PostgreSQL database {redact(self.dsn)}: {reason}")
 
     async def close(self) -> None:
         pool = self._db.detach()

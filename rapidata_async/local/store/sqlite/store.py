@@ -9,9 +9,20 @@ await store.close()
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from ..base import Assets, Audiences, Batches, Clients, Datasets, Definitions, Jobs, Leases
+from ..base import (
+    Assets,
+    Audiences,
+    Batches,
+    Clients,
+    Datasets,
+    Definitions,
+    Jobs,
+    Leases,
+    StoreUnavailable,
+)
 from . import _schema
 from ._db import Database
 from .assets import SqliteAssets
@@ -30,8 +41,8 @@ class SqliteStore:
     none for an in-memory one)."""
 
     def __init__(self, db: str | Path | None = None, *, assets_dir: str | Path | None = None):
-        self.path = Path(db) if db is not None else None
-        self.db = Database(self.path)
+        self.path: Path | None = Path(db) if db is not None else None
+        self.db: Database = Database(self.path)
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
         self._signing_key = b""
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
@@ -66,7 +77,10 @@ class SqliteStore:
             _schema.create(conn)
             return _schema.signing_key(conn)
 
-        self._signing_key = await self.db.run(run)
+        try:
+            self._signing_key = await self.db.run(run)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot open the SQLite database {self.path}: {exc}") from exc
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,10 +1,10 @@
-"""The simulated crowd behind the local backend: who answers, how well, and when to stop.
+"""The simulated crowd's population model: who may answer, how well, and how fast.
 
 Pure and deterministic: no I/O, no asyncio, no global state. The same ``seed`` and the same
 inputs always give the same labelers, user scores and answers, so tests and benchmarks can
 pin numbers. Every random stream is a ``random.Random`` seeded from a hash of the seed and
-the purpose (population, audience scores, one datapoint's collection, ...), which also makes
-results independent of the order in which the backend asks.
+the purpose (population, audience scores, one labeler's answer to one datapoint, ...), which
+also makes every answer independent of the order in which labelers pick their tasks.
 
 Answer model
 ------------
@@ -44,6 +44,9 @@ the candidates of every kind of audience; filters we do not model have no effect
 
 User scores are rounded to 4 decimals at the source, as the results document shows them, so a
 confidence recomputed from a results file equals the one early stopping used.
+
+Who answers which datapoint, and when, is ``simulated.SimulatedCrowd``'s business; this module
+only says what a given labeler answers (``Crowd.answer``).
 """
 
 from __future__ import annotations
@@ -51,9 +54,12 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import struct
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ..domain.tasks import ExampleSpec, TaskSpec
 
 __all__ = [
     "BOTH",
@@ -63,10 +69,9 @@ __all__ = [
     "ExampleSpec",
     "Labeler",
     "Oracle",
+    "Prepared",
     "Qualification",
-    "Response",
     "TaskSpec",
-    "confidence_per_category",
 ]
 
 BOTH = "Both"
@@ -92,7 +97,8 @@ DISTILLING_SHARE = 0.06
 _PRIOR_SD = 0.12
 _GRID = [i / 100 for i in range(1, 100)]
 _SCORE_MIN, _SCORE_MAX = 0.0001, 0.9999
-_MAX_CERTAINTY = 1.0 - 1e-12
+QUALIFY_CHUNK = 200
+"""Candidates qualified per call of ``Crowd.qualify_chunk``: bounded work per call."""
 
 Oracle = Callable[["TaskSpec"], "dict[str, float] | None"]
 """Answer distribution for a datapoint (keys: options, plus Both/Neither when allowed), or
@@ -116,16 +122,6 @@ class Labeler:
 
 
 @dataclass(frozen=True, slots=True)
-class ExampleSpec:
-    """A qualification example: ``truth`` lists the correct options (compare: the winner)."""
-
-    kind: Literal["compare", "classify"]
-    options: list[str]
-    truth: list[str]
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
 class AudienceSpec:
     """What the crowd needs to know about an audience.
 
@@ -138,27 +134,6 @@ class AudienceSpec:
     domain: str | None = None
     examples: list[ExampleSpec] = field(default_factory=list)
     filters: list[Any] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskSpec:
-    """One datapoint to answer. ``key`` must be stable: it seeds truth, difficulty and draws."""
-
-    key: str
-    kind: Literal["compare", "classify"]
-    options: list[str]
-    allow_neither_both: bool = False
-    context: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One answer. ``user_score`` is the labeler's score in the answering audience."""
-
-    labeler: Labeler
-    user_score: float
-    answer: str
-    answer_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,72 +151,11 @@ class Qualification:
     user_scores: dict[int, float]
     users_per_state: dict[str, int]
     example_accuracy: dict[int, float] = field(default_factory=dict)
+    ready_at: dict[int, float] = field(default_factory=dict)
     pool: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pool", tuple(self.user_scores))
-
-
-# -- confidence ----------------------------------------------------------------------------------
-class _Confidence:
-    """Running ``P(c) ∝ Π_i (s_i·[v_i = c] + (1 − s_i)/K)``, kept as log-weights.
-
-    Logs rather than renormalised products: with products a long-losing category sinks into
-    the denormal range, where rounding stops it from shrinking further and later votes revive
-    it from a wrong floor. Scores are capped just below 1 so that two contradicting "certain"
-    votes cancel out instead of zeroing every category.
-    """
-
-    __slots__ = ("_index", "_k", "logw")
-
-    def __init__(self, categories: Sequence[str]) -> None:
-        self._k = len(categories)
-        self._index = {category: i for i, category in enumerate(categories)}
-        self.logw = [0.0] * self._k
-
-    def add(self, answer: str, score: float) -> None:
-        hit = self._index.get(answer)
-        if hit is None:
-            return
-        # `score > 0` is also False for NaN, which then counts as a pure guess
-        s = min(score, _MAX_CERTAINTY) if score > 0.0 else 0.0
-        base = (1.0 - s) / self._k
-        miss, match = math.log(base), math.log(base + s)
-        logw = self.logw
-        for i in range(self._k):
-            logw[i] += match if i == hit else miss
-
-    def probabilities(self) -> list[float]:
-        top = max(self.logw)
-        weights = [math.exp(lw - top) for lw in self.logw]
-        total = sum(weights)
-        return [w / total for w in weights]
-
-    def top(self) -> float:
-        top = max(self.logw)
-        return 1.0 / sum(math.exp(lw - top) for lw in self.logw)
-
-
-def confidence_per_category(
-    votes: Sequence[tuple[str, float]], categories: Sequence[str]
-) -> dict[str, float]:
-    """Probability that each category is the right one, given ``(answer, user_score)`` votes.
-
-    ``P(c) ∝ Π_i (s_i·[v_i = c] + (1 − s_i)/K)`` with ``K = len(categories)``: a labeler with
-    score ``s`` knows the answer with probability ``s`` and otherwise guesses uniformly. Votes
-    outside ``categories`` (Both/Neither) are ignored; no votes give a uniform result. Values
-    are not rounded. This is the implementation early stopping uses;
-    ``rapidata_async.local._results`` re-exports it for the results document.
-
-    Docs example: four "Dog" votes scored 0.3, 0.8486, 0.4469, 0.4911 over ``["Cat", "Dog"]``
-    give Dog 0.9943, Cat 0.0057.
-    """
-    if not categories:
-        return {}
-    acc = _Confidence(categories)
-    for answer, score in votes:
-        acc.add(answer, score)
-    return dict(zip(categories, acc.probabilities(), strict=True))
 
 
 # -- hashing and small maths ---------------------------------------------------------------------
@@ -415,9 +329,22 @@ class Crowd:
 
         ``target_accuracy`` / ``min_tasks`` are the audience's TaskAccuracy graduation rule
         (custom audiences only). Raises ``ValueError`` for a custom audience with fewer than
-        three examples or an example whose truth is not among its options.
+        three examples or an example whose truth is not among its options. The async callers
+        use ``qualification_steps`` instead, to run a big custom audience in bounded chunks.
         """
-        cache_key = (
+        steps = self.qualification_steps(
+            audience, target_accuracy=target_accuracy, min_tasks=min_tasks
+        )
+        for _ in steps:
+            pass
+        result = self.qualify_cached(audience, target_accuracy, min_tasks)
+        assert result is not None
+        return result
+
+    def _cache_key(
+        self, audience: AudienceSpec, target_accuracy: float, min_tasks: int
+    ) -> tuple[object, ...]:
+        return (
             audience.id,
             audience.kind,
             audience.domain,
@@ -426,9 +353,22 @@ class Crowd:
             target_accuracy,
             min_tasks,
         )
-        cached = self._cache.get(cache_key)
-        if cached is not None:
-            return cached
+
+    def qualify_cached(
+        self, audience: AudienceSpec, target_accuracy: float = 0.75, min_tasks: int = 10
+    ) -> Qualification | None:
+        """The pool if it was computed already, else None."""
+        return self._cache.get(self._cache_key(audience, target_accuracy, min_tasks))
+
+    def qualification_steps(
+        self, audience: AudienceSpec, *, target_accuracy: float = 0.75, min_tasks: int = 10
+    ) -> Iterator[None]:
+        """Compute (and cache) the pool one bounded step at a time: each ``next()`` qualifies
+        at most ``QUALIFY_CHUNK`` candidates, so a caller in a worker thread can stop between
+        steps. Afterwards ``qualify_cached`` returns the result."""
+        cache_key = self._cache_key(audience, target_accuracy, min_tasks)
+        if cache_key in self._cache:
+            return
         candidates = [lab for lab in self.labelers if _passes_all(lab, audience.filters)]
         if audience.kind == "global":
             result = Qualification(
@@ -437,7 +377,11 @@ class Crowd:
         elif audience.kind == "curated":
             result = self._qualify_curated(audience, candidates)
         elif audience.kind == "custom":
-            result = self._qualify_custom(audience, candidates, target_accuracy, min_tasks)
+            custom = _CustomQualification(self, audience, target_accuracy, min_tasks)
+            for start in range(0, len(candidates), QUALIFY_CHUNK):
+                yield
+                custom.add(candidates[start : start + QUALIFY_CHUNK])
+            result = custom.result()
         else:
             raise ValueError(
                 f"audience {audience.id!r}: kind must be 'global', 'curated' or 'custom', "
@@ -446,7 +390,6 @@ class Crowd:
         if len(self._cache) >= 256:
             self._cache.pop(next(iter(self._cache)))
         self._cache[cache_key] = result
-        return result
 
     def _qualify_curated(self, audience: AudienceSpec, candidates: list[Labeler]) -> Qualification:
         domain = audience.domain or "general"
@@ -461,143 +404,76 @@ class Crowd:
         pool = sorted(lab.id for lab in ranked[:n])
         return Qualification(audience.id, "curated", {i: scores[i] for i in pool}, {})
 
-    def _qualify_custom(
-        self,
-        audience: AudienceSpec,
-        candidates: list[Labeler],
-        target_accuracy: float,
-        min_tasks: int,
-    ) -> Qualification:
-        examples = audience.examples
-        if len(examples) < 3:
-            raise ValueError(
-                f"audience {audience.id!r} has {len(examples)} qualification example(s); "
-                "a custom audience needs at least 3 before labelers can qualify"
-            )
-        for ex in examples:
-            if len(ex.options) < 2:
-                raise ValueError(f"example {ex.key!r}: needs at least 2 options")
-            bad = [t for t in ex.truth if t not in ex.options]
-            if not ex.truth or bad:
-                raise ValueError(
-                    f"example {ex.key!r}: truth {ex.truth!r} must be a non-empty subset of "
-                    f"its options {ex.options!r}"
-                )
-        difficulties = [self.difficulty(ex) for ex in examples]
-        weights = [0.5 + d for d in difficulties]
-        # Per example and per grid value of skill: log P(right), log P(wrong). A right answer
-        # to a hard example separates skills far more than one to an easy example.
-        log_right: list[list[float]] = []
-        log_wrong: list[list[float]] = []
-        for ex, d in zip(examples, difficulties, strict=True):
-            chance = len(set(ex.truth)) / len(ex.options)
-            d_eff = d + K_STEP * (len(ex.options) - 2)
-            right_row, wrong_row = [], []
-            for g in _GRID:
-                q = _sigmoid(_logit(g) + GAMMA * (D_REF - d_eff))
-                p = min(max(q + (1.0 - q) * chance, 1e-9), 1.0 - 1e-9)
-                right_row.append(math.log(p))
-                wrong_row.append(math.log(1.0 - p))
-            log_right.append(right_row)
-            log_wrong.append(wrong_row)
-
-        n_trials = max(min_tasks, len(examples))
-        scores: dict[int, float] = {}
-        accuracy: dict[int, float] = {}
-        distilling = 0
-        dropped = 0
-        for lab in candidates:
-            if _unit(self.seed, "distilling", audience.id, lab.id) < DISTILLING_SHARE:
-                distilling += 1
-                continue
-            rng = random.Random(_h(self.seed, "qualify", audience.id, lab.id))
-            order = list(range(len(examples)))
-            rng.shuffle(order)
-            right = [0] * len(examples)
-            shown = [0] * len(examples)
-            for t in range(n_trials):
-                j = order[t % len(order)]
-                ex = examples[j]
-                shown[j] += 1
-                q = self.knowledge(lab, difficulties[j], len(ex.options))
-                answer = rng.choice(ex.truth) if rng.random() < q else rng.choice(ex.options)
-                right[j] += answer in ex.truth
-            acc = sum(w * r for w, r in zip(weights, right, strict=True)) / sum(
-                w * n for w, n in zip(weights, shown, strict=True)
-            )
-            accuracy[lab.id] = acc
-            if acc < target_accuracy:
-                dropped += 1
-                continue
-            prior = self._global_scores[lab.id]
-            logpost = [-((g - prior) ** 2) / (2 * _PRIOR_SD**2) for g in _GRID]
-            for j in range(len(examples)):
-                if shown[j]:
-                    r, w = right[j], shown[j] - right[j]
-                    lr, lw = log_right[j], log_wrong[j]
-                    logpost = [lp + r * a + w * b for lp, a, b in zip(logpost, lr, lw, strict=True)]
-            top = max(logpost)
-            post = [math.exp(lp - top) for lp in logpost]
-            scores[lab.id] = _clamp_score(
-                sum(g * p for g, p in zip(_GRID, post, strict=True)) / sum(post)
-            )
-        states = {"Graduated": len(scores), "Distilling": distilling, "Dropped": dropped}
-        return Qualification(audience.id, "custom", scores, states, accuracy)
-
     # -- answering -------------------------------------------------------------------------------
-    def collect(
-        self,
-        task: TaskSpec,
-        qualification: Qualification,
-        *,
-        max_votes: int,
-        threshold: float | None,
-    ) -> list[Response]:
-        """Responses of distinct labelers from the pool to one datapoint, in arrival order.
-
-        Without ``threshold`` exactly ``max_votes`` responses (fewer only if the pool is
-        smaller). With it, collection stops at the first response after which one option's
-        ``confidence_per_category`` reaches ``threshold``; Both/Neither responses count toward
-        ``max_votes`` but not toward confidence.
-        """
+    def prepare(self, task: TaskSpec) -> Prepared:
+        """What every answer to ``task`` shares (difficulty, truth, oracle distribution),
+        computed once per datapoint. Raises ``ValueError`` for a malformed task."""
         options = _check_task(task)
-        if max_votes < 1:
-            raise ValueError(f"max_votes must be at least 1, got {max_votes}")
-        if threshold is not None and not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
-        k = len(options)
         difficulty = self.difficulty(task)
         answers = list(options)
         if task.allow_neither_both:
             answers += [BOTH, NEITHER]
         dist = self._oracle_distribution(task, answers)
-        truth = self.truth(task) if dist is None else ""
+        names: list[str] = []
+        cumulative: list[float] = []
         if dist is not None:
-            dist_names = [a for a, _ in dist]
-            dist_weights = [w for _, w in dist]
-        time_factor = 0.8 + 0.6 * difficulty
+            total = 0.0
+            for name, weight in dist:
+                total += weight
+                names.append(name)
+                cumulative.append(total)
+            cumulative = [c / total for c in cumulative]
+        d_eff = difficulty + K_STEP * (len(options) - 2)
+        return Prepared(
+            task.key,
+            options,
+            task.allow_neither_both,
+            GAMMA * (D_REF - d_eff),
+            self.truth(task) if dist is None else "",
+            names,
+            cumulative,
+            0.8 + 0.6 * difficulty,
+        )
 
-        rng = random.Random(_h(self.seed, "collect", qualification.audience_id, task.key))
-        pool = qualification.pool
-        chosen = rng.sample(pool, min(max_votes, len(pool)))
-        confidence = _Confidence(options) if threshold is not None else None
-        out: list[Response] = []
-        for labeler_id in chosen:
-            lab = self.labelers[labeler_id]
-            score = qualification.user_scores[labeler_id]
-            if rng.random() < self.knowledge(lab, difficulty, k):
-                answer = truth if dist is None else rng.choices(dist_names, dist_weights)[0]
-            elif task.allow_neither_both and rng.random() < P_NEITHER_BOTH:
-                answer = BOTH if rng.random() < 0.5 else NEITHER
+    def answer(self, prepared: Prepared, labeler_id: int) -> tuple[str, int]:
+        """What ``labeler_id`` answers to a prepared task and how long it takes (ms).
+
+        Deterministic per ``(seed, task, labeler)``: four uniforms from one hash decide
+        whether they know the answer, what they pick, and their answer time.
+        """
+        digest = hashlib.blake2b(
+            f"{self.seed}\x1fanswer\x1f{prepared.key}\x1f{labeler_id}".encode(), digest_size=32
+        ).digest()
+        a, b, c, d = _FOUR.unpack(digest)
+        u_know, u_pick = a * _INV64, b * _INV64
+        if u_know < _sigmoid(self._logit_skill[labeler_id] + prepared.shift):
+            if prepared.names:
+                answer = prepared.names[-1]
+                for name, edge in zip(prepared.names, prepared.cumulative, strict=True):
+                    if u_pick < edge:
+                        answer = name
+                        break
             else:
-                answer = rng.choice(options)
-            ms = lab.typical_ms * time_factor * rng.lognormvariate(0.0, 0.3)
-            out.append(Response(lab, score, answer, max(300, int(ms))))
-            if confidence is not None and threshold is not None:
-                confidence.add(answer, score)
-                if confidence.top() >= threshold:
-                    break
-        return out
+                answer = prepared.truth
+        elif prepared.allow_neither_both and u_pick < P_NEITHER_BOTH:
+            answer = BOTH if u_pick < P_NEITHER_BOTH / 2 else NEITHER
+        else:
+            if prepared.allow_neither_both:
+                u_pick = (u_pick - P_NEITHER_BOTH) / (1.0 - P_NEITHER_BOTH)
+            options = prepared.options
+            answer = options[min(int(u_pick * len(options)), len(options) - 1)]
+        # lognormal(0, 0.3) answer-time jitter via Box-Muller
+        z = math.sqrt(-2.0 * math.log((c + 1) * _INV64)) * math.cos(_TAU * d * _INV64)
+        ms = self.labelers[labeler_id].typical_ms * prepared.time_factor * math.exp(0.3 * z)
+        return answer, max(300, int(ms))
+
+    def in_order(self, qualification: Qualification, key: str) -> list[int]:
+        """The pool in a seeded order for one datapoint: who would answer first when
+        labelers arrive at random (statistics and benchmarks feed a referee in this order)."""
+        rng = random.Random(_h(self.seed, "order", qualification.audience_id, key))
+        pool = list(qualification.pool)
+        rng.shuffle(pool)
+        return pool
 
     def _oracle_distribution(
         self, task: TaskSpec, allowed: list[str]
@@ -614,6 +490,133 @@ class Crowd:
                 dist.append((answer, w))
         # An oracle with no usable mass says nothing about this datapoint.
         return dist or None
+
+
+_FOUR = struct.Struct(">4Q")
+_INV64 = 1.0 / 2.0**64
+_TAU = 2.0 * math.pi
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A datapoint as the answer model sees it (``Crowd.prepare``)."""
+
+    key: str
+    options: list[str]
+    allow_neither_both: bool
+    shift: float  # GAMMA * (D_REF - effective difficulty), added to the labeler's logit skill
+    truth: str
+    names: list[str]  # oracle answers, with their cumulative probabilities
+    cumulative: list[float]
+    time_factor: float
+
+
+class _CustomQualification:
+    """A custom audience's qualification, fed candidates in chunks.
+
+    Every candidate passing the filters works through the examples (at least ``min_tasks``
+    answers, cycling them); difficulty-weighted accuracy against ``target_accuracy`` decides
+    Graduated / Dropped, a few are still Distilling. A graduate's user score is the posterior
+    mean of their skill given which examples they got right, their global score as prior.
+    """
+
+    def __init__(
+        self, crowd: Crowd, audience: AudienceSpec, target_accuracy: float, min_tasks: int
+    ) -> None:
+        examples = audience.examples
+        if len(examples) < 3:
+            raise ValueError(
+                f"audience {audience.id!r} has {len(examples)} qualification example(s); "
+                "a custom audience needs at least 3 before labelers can qualify"
+            )
+        for ex in examples:
+            if len(ex.options) < 2:
+                raise ValueError(f"example {ex.key!r}: needs at least 2 options")
+            bad = [t for t in ex.truth if t not in ex.options]
+            if not ex.truth or bad:
+                raise ValueError(
+                    f"example {ex.key!r}: truth {ex.truth!r} must be a non-empty subset of "
+                    f"its options {ex.options!r}"
+                )
+        self.crowd = crowd
+        self.audience = audience
+        self.target_accuracy = target_accuracy
+        self.difficulties = [crowd.difficulty(ex) for ex in examples]
+        self.weights = [0.5 + d for d in self.difficulties]
+        # Per example and per grid value of skill: log P(right), log P(wrong). A right answer
+        # to a hard example separates skills far more than one to an easy example.
+        self.log_right: list[list[float]] = []
+        self.log_wrong: list[list[float]] = []
+        for ex, d in zip(examples, self.difficulties, strict=True):
+            chance = len(set(ex.truth)) / len(ex.options)
+            d_eff = d + K_STEP * (len(ex.options) - 2)
+            right_row, wrong_row = [], []
+            for g in _GRID:
+                q = _sigmoid(_logit(g) + GAMMA * (D_REF - d_eff))
+                p = min(max(q + (1.0 - q) * chance, 1e-9), 1.0 - 1e-9)
+                right_row.append(math.log(p))
+                wrong_row.append(math.log(1.0 - p))
+            self.log_right.append(right_row)
+            self.log_wrong.append(wrong_row)
+        self.n_trials = max(min_tasks, len(examples))
+        self.scores: dict[int, float] = {}
+        self.accuracy: dict[int, float] = {}
+        self.ready_at: dict[int, float] = {}
+        self.distilling = 0
+        self.dropped = 0
+
+    def add(self, candidates: Sequence[Labeler]) -> None:
+        crowd, audience, examples = self.crowd, self.audience, self.audience.examples
+        seed = crowd.seed
+        for lab in candidates:
+            if _unit(seed, "distilling", audience.id, lab.id) < DISTILLING_SHARE:
+                self.distilling += 1
+                continue
+            rng = random.Random(_h(seed, "qualify", audience.id, lab.id))
+            order = list(range(len(examples)))
+            rng.shuffle(order)
+            right = [0] * len(examples)
+            shown = [0] * len(examples)
+            for t in range(self.n_trials):
+                j = order[t % len(order)]
+                ex = examples[j]
+                shown[j] += 1
+                q = crowd.knowledge(lab, self.difficulties[j], len(ex.options))
+                answer = rng.choice(ex.truth) if rng.random() < q else rng.choice(ex.options)
+                right[j] += answer in ex.truth
+            weights = self.weights
+            acc = sum(w * r for w, r in zip(weights, right, strict=True)) / sum(
+                w * n for w, n in zip(weights, shown, strict=True)
+            )
+            self.accuracy[lab.id] = acc
+            if acc < self.target_accuracy:
+                self.dropped += 1
+                continue
+            prior = crowd._global_scores[lab.id]
+            logpost = [-((g - prior) ** 2) / (2 * _PRIOR_SD**2) for g in _GRID]
+            for j in range(len(examples)):
+                if shown[j]:
+                    r, w = right[j], shown[j] - right[j]
+                    lr, lw = self.log_right[j], self.log_wrong[j]
+                    logpost = [lp + r * a + w * b for lp, a, b in zip(logpost, lr, lw, strict=True)]
+            top = max(logpost)
+            post = [math.exp(lp - top) for lp in logpost]
+            self.scores[lab.id] = _clamp_score(
+                sum(g * p for g, p in zip(_GRID, post, strict=True)) / sum(post)
+            )
+            # Graduating takes their answer time on every example shown, plus a start delay.
+            pace = _unit(seed, "graduation", audience.id, lab.id)
+            self.ready_at[lab.id] = self.n_trials * lab.typical_ms / 1000.0 * (0.7 + pace)
+
+    def result(self) -> Qualification:
+        states = {
+            "Graduated": len(self.scores),
+            "Distilling": self.distilling,
+            "Dropped": self.dropped,
+        }
+        return Qualification(
+            self.audience.id, "custom", self.scores, states, self.accuracy, self.ready_at
+        )
 
 
 def _check_task(task: TaskSpec) -> list[str]:

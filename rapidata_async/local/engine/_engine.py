@@ -1,0 +1,266 @@
+"""The engine: runs jobs and recruits audiences, as leased work shared by every process on
+one database.
+
+A scanner loop (every ``scan_interval`` seconds, and at once when ``start``/``recruit`` wake it)
+looks for unfinished jobs (``Submitted``/``Running``) and ``Recruiting`` audiences, takes the
+ones nobody holds with ``Leases.acquire`` and runs them in the backend's task group; it renews
+the leases of what it runs, and stops a run whose lease was lost. A killed process's leases
+expire after ``lease_ttl`` seconds and its work goes to whoever scans next, where the run
+resumes from the stored responses.
+
+Jobs are answered by the response sources on the task board (the simulated crowd here); the
+crowd's pools come from ``pool`` (qualification of the audience).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+import anyio
+import anyio.to_thread
+
+from ..._wire import audience as auwire
+from ..._wire import job as jwire
+from .._results import ResultItem, Vote, build_results_document
+from .._tasks import TaskManager
+from ..crowd.base import TaskBoard
+from ..crowd.clock import Pace
+from ..crowd.population import AudienceSpec, Crowd, Oracle, Qualification
+from ..crowd.simulated import Pool, SimulatedCrowd
+from ..domain.errors import Conflict, DomainError
+from ..domain.tasks import TaskError, allows_unsure, example_specs, rapid_of, task_for
+from ..store.base import AudienceRow, Store
+from ._job import JobRun
+
+log = logging.getLogger("rapidata_async.local")
+
+LEASE_TTL = 10.0
+SCAN_INTERVAL = 1.0
+DEFAULT_RULE = auwire.TaskAccuracyRule(target_accuracy=0.75, min_tasks=10)
+
+
+class Engine:
+    """Owns the task board, the simulated crowd, and the background runs of jobs and
+    recruiting. The services call ``start``, ``recruit``, ``qualification`` and
+    ``results_document``; the app calls ``resume`` once the server is up."""
+
+    def __init__(
+        self,
+        store: Store,
+        tasks: TaskManager,
+        *,
+        seed: int = 0,
+        pace: Pace | None = None,
+        oracle: Oracle | None = None,
+        owner: str | None = None,
+        lease_ttl: float = LEASE_TTL,
+        scan_interval: float = SCAN_INTERVAL,
+    ) -> None:
+        self.store = store
+        self.tasks = tasks
+        self.model: Crowd = Crowd(seed=seed, oracle=oracle)
+        self.pace: Pace = pace or Pace()
+        self.owner: str = owner or f"engine-{secrets.token_hex(6)}"
+        self.lease_ttl = lease_ttl
+        self.scan_interval = scan_interval
+        self.board: TaskBoard = TaskBoard()
+        self.crowd: SimulatedCrowd = SimulatedCrowd(self.model, self.pool, self.pace)
+        self._jobs: set[str] = set()
+        self._recruits: set[str] = set()
+        # audiences whose qualification failed: not retried every scan (until a restart)
+        self._unqualifiable: set[str] = set()
+        self._wake = anyio.Event()
+
+    # -- what the services call ------------------------------------------------------------
+    def start(self, job_id: str) -> None:
+        """A job was created or retried: look for work now."""
+        self._wake.set()
+
+    def recruit(self, audience_id: str) -> None:
+        """An audience entered ``Recruiting``: look for work now."""
+        self._wake.set()
+
+    async def resume(self) -> None:
+        """Start the crowd and the scanner; the first scan picks up whatever a previous
+        process left unfinished."""
+        self.tasks.spawn("engine:crowd", self.crowd.run, self.board)
+        self.tasks.spawn("engine:scan", self._scan_loop)
+
+    async def restart(self) -> None:
+        """After every task was cancelled (tests' reset): a fresh board, then ``resume``."""
+        self.board = TaskBoard()
+        self._jobs.clear()
+        self._recruits.clear()
+        self._unqualifiable.clear()
+        await self.resume()
+
+    async def qualification(
+        self, audience: AudienceRow, examples: Sequence[auwire.AddExampleInput] | None = None
+    ) -> Qualification:
+        """The audience's answering pool (custom audiences: through their examples, computed
+        in a worker thread in bounded chunks and cached)."""
+        kind = audience.kind if audience.kind in ("global", "curated") else "custom"
+        specs = []
+        if kind == "custom":
+            if examples is None:
+                examples = await self.store.audiences.examples(audience.id)
+            specs = example_specs(audience.id, examples)
+        spec = AudienceSpec(
+            audience.id,
+            kind,  # type: ignore[arg-type]
+            audience.domain,
+            specs,
+            list(audience.body.filters or ()),
+        )
+        rule = audience.body.graduation_rule
+        if not isinstance(rule, auwire.TaskAccuracyRule):
+            rule = DEFAULT_RULE
+        return await self.crowd.qualify(
+            spec, target_accuracy=rule.target_accuracy, min_tasks=rule.min_tasks
+        )
+
+    async def ensure_ready(
+        self, audience: AudienceRow, examples: Sequence[auwire.AddExampleInput] | None = None
+    ) -> Qualification:
+        """Qualify the audience and mark a custom one ``Ready`` with its funnel counts."""
+        qualification = await self.qualification(audience, examples)
+        if audience.kind == "custom" and audience.status != "Ready":
+            states = qualification.users_per_state
+            await self.store.audiences.set_status(
+                audience.id,
+                "Ready",
+                counts=(
+                    len(qualification.user_scores),
+                    states.get("Graduated", 0),
+                    states.get("Dropped", 0),
+                ),
+            )
+        return qualification
+
+    async def pool(self, audience_id: str) -> Pool:
+        """The crowd's view of an audience: its pool and when recruiting started."""
+        audience = await self.store.audiences.get(audience_id)
+        started = None
+        if audience.recruiting_started_at:
+            started = datetime.fromisoformat(audience.recruiting_started_at).timestamp()
+        return Pool(await self.qualification(audience), started)
+
+    def qualified_so_far(self, audience_id: str) -> int | None:
+        return self.crowd.qualified(audience_id)
+
+    async def results_document(self, job_id: str) -> bytes:
+        """The results JSON of a completed job, built from its stored responses (``Conflict``
+        while it is not ``Completed``)."""
+        work = await self.store.jobs.work(job_id)
+        if work.job.state != "Completed":
+            raise Conflict(
+                f"Job '{job_id}' is {work.job.state}; its results can be downloaded once it is "
+                "Completed."
+            )
+        definition = work.revision.body
+        rapid = rapid_of(definition.workflow)
+        if rapid is None:
+            raise Conflict(f"Job '{job_id}' has no rapid to build results for.")
+        unsure = allows_unsure(definition.rapid_feature_flags)
+
+        def items_of() -> list[ResultItem]:
+            items = []
+            for position, dp in enumerate(work.datapoints):
+                responses = work.responses.get(dp.id)
+                if not responses:
+                    continue
+                _, item = task_for(dp.body, dp.sort_index, position, rapid, unsure)
+                item.votes = [
+                    Vote(
+                        r.answer, r.user_score, r.country, r.language, r.age, r.gender, r.occupation
+                    )
+                    for r in responses
+                ]
+                items.append(item)
+            return items
+
+        items = await anyio.to_thread.run_sync(items_of)
+        if rapid.kind == "Compare":
+            urls = await self.store.assets.urls([name for item in items for name in item.options])
+            for item in items:
+                if all(name in urls for name in item.options):
+                    item.asset_urls = {name: urls[name] for name in item.options}
+        build = functools.partial(
+            build_results_document,
+            "Compare" if rapid.kind == "Compare" else "Classification",
+            items,
+            early_stopping=isinstance(definition.referee, jwire.EarlyStoppingReferee),
+            index_identifiers=list(rapid.index_identifiers) if rapid.index_identifiers else None,
+        )
+        return await anyio.to_thread.run_sync(build)
+
+    # -- the scanner -----------------------------------------------------------------------
+    async def _scan_loop(self) -> None:
+        while True:
+            wake = self._wake = anyio.Event()
+            try:
+                await self._scan()
+            except Exception:
+                log.exception("engine scan failed")
+            with anyio.move_on_after(self.scan_interval):
+                await wake.wait()
+
+    async def _scan(self) -> None:
+        store, leases, owner, ttl = self.store, self.store.leases, self.owner, self.lease_ttl
+        for kind, running in (("job", self._jobs), ("recruit", self._recruits)):
+            if running:
+                held = set(await leases.renew(kind, sorted(running), owner, ttl))
+                for key in sorted(running - held):
+                    log.warning("lost the lease of %s %s; another process runs it", kind, key)
+                    await self.tasks.cancel(f"{kind}:{key}")
+        jobs = [
+            j for j in await store.jobs.in_states(["Submitted", "Running"]) if j not in self._jobs
+        ]
+        if jobs:
+            for job_id in await leases.acquire("job", jobs, owner, ttl):
+                self._jobs.add(job_id)
+                self.tasks.spawn(f"job:{job_id}", self._run_job, job_id)
+        skip = self._recruits | self._unqualifiable
+        audiences = [a for a in await store.audiences.in_status("Recruiting") if a not in skip]
+        if audiences:
+            for audience_id in await leases.acquire("recruit", audiences, owner, ttl):
+                self._recruits.add(audience_id)
+                self.tasks.spawn(f"recruit:{audience_id}", self._recruit, audience_id)
+
+    async def _release(self, kind: str, key: str) -> None:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
+            try:
+                await self.store.leases.release(kind, [key], self.owner)
+            except Exception:
+                log.exception("releasing the lease of %s %s failed", kind, key)
+
+    async def _run_job(self, job_id: str) -> None:
+        try:
+            await JobRun(self, job_id).run()
+        except (TaskError, DomainError, ValueError) as exc:
+            log.warning("job %s failed: %s", job_id, exc)
+            await self.store.jobs.set_state(job_id, "Failed", failure_message=str(exc))
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            await self.store.jobs.set_state(
+                job_id, "Failed", failure_message=f"Internal error: {type(exc).__name__}: {exc}"
+            )
+        finally:
+            self.board.withdraw(job_id)
+            self._jobs.discard(job_id)
+            await self._release("job", job_id)
+
+    async def _recruit(self, audience_id: str) -> None:
+        try:
+            audience = await self.store.audiences.get(audience_id)
+            await self.ensure_ready(audience)
+        except (DomainError, ValueError) as exc:
+            log.warning("recruiting audience %s failed: %s", audience_id, exc)
+            self._unqualifiable.add(audience_id)
+        finally:
+            self._recruits.discard(audience_id)
+            await self._release("recruit", audience_id)
