@@ -187,7 +187,6 @@ class _ResponseReader(threading.Thread):
 
     def _read(self) -> tuple[pl.Series, pl.DataFrame] | None:
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.json as pj
 
         response = _arrow_type(wire.DetailedResponse)
@@ -209,20 +208,20 @@ class _ResponseReader(threading.Thread):
             return None
         items_list = table.column("results").chunk(0)
         items = items_list.flatten()
-        details = pc.struct_field(items, "detailedResults")
+        details = items.field("detailedResults")
         responses = details.flatten()
-        user = pc.struct_field(responses, "userDetails")
-        scores = pc.struct_field(user, "userScores")
+        user = responses.field("userDetails")
+        scores = user.field("userScores")
         if any(a.null_count for a in (items_list, items, details, responses, user, scores)):
             return None
         self.items = len(items)
         answer_key = "votedFor" if self.answer == "voted_for" else "selectedCategory"
         columns = [
-            pl.Series(self.answer, pc.struct_field(responses, answer_key), pl.String),
-            pl.Series("user_score", pc.struct_field(scores, "global"), pl.Float64),
-            *(pl.Series(name, pc.struct_field(user, name), pl.String) for name in DEMOGRAPHICS),
+            pl.Series(self.answer, responses.field(answer_key), pl.String),
+            pl.Series("user_score", scores.field("global"), pl.Float64),
+            *(pl.Series(name, user.field(name), pl.String) for name in DEMOGRAPHICS),
         ]
-        rows = pl.Series("rows", pc.list_parent_indices(details)).cast(pl.UInt32)
+        rows = pl.Series("rows", details.value_parent_indices()).cast(pl.UInt32)
         del table, items_list, items, details, responses, user, scores
         pa.default_memory_pool().release_unused()  # the parser's buffers, kept by the pool
         return rows, pl.DataFrame(columns)
