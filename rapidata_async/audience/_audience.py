@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import anyio
-import polars as pl
 
 from .. import _validate as check
 from .._logging import echo
@@ -29,6 +28,8 @@ from ..job._manager import find_jobs
 from ._filters import RapidataFilter
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from .._context import ClientContext
 
 
@@ -221,6 +222,8 @@ class RapidataAudience:
             }
             for e in out.items
         ]
+        import polars as pl  # here: importing the package must not import polars
+
         return pl.DataFrame(rows, schema={c: pl.String for c in _EXAMPLE_COLUMNS})
 
     # -- jobs -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ _METRICS = (
     ("summed_user_scores", "summed_user_scores", pl.Float64, 0.0),
     ("summed_user_scores_ratio", "summed_user_scores_ratios", pl.Float64, 0.0),
 )
-_DEMOGRAPHICS = ("country", "language", "age", "gender", "occupation")
+DEMOGRAPHICS = ("country", "language", "age", "gender", "occupation")
 
 
 class _Columns:
@@ -48,11 +48,9 @@ def results_frame(results: JobResults, *, split_details: bool) -> pl.DataFrame:
     """Build the frame documented on ``JobResults.to_polars``."""
     compare = results.info.type == "Compare"
     if compare:
-        datapoints = _compare_columns(cast("Sequence[CompareResult]", results.results))
+        datapoints = compare_columns(cast("Sequence[CompareResult]", results.results))
     else:
-        datapoints = _classification_columns(
-            cast("Sequence[ClassificationResult]", results.results)
-        )
+        datapoints = classification_columns(cast("Sequence[ClassificationResult]", results.results))
     frame = datapoints.frame()
     if not split_details:
         return frame
@@ -84,8 +82,8 @@ class _Responses:
         self.counts: list[int] = []
         self.answers: list[str | None] = []
         self.scores: list[float | None] = []
-        self.encoders = [_Codes() for _ in _DEMOGRAPHICS]
-        self.codes: list[list[int]] = [[] for _ in _DEMOGRAPHICS]
+        self.encoders = [_Codes() for _ in DEMOGRAPHICS]
+        self.codes: list[list[int]] = [[] for _ in DEMOGRAPHICS]
 
     def collect(self, items: Sequence[CompareResult | ClassificationResult]) -> _Responses:
         compare = self.compare
@@ -128,7 +126,7 @@ class _Responses:
             *(
                 encoder.column(name, codes)
                 for name, encoder, codes in zip(
-                    _DEMOGRAPHICS, self.encoders, self.codes, strict=True
+                    DEMOGRAPHICS, self.encoders, self.codes, strict=True
                 )
             ),
         ]
@@ -153,7 +151,7 @@ def _private_metadata(
         columns.add(f"private_metadata_{key}", pl.String, [m.get(key) for m in metadata])
 
 
-def _compare_columns(items: Sequence[CompareResult]) -> _Columns:
+def compare_columns(items: Sequence[CompareResult]) -> _Columns:
     # One pass fills every column, appends bound up front (this runs once per datapoint, tens of
     # thousands of times). Both/Neither values are collected unconditionally and their columns
     # kept only if some datapoint has them.
@@ -256,7 +254,7 @@ def _pair(keys: dict[str, Any]) -> tuple[str, str]:
     return a, b
 
 
-def _classification_columns(items: Sequence[ClassificationResult]) -> _Columns:
+def classification_columns(items: Sequence[ClassificationResult]) -> _Columns:
     columns = _Columns()
     columns.add("datapoint_index", pl.Int64, range(len(items)))
     _optional_text(

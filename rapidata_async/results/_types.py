@@ -12,6 +12,7 @@ straight into them without an intermediate dict. Field names are snake_case; the
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from datetime import datetime
@@ -25,6 +26,8 @@ from .._wire import results as wire
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
+
+    from ._arrow import Frames
 
 __all__ = [
     "ClassificationResult",
@@ -161,19 +164,82 @@ _SNIFF_BYTES = 512
 
 _PANDAS_HINT = "pip install 'rapidata-async[pandas]'"
 
+ARROW_MIN_BYTES = 1 << 20
+"""Documents from this size on are read by pyarrow when it is installed: below it, importing and
+starting the reader costs more than it saves."""
 
-class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """The results of a job: ``info``, one item per datapoint (in datapoint order) and, for
-    compare jobs, ``summary``.
 
-    Build it with ``JobResults.from_bytes(raw)`` / ``read_results(...)``; it keeps the original
-    bytes so ``to_json`` writes exactly what the API returned.
-    """
-
+class _Document(msgspec.Struct, omit_defaults=True):
+    # What ``to_json_bytes`` writes for results built from items rather than decoded.
     info: ResultsInfo
     results: Union[list[CompareResult], list[ClassificationResult]]  # noqa: UP007
     summary: CompareSummary | None = None
-    _document: bytes = b""
+
+
+class JobResults:
+    """The results of a job: ``info``, one item per datapoint (in datapoint order) and, for
+    compare jobs, ``summary``. Immutable; equal when their info, summary and items are.
+
+    Build it with ``JobResults.from_bytes(raw)`` / ``read_results(...)``; it keeps the original
+    bytes so ``to_json`` writes exactly what the API returned. With pyarrow installed (the
+    ``pandas`` extra), a large document is read straight into its frames and ``results`` is
+    decoded from the bytes the first time it is used.
+    """
+
+    __slots__ = ("_document", "_frames", "_items", "info", "summary")
+
+    info: ResultsInfo
+    summary: CompareSummary | None
+    _document: bytes
+    _items: list[CompareResult] | list[ClassificationResult] | None
+    _frames: Frames | None
+
+    def __init__(
+        self,
+        *,
+        info: ResultsInfo,
+        results: list[CompareResult] | list[ClassificationResult],
+        summary: CompareSummary | None = None,
+        _document: bytes = b"",
+    ) -> None:
+        self._set(info, summary, _document, results, None)
+
+    def _set(
+        self,
+        info: ResultsInfo,
+        summary: CompareSummary | None,
+        document: bytes,
+        items: list[CompareResult] | list[ClassificationResult] | None,
+        frames: Frames | None,
+    ) -> None:
+        setter = object.__setattr__
+        setter(self, "info", info)
+        setter(self, "summary", summary)
+        setter(self, "_document", document)
+        setter(self, "_items", items)
+        setter(self, "_frames", frames)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"JobResults is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"JobResults is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JobResults):
+            return NotImplemented
+        if self.info != other.info or self.summary != other.summary:
+            return False
+        if self._document and self._document == other._document:
+            return True
+        return self.results == other.results
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._document:
+            return (JobResults.from_bytes, (self._document,))
+        return (_from_items, (self.info, self.results, self.summary))
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -184,14 +250,16 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         for invalid JSON, an unsupported ``info.version`` (not 3.x), a type other than
         ``Compare``/``Classification``, or items that do not match the type.
         """
-        raw = data if isinstance(data, bytes) else bytes(data)
-        info, kind, items, summary = _decode(raw)
-        return cls(
-            info=ResultsInfo(created_at=info.created_at, version=info.version or "", type=kind),
-            results=items,
-            summary=summary,
-            _document=raw,
-        )
+        return decode_document(data if isinstance(data, bytes) else bytes(data))
+
+    @property
+    def results(self) -> list[CompareResult] | list[ClassificationResult]:
+        """One item per datapoint, in datapoint order."""
+        items = self._items
+        if items is None:
+            items = _decode(self._document)[2]
+            object.__setattr__(self, "_items", items)
+        return items
 
     # -- accessors ---------------------------------------------------------------------------
     @property
@@ -202,9 +270,13 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     @property
     def response_count(self) -> int:
         """Number of individual labeler responses over all datapoints."""
+        if self._frames is not None:
+            return self._frames.rows.len()
         return sum(len(item.detailed_results) for item in self.results)
 
     def __len__(self) -> int:
+        if self._frames is not None:
+            return self._frames.datapoints.height
         return len(self.results)
 
     # -- frames ------------------------------------------------------------------------------
@@ -244,6 +316,8 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         datapoint, a column group per category) where the official frame has one row per
         option.
         """
+        if self._frames is not None:
+            return self._frames.frame(split_details=split_details)
         from ._frames import results_frame
 
         return results_frame(self, split_details=split_details)
@@ -262,7 +336,9 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         """The document as JSON: the bytes the API returned when decoded from them."""
         if self._document:
             return self._document
-        return _encoder.encode(self)
+        return _encoder.encode(
+            _Document(info=self.info, results=self.results, summary=self.summary)
+        )
 
     async def to_json(self, path: str | os.PathLike[str] = "./results.json") -> None:
         """Write the document to ``path`` without blocking the event loop."""
@@ -272,7 +348,7 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     def __repr__(self) -> str:
         created = self.info.created_at
         return (
-            f"JobResults(type={self.info.type!r}, datapoints={len(self.results)}, "
+            f"JobResults(type={self.info.type!r}, datapoints={len(self)}, "
             f"responses={self.response_count}, "
             f"created_at={created.isoformat() if created else None!r})"
         )
@@ -284,12 +360,57 @@ class JobResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         return f"{head}\n{self.to_polars()}"
 
 
-def _check_version(info: wire.ResultsInfo) -> None:
+def check_version(info: wire.ResultsInfo) -> None:
     match = _VERSION_RE.match(info.version or "")
     if match is None or int(match.group(1)) not in SUPPORTED_MAJOR_VERSIONS:
         raise ValueError(
             f"unsupported results version {info.version!r}: this SDK reads 3.x documents"
         )
+
+
+def _from_items(
+    info: ResultsInfo,
+    results: list[CompareResult] | list[ClassificationResult],
+    summary: CompareSummary | None,
+) -> JobResults:
+    return JobResults(info=info, results=results, summary=summary)
+
+
+def decode_document(raw: bytes, *, arrow: bool | None = None) -> JobResults:
+    """``JobResults.from_bytes``, with pyarrow where it can (``arrow=None``: when it is installed
+    and the document is large enough to gain; ``False``: msgspec alone)."""
+    if arrow is None:
+        arrow = len(raw) >= ARROW_MIN_BYTES and _pyarrow_installed()
+    sniffed = _TYPE_SNIFF.search(raw, 0, _SNIFF_BYTES) if arrow else None
+    kind = sniffed.group(1).decode() if sniffed else None
+    fast = None
+    if kind in _document_decoders:
+        from . import _arrow
+
+        fast = _arrow.decode(raw, kind)
+    items: list[Any] | None = None
+    if fast is not None:
+        info, kind, summary, frames = fast
+    else:
+        info, kind, items, summary = _decode(raw)
+        frames = None
+    results = object.__new__(JobResults)
+    results._set(
+        ResultsInfo(created_at=info.created_at, version=info.version or "", type=kind),
+        summary,
+        raw,
+        items,
+        frames,
+    )
+    return results
+
+
+def _pyarrow_installed() -> bool:
+    """Whether pyarrow can be imported, asked without importing it."""
+    try:
+        return importlib.util.find_spec("pyarrow") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _decode(raw: bytes) -> tuple[wire.ResultsInfo, str, list[Any], CompareSummary | None]:
@@ -305,7 +426,7 @@ def _decode(raw: bytes) -> tuple[wire.ResultsInfo, str, list[Any], CompareSummar
         except msgspec.DecodeError as exc:
             raise ValueError(f"results document is not valid JSON: {exc}") from exc
         if doc is not None and (doc.info.type or doc.info.order_type) == kind:
-            _check_version(doc.info)
+            check_version(doc.info)
             summary = doc.summary if isinstance(doc, _CompareDocument) else None
             return doc.info, kind, doc.results, summary
     return _decode_carefully(raw)
@@ -322,7 +443,7 @@ def _decode_carefully(raw: bytes) -> tuple[wire.ResultsInfo, str, list[Any], Com
     info = envelope.info
     if info is None or not envelope.results:
         raise ValueError("not a Rapidata results document: 'info' or 'results' is missing")
-    _check_version(info)
+    check_version(info)
     results_raw = bytes(envelope.results)
     if results_raw.lstrip()[:1] != b"[":
         raise ValueError(
