@@ -9,16 +9,41 @@ audience; prints responses/s from the engine's start to the last job ``Completed
     python benchmarks/backend.py engine --db postgresql://user@host/db
     python benchmarks/backend.py engine --jobs 10            # a smaller run
 
-More parts (uploads, API requests/s) are further sub-commands.
+Part (b), ``uploads``: ``benchmarks/uploads.py`` W1/W2 (``--quick`` sizes unless ``--full``)
+with our SDK and the raw aiohttp client, on this checkout's core and, with ``--old-core DIR``, on
+a checkout of the core before the store seam (``git worktree add DIR 25f2019``), one after the
+other under the same conditions; prints datapoints/s of both and new/old::
+
+    python benchmarks/backend.py uploads --old-core /tmp/old-core [--repeat 2] [--full]
+
+Part (c), ``api``: API requests/s for a read-heavy mix against 1 and then 2 ``serve``
+processes on one PostgreSQL database (a fresh schema, dropped afterwards). A few jobs are
+created first (instant pace); then ``--clients`` connections, spread over the processes in
+turn, each loop for ``--seconds``: GET /job/{id} 30 %, GET /job/{id}/progress 30 %, GET /jobs,
+/audiences, /job/definitions 10 % each, writes (POST /dataset, POST /asset/url) 10 %::
+
+    python benchmarks/backend.py api --db postgresql://user:pw@host/db [--seconds 10]
+
+Every part prints the machine's load average before and after (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import random
+import re
+import secrets
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -33,6 +58,7 @@ from rapidata_async.local.engine import Engine
 from rapidata_async.local.store import open_store
 from rapidata_async.local.store.base import Store
 
+ROOT = Path(__file__).resolve().parents[1]
 GLOBAL_AUDIENCE = "global"
 
 
@@ -102,7 +128,234 @@ async def engine_part(args: argparse.Namespace) -> None:
         await store.close()
 
 
-PARTS: dict[str, Callable[[argparse.Namespace], Awaitable[None]]] = {"engine": engine_part}
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# -- (b) uploads -------------------------------------------------------------------------------
+def _uploads_runs(root: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """``uploads.py`` of the checkout at ``root`` (which imports its own package), W1/W2 with
+    our SDK and the raw client; its runs as JSON."""
+    out = Path(tempfile.mkdtemp(prefix="uploads-")) / "runs.json"
+    command = [
+        sys.executable,
+        str(root / "benchmarks" / "uploads.py"),
+        "--workloads",
+        "W1,W2",
+        "--clients",
+        "ours,raw",
+        "--repeat",
+        str(args.repeat),
+        "--json",
+        str(out),
+        *([] if args.full else ["--quick"]),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    print(f"$ PYTHONPATH={root} {' '.join(command[1:])}", flush=True)
+    subprocess.run(command, env=env, check=False, stdout=subprocess.DEVNULL)
+    if not out.exists():
+        raise SystemExit(f"uploads.py of {root} wrote no runs")
+    runs: list[dict[str, Any]] = json.loads(out.read_text())
+    return runs
+
+
+def _best_rates(runs: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """The best datapoints/s per (workload, label) over the repeats (failed runs left out)."""
+    best: dict[tuple[str, str], float] = {}
+    for run in runs:
+        result = run["result"]
+        if result.get("error") or not result.get("datapoints") or result["seconds"] <= 0:
+            continue
+        key = (run["workload"], run["label"])
+        best[key] = max(best.get(key, 0.0), result["datapoints"] / result["seconds"])
+    return best
+
+
+async def uploads_part(args: argparse.Namespace) -> None:
+    print(f"load average before: {load()}")
+    cores = {"new": ROOT}
+    if args.old_core:
+        cores["old"] = Path(args.old_core).resolve()
+    rates = {name: _best_rates(_uploads_runs(root, args)) for name, root in cores.items()}
+    print(f"load average after: {load()}")
+    size = "full" if args.full else "quick"
+    print(f"uploads ({size} sizes, best of {args.repeat}): datapoints/s")
+    print(f"{'workload':<9}{'client':<17}{'new core':>10}{'old core':>10}{'new/old':>9}")
+    for key in sorted(rates["new"].keys() | rates.get("old", {}).keys()):
+        new, old = rates["new"].get(key), rates.get("old", {}).get(key)
+        ratio = f"{new / old:.2f}" if new and old else "-"
+        cells = [f"{v:,.0f}" if v else "-" for v in (new, old)]
+        print(f"{key[0]:<9}{key[1]:<17}{cells[0]:>10}{cells[1]:>10}{ratio:>9}")
+
+
+# -- (c) API requests/s ------------------------------------------------------------------------
+@asynccontextmanager
+async def _schema(dsn: str) -> AsyncIterator[str]:
+    import asyncpg
+
+    name = f"bench_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"CREATE SCHEMA {name}")
+        try:
+            yield f"{dsn}{'&' if '?' in dsn else '?'}search_path={name}"
+        finally:
+            await conn.execute(f"DROP SCHEMA {name} CASCADE")
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def _serve(dsn: str, workdir: Path) -> AsyncIterator[dict[str, str]]:
+    """One ``serve`` process (instant pace, any free port, request log off); its banner."""
+    command = [sys.executable, "-m", "rapidata_async", "serve", "--db", dsn, "--port", "0"]
+    command += ["--pace", "instant", "--assets-dir", str(workdir / "assets")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (workdir / f"serve-{secrets.token_hex(3)}.log").open("wb")
+    process = await anyio.open_process(command, env=env, stderr=log)
+    try:
+        assert process.stdout is not None
+        text = ""
+        with anyio.fail_after(30):
+            async for chunk in process.stdout:
+                text += chunk.decode()
+                if "Press Ctrl-C" in text:
+                    break
+        found = {
+            key: re.search(pattern, text)
+            for key, pattern in (
+                ("url", r"backend on (\S+)"),
+                ("client_id", r"client_id:\s+(\S+)"),
+                ("client_secret", r"client_secret:\s+(\S+)"),
+            )
+        }
+        yield {key: match[1] for key, match in found.items() if match}
+    finally:
+        with anyio.CancelScope(shield=True):
+            process.terminate()
+            await process.wait()
+            await process.aclose()
+            log.close()
+
+
+async def _seed(banner: dict[str, str], n_jobs: int) -> list[str]:
+    from rapidata_async import AsyncRapidataClient
+
+    url = banner["url"]
+    async with AsyncRapidataClient(
+        banner["client_id"], banner["client_secret"], api_url=url, auth_url=url, app_url=url
+    ) as client:
+        audience = await client.audience.get_audience_by_id("global")
+        definition = await client.job.create_classification_job_definition(
+            name="api bench",
+            instruction="Which?",
+            answer_options=["A", "B"],
+            datapoints=[f"item {i}" for i in range(20)],
+            data_type="text",
+            responses_per_datapoint=3,
+        )
+        jobs = [await audience.assign_job(definition) for _ in range(n_jobs)]
+        for job in jobs:
+            await job.wait(timeout=60)
+        return [job.id for job in jobs]
+
+
+async def _load(urls: list[str], token: str, job_ids: list[str], args: argparse.Namespace) -> Any:
+    import aiohttp
+
+    counts: Counter[str] = Counter()
+    headers = {"Authorization": f"Bearer {token}"}
+    deadline = time.perf_counter() + args.seconds
+
+    def request(rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        roll, job = rng.random(), rng.choice(job_ids)
+        if roll < 0.3:
+            return "GET", f"/job/{job}", {}
+        if roll < 0.6:
+            return "GET", f"/job/{job}/progress", {}
+        if roll < 0.7:
+            return "GET", "/jobs", {"params": {"page": "1", "pageSize": "10"}}
+        if roll < 0.8:
+            return "GET", "/audiences", {}
+        if roll < 0.9:
+            return "GET", "/job/definitions", {}
+        if roll < 0.95:
+            return "POST", "/dataset", {"json": {"name": f"d{rng.random()}"}}
+        return "POST", "/asset/url", {"params": {"url": f"https://example.com/{rng.random()}.jpg"}}
+
+    async def worker(i: int, session: aiohttp.ClientSession) -> None:
+        rng, base = random.Random(i), urls[i % len(urls)]
+        while time.perf_counter() < deadline:
+            method, path, kw = request(rng)
+            async with session.request(method, base + path, headers=headers, **kw) as r:
+                await r.read()
+                counts["ok" if r.status < 400 else f"HTTP {r.status}"] += 1
+
+    started = time.perf_counter()
+    connector = aiohttp.TCPConnector(limit=args.clients)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        anyio.create_task_group() as tg,
+    ):
+        for i in range(args.clients):
+            tg.start_soon(worker, i, session)
+    return counts, time.perf_counter() - started
+
+
+async def _token(banner: dict[str, str]) -> str:
+    import aiohttp
+
+    form = {"grant_type": "client_credentials", "client_id": banner["client_id"]}
+    form["client_secret"] = banner["client_secret"]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{banner['url']}/connect/token", data=form) as r:
+            token: str = (await r.json())["access_token"]
+            return token
+
+
+async def api_part(args: argparse.Namespace) -> None:
+    if not args.db or not args.db.startswith(("postgresql://", "postgres://")):
+        raise SystemExit("api: pass --db postgresql://... (the part compares 1 vs 2 processes)")
+    workdir = Path(tempfile.mkdtemp(prefix="api-bench-"))
+    print(f"load average before: {load()}")
+    results = {}
+    async with _schema(args.db) as dsn:
+        for n in (1, 2):
+            async with _serve(dsn, workdir) as first, _maybe_second(n, dsn, workdir) as second:
+                if n == 1:
+                    job_ids = await _seed(first, args.api_jobs)
+                token = await _token(first)
+                urls = [first["url"]] + ([second["url"]] if second else [])
+                counts, elapsed = await _load(urls, token, job_ids, args)
+                results[n] = (counts, elapsed)
+    print(f"load average after: {load()}")
+    print(
+        f"api: read-heavy mix, {args.clients} connections for {args.seconds:.0f} s, "
+        f"{args.api_jobs} jobs, PostgreSQL"
+    )
+    for n, (counts, elapsed) in results.items():
+        total = sum(counts.values())
+        errors = {k: v for k, v in counts.items() if k != "ok"}
+        print(
+            f"  {n} process{'es' if n > 1 else ''}: {total / elapsed:,.0f} requests/s "
+            f"({total:,} in {elapsed:.1f} s){f', errors {errors}' if errors else ''}"
+        )
+
+
+@asynccontextmanager
+async def _maybe_second(n: int, dsn: str, workdir: Path) -> AsyncIterator[dict[str, str] | None]:
+    if n < 2:
+        yield None
+        return
+    async with _serve(dsn, workdir) as banner:
+        yield banner
+
+
+PARTS: dict[str, Callable[[argparse.Namespace], Awaitable[None]]] = {
+    "engine": engine_part,
+    "uploads": uploads_part,
+    "api": api_part,
+}
 
 
 def main() -> None:
@@ -112,6 +365,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--datapoints", type=int, default=1000)
     parser.add_argument("--votes", type=int, default=10)
+    parser.add_argument("--old-core", help="uploads: a checkout of the old core to compare")
+    parser.add_argument("--repeat", type=int, default=1, help="uploads: runs per client")
+    parser.add_argument("--full", action="store_true", help="uploads: full workload sizes")
+    parser.add_argument("--seconds", type=float, default=10.0, help="api: load per setup")
+    parser.add_argument("--clients", type=int, default=32, help="api: connections")
+    parser.add_argument("--api-jobs", type=int, default=5, help="api: jobs to read")
     args = parser.parse_args()
     anyio.run(PARTS[args.part], args)
 

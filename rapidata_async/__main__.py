@@ -15,6 +15,13 @@ def _program_name() -> str:
     return "python -m rapidata_async" if name in ("", "__main__.py", "-c") else name
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command and option, with help and defaults."""
     fmt = argparse.ArgumentDefaultsHelpFormatter
@@ -74,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=100.0,
         help="largest file POST /asset/file accepts, in MB (larger ones get 413)",
     )
+    serve.add_argument(
+        "--lease-ttl",
+        type=_positive,
+        default=10.0,
+        help="seconds before the work (jobs, recruiting, URL batches) of a process that "
+        "stopped answering goes to another process of the same database",
+    )
     quick = sub.add_parser(
         "quickstart",
         help="run the docs' complete example offline",
@@ -118,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             tls_key=args.tls_key,
             assets_dir=args.assets_dir,
             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+            lease_ttl=args.lease_ttl,
         )
     from ._quickstart import main as run
 

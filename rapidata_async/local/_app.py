@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import os
 import secrets
 import socket
 import ssl as ssl_module
@@ -54,6 +55,7 @@ from .crowd.population import Oracle
 from .domain.errors import DomainError
 from .engine import Engine
 from .services import assets, audiences, datasets, jobs
+from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .store import describe, is_postgres_url, open_store
 from .store.base import Store, StoreUnavailable
@@ -177,6 +179,8 @@ class LocalBackend:
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
     ``max_upload_bytes`` caps one uploaded file (``POST /asset/file`` answers 413 past it).
+    ``lease_ttl``: seconds a process holds the work it took (a job, recruiting, a URL batch)
+    without renewing it; when a process dies, another one takes its work over after that.
     """
 
     def __init__(
@@ -197,8 +201,11 @@ class LocalBackend:
         log_requests: bool = False,
         assets_dir: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        lease_ttl: float = LEASE_TTL,
     ) -> None:
         self.pace: Pace = Pace(pace, speed)
+        if not lease_ttl > 0:
+            raise ValueError(f"lease_ttl must be > 0, got {lease_ttl}")
         if max_url_bytes <= 0:
             raise ValueError(f"max_url_bytes must be > 0, got {max_url_bytes}")
         if fetch_concurrency <= 0:
@@ -220,6 +227,7 @@ class LocalBackend:
         self.fetch_concurrency = fetch_concurrency
         self.log_requests = log_requests
         self.max_upload_bytes = max_upload_bytes
+        self.lease_ttl = lease_ttl
         self.url: str = ""
         self.client_id: str = ""
         self.client_secret: str = ""
@@ -288,7 +296,19 @@ class LocalBackend:
             self.client_id, self.client_secret = await store.clients.default_client()
             tg = await stack.enter_async_context(anyio.create_task_group())
             tasks = TaskManager(tg)
-            runner = Engine(store, tasks, seed=self.seed, pace=self.pace, oracle=self.oracle)
+            # Names this process in the leases table: which host and pid holds what.
+            owner = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+            runner = Engine(
+                store,
+                tasks,
+                seed=self.seed,
+                pace=self.pace,
+                oracle=self.oracle,
+                owner=owner,
+                lease_ttl=self.lease_ttl,
+                # Renew well within the TTL, also when a test shortens it.
+                scan_interval=min(1.0, self.lease_ttl / 4),
+            )
             blobs = blobs_for(store.assets_dir)
             fetcher = None
             if self.fetch_urls:
@@ -299,11 +319,20 @@ class LocalBackend:
                     concurrency=self.fetch_concurrency,
                 )
                 stack.push_async_callback(_shielded, fetcher.aclose)
+            batches = BatchRunner(
+                store,
+                tasks,
+                fetcher,
+                owner=owner,
+                lease_ttl=self.lease_ttl,
+                scan_interval=runner.scan_interval,
+            )
             context = Context(
                 store=store,
                 runner=runner,
                 tokens=TokenIssuer(store.signing_key),
                 tasks=tasks,
+                batches=batches,
                 fetcher=fetcher,
                 blobs=blobs,
                 max_upload_bytes=self.max_upload_bytes,
@@ -330,6 +359,7 @@ class LocalBackend:
             self._context = context
             stack.callback(setattr, self, "_context", None)
             await runner.resume()
+            await batches.resume()
             log.info("local backend listening on %s", self.url)
             task_status.started(self.url)
             await anyio.sleep_forever()
@@ -369,6 +399,7 @@ class LocalBackend:
         await context.tasks.cancel_all()
         await context.store.reset()
         await context.runner.restart()
+        await context.batches.restart()
         context.stats.clear()
 
     def client(self, **kwargs: Any) -> AsyncRapidataClient:
@@ -404,16 +435,17 @@ def serve_forever(
     tls_key: str | None = None,
     assets_dir: str | Path | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    lease_ttl: float = LEASE_TTL,
 ) -> int:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
     Prints the URL, the store, the client credential and the one line that connects to it;
     with a file or PostgreSQL ``db`` the credential and all data survive restarts.
-    ``pace``/``speed``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM) serve https,
-    e.g. for the official client, which only speaks https. Returns the exit status: 1, with
-    a one-line message on stderr, when the port is taken or the database cannot be opened. A
-    non-loopback ``host`` without TLS gets a warning: credentials and tokens would cross the
-    network in clear text.
+    ``pace``/``speed``/``lease_ttl``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM)
+    serve https, e.g. for the official client, which only speaks https. Returns the exit
+    status: 1, with a one-line message on stderr, when the port is taken or the database
+    cannot be opened. A non-loopback ``host`` without TLS gets a warning: credentials and
+    tokens would cross the network in clear text.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -436,6 +468,7 @@ def serve_forever(
             log_requests=True,
             assets_dir=assets_dir,
             max_upload_bytes=max_upload_bytes,
+            lease_ttl=lease_ttl,
         )
         # Entered directly (no task group around it), so a database that cannot be opened
         # raises StoreUnavailable itself.

@@ -1,4 +1,4 @@
-"""What every handler reaches through the app: the store, the runner, tokens, tasks.
+"""What every handler reaches through the app: the store, the runners, tokens, tasks.
 
 ``_app`` builds one ``Context`` and stores it on the application; handlers read it with
 ``ctx(request)``. This module only names the parts, it constructs none of them.
@@ -15,6 +15,7 @@ from ._limits import DEFAULT_MAX_UPLOAD_BYTES
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
 from .engine import Engine
+from .services._batches import BatchRunner
 from .services._fetch import UrlFetcher
 from .store.base import Store
 from .store.blobs import Blobs, NullBlobs
@@ -28,6 +29,8 @@ class Context:
     runner: Engine
     tokens: TokenIssuer
     tasks: TaskManager
+    # Finishes URL batch uploads (leased, resumed after a crash).
+    batches: BatchRunner
     fetcher: UrlFetcher | None = None
     # Uploaded files (a directory beside a file DB, none in memory).
     blobs: Blobs = field(default_factory=NullBlobs)

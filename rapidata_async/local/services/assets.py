@@ -9,35 +9,29 @@ failures with ``stage``/``upstreamHttpStatus`` like the real ingestion does.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import secrets
 from collections.abc import AsyncIterator
-from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-import anyio
 import msgspec
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from ..._wire import asset as wire
-from .._context import Context, ctx
-from .._errors import ApiError, BadRequest, PayloadTooLarge, field_error
+from .._context import ctx
+from .._errors import BadRequest, PayloadTooLarge, field_error
 from .._http import no_content, read_json, respond
 from .._limits import LARGE_JSON_BYTES, MULTIPART_SLACK
 from ..store.base import BatchRow
 from ..store.seeds import new_id, now_iso
 from ._fetch import CHUNK
+from ._names import unique_name, url_basename
 
 routes: web.RouteTableDef = web.RouteTableDef()
 log: logging.Logger = logging.getLogger("rapidata_async.local")
 
-# How often a batch being fetched writes its progress, so status polls see it move.
-PROGRESS_INTERVAL = 0.25
 _URL = re.compile(r"^https?://", re.IGNORECASE)
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_FILENAME_CHARS = 1_000
 
 _batch_decoder = msgspec.json.Decoder(wire.CreateBatchUploadInput)
@@ -53,19 +47,6 @@ class BatchItemOut(wire.BatchUploadUrlOutput, omit_defaults=False):
 
 class BatchResultOut(wire.BatchUploadResultOutput, omit_defaults=False):
     items: list[BatchItemOut]  # type: ignore[assignment]
-
-
-def unique_name(original: str) -> str:
-    """``<stem>_<8 hex><ext>`` from a file name or URL basename, safe for any file system."""
-    base = PurePosixPath(original.replace("\\", "/")).name
-    stem, ext = os.path.splitext(base)
-    stem = _UNSAFE.sub("-", stem).strip("-.")[:100] or "asset"
-    ext = _UNSAFE.sub("", ext)[:16]
-    return f"{stem}_{secrets.token_hex(4)}{ext}"
-
-
-def url_basename(url: str) -> str:
-    return PurePosixPath(unquote(urlsplit(url).path)).name or "asset"
 
 
 def check_url(url: str, field: str = "url") -> None:
@@ -221,73 +202,8 @@ async def create_batch(request: web.Request) -> web.Response:
     )
     await context.store.batches.save(batch)
     if pending:
-        context.tasks.spawn(f"batch:{batch.id}", _fetch_batch, context, batch)
+        await context.batches.start(batch.id)
     return respond(wire.CreateBatchUploadOutput(batch_upload_id=batch.id))
-
-
-async def _fetch_batch(context: Context, batch: BatchRow) -> None:
-    """Fetch the pending URLs of ``batch`` (bounded by the fetcher's global limit), writing
-    progress every ``PROGRESS_INTERVAL`` and the final state once all are done."""
-    fetcher = context.fetcher
-    assert fetcher is not None
-    items = list(batch.items)
-    todo = iter([i for i, item in enumerate(items) if item.status == "Pending"])
-    changed = False
-
-    async def worker() -> None:
-        nonlocal changed
-        for i in todo:
-            url = items[i].url
-            name = unique_name(url_basename(url))
-            try:
-                size = await fetcher.fetch(url, name)
-            except ApiError as exc:
-                items[i] = wire.BatchUploadUrlOutput(
-                    url=url,
-                    status="Failed",
-                    error_message=exc.detail,
-                    stage=exc.stage,
-                    upstream_http_status=exc.upstream_http_status,
-                )
-            except Exception:
-                # A bad item fails alone: the batch goes on and still reaches a final state.
-                log.exception("fetching %r of batch %s failed", url, batch.id)
-                items[i] = wire.BatchUploadUrlOutput(
-                    url=url, status="Failed", error_message="The fetch failed.", stage="download"
-                )
-            else:
-                await context.store.assets.add(
-                    name, original_name=url_basename(url), source_url=url, size=size
-                )
-                items[i] = wire.BatchUploadUrlOutput(url=url, status="Completed", file_name=name)
-            changed = True
-
-    async def report_progress() -> None:
-        nonlocal changed
-        while True:
-            await anyio.sleep(PROGRESS_INTERVAL)
-            if changed:
-                changed = False
-                await context.store.batches.save(
-                    BatchRow(batch.id, batch.correlation_id, "Processing", batch.created_at, items)
-                )
-
-    pending = sum(item.status == "Pending" for item in items)
-    async with anyio.create_task_group() as outer:
-        outer.start_soon(report_progress)
-        async with anyio.create_task_group() as tg:
-            # The fetcher's limiter bounds downloads across batches; the workers only bound
-            # how many tasks one batch keeps waiting on it.
-            for _ in range(min(fetcher.concurrency, pending)):
-                tg.start_soon(worker)
-        outer.cancel_scope.cancel()
-    # An abort cancels this task before writing "Aborted", so "Processing" here means the
-    # batch ran to its end.
-    current = await context.store.batches.get(batch.id)
-    if current.status == "Processing":
-        await context.store.batches.save(
-            BatchRow(batch.id, batch.correlation_id, "Completed", batch.created_at, items)
-        )
 
 
 def _item_out(item: wire.BatchUploadUrlOutput) -> BatchItemOut:
@@ -340,7 +256,9 @@ async def abort_batch(request: web.Request) -> web.Response:
     context = ctx(request)
     batch = await context.store.batches.get(request.match_info["batchUploadId"])
     if batch.status == "Processing":
-        await context.tasks.cancel(f"batch:{batch.id}")
+        # Stop a run of this process first; its last progress may have landed meanwhile.
+        await context.batches.stop(batch.id)
+        batch = await context.store.batches.get(batch.id)
         items = [
             wire.BatchUploadUrlOutput(
                 url=item.url, status="Failed", error_message="Aborted.", stage="abort"
