@@ -16,7 +16,7 @@ import importlib.util
 import os
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 import anyio
 import msgspec
@@ -234,7 +234,7 @@ class JobResults:
             return True
         return self.results == other.results
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # equal by value: unhashable
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._document:
