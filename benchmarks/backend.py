@@ -95,6 +95,15 @@ async def create_jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) 
     return jobs
 
 
+def _schedstat() -> tuple[float, float] | None:
+    """This thread's seconds on a CPU and seconds ready to run but waiting for one (Linux)."""
+    try:
+        on_cpu, waiting, _ = Path("/proc/thread-self/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 async def engine_part(args: argparse.Namespace) -> None:
     store = open_store(args.db)
     await store.open()
@@ -104,6 +113,8 @@ async def engine_part(args: argparse.Namespace) -> None:
         async with anyio.create_task_group() as tg:
             engine = Engine(store, TaskManager(tg), seed=0)
             started = time.perf_counter()
+            cpu_started = time.process_time()
+            sched_started = _schedstat()
             await engine.resume()
             while True:
                 rows = [await store.jobs.get(j) for j in job_ids]
@@ -111,6 +122,8 @@ async def engine_part(args: argparse.Namespace) -> None:
                     break
                 await anyio.sleep(0.2)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            sched = _schedstat()
             tg.cancel_scope.cancel()
         failed = [row.id for row in rows if row.state != "Completed"]
         stored = sum(row.response_count for row in rows)
@@ -121,6 +134,19 @@ async def engine_part(args: argparse.Namespace) -> None:
         print(
             f"  {stored:,} responses stored in {elapsed:.1f} s: {stored / elapsed:,.0f} responses/s"
         )
+        per_response = cpu / stored * 1e6 if stored else 0.0
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"  CPU {cpu:.1f} s (this process, all threads): {per_response:.1f} µs/response, "
+            f"{stored / cpu if cpu else 0:,.0f} responses per CPU-second; load average {load}"
+        )
+        if sched is not None and sched_started is not None:
+            # On a shared machine the event loop's thread may be ready but not running: that
+            # time is the machine's, not the engine's.
+            print(
+                f"  event loop thread: {sched[0] - sched_started[0]:.1f} s on a CPU, "
+                f"{sched[1] - sched_started[1]:.1f} s ready but waiting for one"
+            )
         if failed or stored != expected:
             print(f"  WRONG: expected {expected:,} responses, {len(failed)} job(s) not Completed")
             raise SystemExit(1)

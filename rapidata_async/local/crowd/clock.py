@@ -56,12 +56,19 @@ class InstantClock:
         return self._now
 
     async def sleep_until(self, t: float) -> None:
+        if self.advance(t):
+            await anyio.lowlevel.checkpoint()
+
+    def advance(self, t: float) -> bool:
+        """``sleep_until`` without the coroutine: jump to ``t``; True when the caller should
+        yield to the event loop now (every ``yield_every`` events)."""
         if t > self._now:
             self._now = t
         self._events += 1
         if self._events >= self._yield_every:
             self._events = 0
-            await anyio.lowlevel.checkpoint()
+            return True
+        return False
 
     def from_wall(self, epoch: float) -> float:
         # Nothing waits in instant pace: whatever started in the past has happened.

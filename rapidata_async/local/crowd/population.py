@@ -161,7 +161,7 @@ class Qualification:
 # -- hashing and small maths ---------------------------------------------------------------------
 def _h(*parts: object) -> int:
     """A 64-bit hash of the parts that, unlike ``hash()``, is stable across processes."""
-    text = "\x1f".join(str(p) for p in parts)
+    text = "\x1f".join(map(str, parts))
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
@@ -275,6 +275,8 @@ class Crowd:
         self.oracle = oracle
         self.labelers: list[Labeler] = self._population(size)
         self._logit_skill = [_logit(lab.skill) for lab in self.labelers]
+        self._typical_ms = [lab.typical_ms for lab in self.labelers]
+        self._id_bytes = [str(i).encode() for i in range(size)]
         self._global_scores = self._noisy_scores("global", self.labelers)
         self._cache: dict[tuple[object, ...], Qualification] = {}
 
@@ -433,6 +435,7 @@ class Crowd:
             names,
             cumulative,
             0.8 + 0.6 * difficulty,
+            hashlib.blake2b(f"{self.seed}\x1fanswer\x1f{task.key}\x1f".encode(), digest_size=32),
         )
 
     def answer(self, prepared: Prepared, labeler_id: int) -> tuple[str, int]:
@@ -441,12 +444,19 @@ class Crowd:
         Deterministic per ``(seed, task, labeler)``: four uniforms from one hash decide
         whether they know the answer, what they pick, and their answer time.
         """
-        digest = hashlib.blake2b(
-            f"{self.seed}\x1fanswer\x1f{prepared.key}\x1f{labeler_id}".encode(), digest_size=32
-        ).digest()
-        a, b, c, d = _FOUR.unpack(digest)
+        # the hash of "<seed>␟answer␟<key>␟<labeler>", continued from the datapoint's prefix
+        h = prepared.answer_hash.copy()
+        h.update(self._id_bytes[labeler_id])
+        a, b, c, d = _FOUR.unpack(h.digest())
         u_know, u_pick = a * _INV64, b * _INV64
-        if u_know < _sigmoid(self._logit_skill[labeler_id] + prepared.shift):
+        # _sigmoid, inlined: this runs once per response
+        z = self._logit_skill[labeler_id] + prepared.shift
+        if z >= 0:
+            knows = 1.0 / (1.0 + _exp(-z))
+        else:
+            e = _exp(z)
+            knows = e / (1.0 + e)
+        if u_know < knows:
             if prepared.names:
                 answer = prepared.names[-1]
                 for name, edge in zip(prepared.names, prepared.cumulative, strict=True):
@@ -463,8 +473,8 @@ class Crowd:
             options = prepared.options
             answer = options[min(int(u_pick * len(options)), len(options) - 1)]
         # lognormal(0, 0.3) answer-time jitter via Box-Muller
-        z = math.sqrt(-2.0 * math.log((c + 1) * _INV64)) * math.cos(_TAU * d * _INV64)
-        ms = self.labelers[labeler_id].typical_ms * prepared.time_factor * math.exp(0.3 * z)
+        z = _sqrt(-2.0 * _log((c + 1) * _INV64)) * _cos(_TAU * d * _INV64)
+        ms = self._typical_ms[labeler_id] * prepared.time_factor * _exp(0.3 * z)
         return answer, max(300, int(ms))
 
     def in_order(self, qualification: Qualification, key: str) -> list[int]:
@@ -493,6 +503,7 @@ class Crowd:
 
 
 _FOUR = struct.Struct(">4Q")
+_sqrt, _log, _cos, _exp = math.sqrt, math.log, math.cos, math.exp
 _INV64 = 1.0 / 2.0**64
 _TAU = 2.0 * math.pi
 
@@ -509,6 +520,8 @@ class Prepared:
     names: list[str]  # oracle answers, with their cumulative probabilities
     cumulative: list[float]
     time_factor: float
+    answer_hash: Any = field(compare=False, repr=False)
+    """blake2b over ``"<seed>␟answer␟<key>␟"``: every answer's hash continues a copy of it."""
 
 
 class _CustomQualification:

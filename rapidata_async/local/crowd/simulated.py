@@ -25,11 +25,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from ..store.base import ResponseRecord
 from .base import OpenTask, TaskBoard
-from .clock import Clock, Pace
+from .clock import Clock, InstantClock, Pace
 from .population import AudienceSpec, Crowd, Prepared, Qualification, _unit
 
 __all__ = ["Pool", "SimulatedCrowd", "labeler_key"]
@@ -147,13 +148,19 @@ class SimulatedCrowd:
         if clock.instant:
             ready = dict.fromkeys(qual.pool, now)
         self._ready[audience_id] = (clock, sorted(ready.values()))
-        heap: list[tuple[float, int, int, OpenTask | None, ResponseRecord | None]] = []
+        # (crowd time, tie-break, labeler): one event per labeler at a time. What an answer
+        # in flight belongs to lives beside the heap, so the heap's tuples hold only numbers
+        # and the garbage collector stops tracking them (a million of them otherwise end up
+        # in the oldest generation, and every full collection walks them).
+        heap: list[tuple[float, int, int]] = []
+        holding: list[OpenTask | None] = [None] * len(crowd.labelers)
+        answers: list[ResponseRecord | None] = [None] * len(crowd.labelers)
         seq = 0
         for lid in qual.pool:
             arrive = max(now, ready[lid]) + _unit(seed, "arrive", audience_id, lid) * (
                 ARRIVAL_SPREAD
             )
-            heap.append((arrive, seq, lid, None, None))
+            heap.append((arrive, seq, lid))
             seq += 1
         heapq.heapify(heap)
         # per labeler id: tasks left in the current session (-1: not started), sessions done
@@ -164,14 +171,32 @@ class SimulatedCrowd:
         labelers = crowd.labelers
         scores = qual.user_scores
         keys = [labeler_key(lid) for lid in range(len(labelers))]
+        # what every response of a labeler carries besides the answer, built once
+        profiles = {
+            lid: (
+                keys[lid],
+                scores[lid],
+                labelers[lid].country,
+                labelers[lid].language,
+                labelers[lid].age,
+                labelers[lid].gender,
+                labelers[lid].occupation,
+            )
+            for lid in qual.pool
+        }
         next_task, version = board.next_task, board.version
-        push, pop = heapq.heappush, heapq.heappop
+        submit_nowait, answer_of = board.submit_nowait, crowd.answer
+        prepared_of, prepare = self._prepared.get, self._prepare
+        push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
+        # instant pace: time jumps without a coroutine per event (the hot path of tests)
+        advance = clock.advance if isinstance(clock, InstantClock) else None
+        checkpoint = anyio.lowlevel.checkpoint
         while True:
             if idle and version(audience_id) != seen:
                 seen = version(audience_id)
                 t = clock.now()
                 for lid in idle:
-                    push(heap, (t, seq, lid, None, None))
+                    push(heap, (t, seq, lid))
                     seq += 1
                 idle.clear()
             if not heap:
@@ -181,11 +206,18 @@ class SimulatedCrowd:
                     await board.wait_changed(audience_id)
                 seen = -1  # wake the idle labelers and look again
                 continue
-            t, _, lid, task, record = pop(heap)
-            await clock.sleep_until(t)
+            # The labeler's event stays on the heap until their next one replaces it (one sift
+            # instead of two); the heap is this task's own, so awaiting in between is fine.
+            t, _, lid = heap[0]
+            if advance is None:
+                await clock.sleep_until(t)
+            elif advance(t):
+                await checkpoint()
+            task, record = holding[lid], answers[lid]
             if task is not None and record is not None:
+                holding[lid] = answers[lid] = None
                 try:
-                    board.submit_nowait(task, record)
+                    submit_nowait(task, record)
                 except anyio.WouldBlock:
                     await board.submit(task, record)
             n_left = left[lid]
@@ -196,36 +228,38 @@ class SimulatedCrowd:
                     low, high = BREAK_SECONDS
                     pause = low + (high - low) * _unit(seed, "break", lid, sessions[lid])
                     left[lid] = self._session_length(lid, sessions[lid])
-                    push(heap, (t + pause, seq, lid, None, None))
+                    replace(heap, (t + pause, seq, lid))
                     seq += 1
                     continue
                 left[lid] = n_left = self._session_length(lid, 0)
-            key = keys[lid]
+            key, score, country, language, age, gender, occupation = profiles[lid]
             open_task = next_task(audience_id, key)
             if open_task is None:
+                pop(heap)
                 idle.append(lid)
                 continue
-            prepared = self._prepared.get(open_task.task.key) or self._prepare(open_task)
+            prepared = prepared_of(open_task.task.key) or prepare(open_task)
             if prepared is None:
                 # a task no one can answer stays handed out: offering it again would loop
+                pop(heap)
                 idle.append(lid)
                 continue
-            answer, ms = crowd.answer(prepared, lid)
-            lab = labelers[lid]
+            answer, ms = answer_of(prepared, lid)
             record = ResponseRecord(
                 open_task.job_id,
                 open_task.datapoint_id,
                 key,
                 answer,
-                scores[lid],
-                lab.country,
-                lab.language,
-                lab.age,
-                lab.gender,
-                lab.occupation,
+                score,
+                country,
+                language,
+                age,
+                gender,
+                occupation,
             )
             left[lid] = n_left - 1
-            push(heap, (t + ms / 1000.0, seq, lid, open_task, record))
+            holding[lid], answers[lid] = open_task, record
+            replace(heap, (t + ms / 1000.0, seq, lid))
             seq += 1
 
     def _session_length(self, lid: int, session: int) -> int:

@@ -17,7 +17,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..crowd.base import OpenWork, TaskBoard
+from ..crowd.base import OpenWork, ResponseStream, TaskBoard
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
@@ -30,8 +30,12 @@ FLUSH_SECONDS = 0.1
 """Longest a received response waits before it is persisted."""
 FLUSH_RESPONSES = 2000
 """Responses persisted per ``Jobs.record`` call at most."""
-DRAIN = 4096
-"""Responses taken off the stream per wake-up."""
+FULL_FLUSH = 500
+LAZY_FLUSH_SECONDS = 0.5
+"""Fewer than FULL_FLUSH responses wait up to this long before they are persisted: with many
+jobs at once each job's share of the answers is small, and a transaction per job every
+FLUSH_SECONDS would cost the store more than the responses themselves. A job's last
+responses are persisted at once."""
 SMALL_BATCH = 256
 LINGER_SECONDS = 0.05
 """After a wake-up that found fewer than SMALL_BATCH responses, wait this long before the
@@ -42,6 +46,7 @@ WRITES_AHEAD = 4
 REASON_SECONDS = 1.0
 """How often a running job checks whether it waits for labelers."""
 PRECEDING_POLL = 0.25
+_NOBODY: frozenset[str] = frozenset()
 
 
 def build_tasks(
@@ -105,15 +110,20 @@ class JobRun:
                 closed.append(dp.id)  # stored before a crash, not yet marked done
                 continue
             tallies[dp.id] = tally
-            answered = frozenset(r.labeler_id for r in stored)
+            answered = frozenset([r.labeler_id for r in stored]) if stored else _NOBODY
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
+        audience = work.audience
+        # What the datapoints were is on the board now: the rows need not stay in memory (one
+        # object fewer per field for the garbage collector to walk while responses come in).
+        del work, tasks
         if closed:
             await jobs.record(job_id, [], closed)
         if tallies:
-            stream = engine.board.publish(job_id, work.audience.id, open_work)
+            stream = engine.board.publish(job_id, audience.id, open_work)
+            del open_work
             try:
                 with stream:
-                    await self._consume(stream, tallies, rule, work)
+                    await self._consume(stream, tallies, rule, audience)
             finally:
                 engine.board.withdraw(job_id)
         await jobs.set_state(job_id, "Completed")
@@ -131,10 +141,10 @@ class JobRun:
 
     async def _consume(
         self,
-        stream: MemoryObjectReceiveStream[ResponseRecord],
+        stream: ResponseStream,
         tallies: dict[str, Tally],
         rule: RefereeRule,
-        work: JobWork,
+        audience: AudienceRow,
     ) -> None:
         """Take responses off the stream until every datapoint is done. Batches go to a
         writer task, so the referee keeps working while the store writes."""
@@ -144,17 +154,17 @@ class JobRun:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._writer, receive)
             with send:
-                await self._referee(stream, send, tallies, rule, work)
+                await self._referee(stream, send, tallies, rule, audience)
         if self.reason is not None:
             await self.engine.store.jobs.set_reason(self.job_id, None)
 
     async def _referee(
         self,
-        stream: MemoryObjectReceiveStream[ResponseRecord],
+        stream: ResponseStream,
         writes: MemoryObjectSendStream[tuple[list[ResponseRecord], list[str]]],
         tallies: dict[str, Tally],
         rule: RefereeRule,
-        work: JobWork,
+        audience: AudienceRow,
     ) -> None:
         job_id, board = self.job_id, self.engine.board
         settle = board.settle
@@ -162,16 +172,13 @@ class JobRun:
         done: list[str] = []
         remaining = len(tallies)
         last_flush = last_reason = time.monotonic()
-        receive_nowait = stream.receive_nowait
+        receive_nowait = stream.receive_batch_nowait
         while remaining:
-            batch: list[ResponseRecord] = []
-            with anyio.move_on_after(FLUSH_SECONDS):
-                batch.append(await stream.receive())
-                try:
-                    for _ in range(DRAIN):
-                        batch.append(receive_nowait())
-                except anyio.WouldBlock:
-                    pass
+            # everything that arrived since the last look, in arrival order
+            batch = receive_nowait()
+            if not batch:
+                with anyio.move_on_after(FLUSH_SECONDS):
+                    batch = await stream.receive_batch()
             # The hot path: plain Python, a few operations per response.
             for response in batch:
                 dp_id = response.datapoint_id
@@ -190,15 +197,19 @@ class JobRun:
             # While the store is still writing the previous batch, keep collecting: with many
             # jobs at once batches grow until the store keeps up, instead of queueing up tiny
             # transactions.
+            waited = now - last_flush
             if len(buffer) >= FLUSH_RESPONSES or (
-                (buffer or done) and not self.writing and now - last_flush >= FLUSH_SECONDS
+                (buffer or done)
+                and not self.writing
+                and waited >= FLUSH_SECONDS
+                and (len(buffer) >= FULL_FLUSH or waited >= LAZY_FLUSH_SECONDS)
             ):
                 await writes.send((buffer, done))
                 buffer, done = [], []
                 last_flush = now
             if now - last_reason >= REASON_SECONDS:
                 last_reason = now
-                await self._update_reason(rule, work)
+                await self._update_reason(rule, audience)
             if remaining and len(batch) < SMALL_BATCH:
                 await anyio.sleep(LINGER_SECONDS)
         if buffer or done:
@@ -218,10 +229,9 @@ class JobRun:
                     await record(self.job_id, chunk, done if last else [])
                 self.writing = False
 
-    async def _update_reason(self, rule: RefereeRule, work: JobWork) -> None:
+    async def _update_reason(self, rule: RefereeRule, audience: AudienceRow) -> None:
         """Say why the job waits when some datapoint has been answered by every labeler who
         qualified so far; clear it once that is no longer so."""
-        audience = work.audience
         qualified = self.engine.qualified_so_far(audience.id)
         if qualified is None or (qualified >= rule.max_votes and self.reason is None):
             return  # enough labelers for any datapoint: nothing can be stuck
