@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -23,7 +24,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from ..._wire import asset as wire
-from .._context import Context, ctx
+from .._context import Context, ctx, tenant
 from .._errors import ApiError, BadRequest, PayloadTooLarge, field_error
 from .._http import no_content, read_json, respond
 from .._limits import LARGE_JSON_BYTES, MULTIPART_SLACK
@@ -153,7 +154,9 @@ async def upload_file(request: web.Request) -> web.Response:
         size = await context.blobs.put(name, _part_chunks(part, limit))
         if size == 0:
             raise field_error("file", f"The file '{original}' is empty.")
-        await context.store.assets.add(name, original_name=original, source_url=None, size=size)
+        await context.store.assets.add(
+            name, owner=tenant(request), original_name=original, source_url=None, size=size
+        )
         return respond(
             UploadOut(
                 file_name=name,
@@ -175,7 +178,9 @@ async def upload_url(request: web.Request) -> web.Response:
     size = None
     if context.fetcher is not None:
         size = await context.fetcher.fetch(url, name)
-    await context.store.assets.add(name, original_name=url_basename(url), source_url=url, size=size)
+    await context.store.assets.add(
+        name, owner=tenant(request), original_name=url_basename(url), source_url=url, size=size
+    )
     return respond(
         UploadOut(
             file_name=name,
@@ -217,7 +222,12 @@ async def create_batch(request: web.Request) -> web.Response:
             )
     pending = any(item.status == "Pending" for item in items)
     batch = BatchRow(
-        new_id(), body.correlation_id, "Processing" if pending else "Completed", now_iso(), items
+        new_id(),
+        body.correlation_id,
+        "Processing" if pending else "Completed",
+        now_iso(),
+        items,
+        owner=tenant(request),
     )
     await context.store.batches.save(batch)
     if pending:
@@ -257,7 +267,11 @@ async def _fetch_batch(context: Context, batch: BatchRow) -> None:
                 )
             else:
                 await context.store.assets.add(
-                    name, original_name=url_basename(url), source_url=url, size=size
+                    name,
+                    owner=batch.owner,
+                    original_name=url_basename(url),
+                    source_url=url,
+                    size=size,
                 )
                 items[i] = wire.BatchUploadUrlOutput(url=url, status="Completed", file_name=name)
             changed = True
@@ -268,9 +282,7 @@ async def _fetch_batch(context: Context, batch: BatchRow) -> None:
             await anyio.sleep(PROGRESS_INTERVAL)
             if changed:
                 changed = False
-                await context.store.batches.save(
-                    BatchRow(batch.id, batch.correlation_id, "Processing", batch.created_at, items)
-                )
+                await context.store.batches.save(replace(batch, status="Processing", items=items))
 
     pending = sum(item.status == "Pending" for item in items)
     async with anyio.create_task_group() as outer:
@@ -283,11 +295,9 @@ async def _fetch_batch(context: Context, batch: BatchRow) -> None:
         outer.cancel_scope.cancel()
     # An abort cancels this task before writing "Aborted", so "Processing" here means the
     # batch ran to its end.
-    current = await context.store.batches.get(batch.id)
+    current = await context.store.batches.get(batch.id, owner=batch.owner)
     if current.status == "Processing":
-        await context.store.batches.save(
-            BatchRow(batch.id, batch.correlation_id, "Completed", batch.created_at, items)
-        )
+        await context.store.batches.save(replace(batch, status="Completed", items=items))
 
 
 def _item_out(item: wire.BatchUploadUrlOutput) -> BatchItemOut:
@@ -300,7 +310,9 @@ async def batch_status(request: web.Request) -> web.Response:
     batch_ids = [b for b in request.query.getall("batchUploadIds", []) if b]
     if correlation_id is None and not batch_ids:
         raise field_error("correlationId", "Pass correlationId or batchUploadIds.")
-    batches = await ctx(request).store.batches.find(correlation_id, batch_ids)
+    batches = await ctx(request).store.batches.find(
+        correlation_id, batch_ids, owner=tenant(request)
+    )
     items = [item for batch in batches for item in batch.items]
     if any(batch.status == "Processing" for batch in batches):
         status = "Processing"
@@ -322,7 +334,9 @@ async def batch_status(request: web.Request) -> web.Response:
 
 @routes.get("/asset/batch-upload/{batchUploadId}")
 async def batch_result(request: web.Request) -> web.Response:
-    batch = await ctx(request).store.batches.get(request.match_info["batchUploadId"])
+    batch = await ctx(request).store.batches.get(
+        request.match_info["batchUploadId"], owner=tenant(request)
+    )
     return respond(
         BatchResultOut(
             batch_upload_id=batch.id,
@@ -338,7 +352,9 @@ async def batch_result(request: web.Request) -> web.Response:
 @routes.post("/asset/batch-upload/{batchUploadId}/abort")
 async def abort_batch(request: web.Request) -> web.Response:
     context = ctx(request)
-    batch = await context.store.batches.get(request.match_info["batchUploadId"])
+    batch = await context.store.batches.get(
+        request.match_info["batchUploadId"], owner=tenant(request)
+    )
     if batch.status == "Processing":
         await context.tasks.cancel(f"batch:{batch.id}")
         items = [
@@ -349,7 +365,5 @@ async def abort_batch(request: web.Request) -> web.Response:
             else item
             for item in batch.items
         ]
-        await context.store.batches.save(
-            BatchRow(batch.id, batch.correlation_id, "Aborted", batch.created_at, items)
-        )
+        await context.store.batches.save(replace(batch, status="Aborted", items=items))
     return no_content()
