@@ -245,7 +245,7 @@ class LocalBackend:
         self.own_credential = own_credential
         self.client_id: str = ""
         self.client_secret: str = ""
-        self.created_credential = False
+        self.created_credential: bool = False
         self._context: Context | None = None
         self._tg: Any = None
 
@@ -522,7 +522,7 @@ def serve_forever(
                     backend,
                     assets.resolve() if assets is not None else None,
                     terminal=sys.stdout.isatty(),
-                    db_option="" if db is None else f" --db {db}",
+                    db_option=_db_option(db),
                 ),
                 flush=True,
             )
@@ -551,6 +551,17 @@ def serve_forever(
     return 0
 
 
+def _db_option(db: str | Path | None) -> str:
+    """``--db`` as a command to type would take it; a PostgreSQL URL without its password."""
+    if db is None:
+        return " --db :memory:"
+    if is_postgres_url(db):
+        from .store.postgres import redact
+
+        return f" --db '{redact(str(db))}' (with its password)"
+    return f" --db {db}"
+
+
 def banner(backend: LocalBackend, assets: Path | None, *, terminal: bool, db_option: str) -> str:
     """What ``serve`` prints on start. The secret of a credential created just now appears
     only when ``terminal`` (stdout is a terminal, not a log file or a pipe)."""
@@ -575,6 +586,8 @@ def banner(backend: LocalBackend, assets: Path | None, *, terminal: bool, db_opt
             f"  client_id:     {cid} (created now; its secret is shown on a terminal only)",
             f"Create a credential to connect with: {create}",
         ]
+    elif backend.db is None:
+        lines.append("An in-memory backend shows its credential on a terminal only.")
     else:
         lines.append(f"Connect with a credential of this database; create one with: {create}")
     lines.append("Press Ctrl-C to stop.")
