@@ -43,6 +43,7 @@ from _faults import RandomFaults
 
 from rapidata_async import AsyncRapidataClient, rapidata_config
 from rapidata_async.local.store import open_store
+from rapidata_async.local.store.base import ANY_OWNER
 
 DATAPOINTS = 3
 
@@ -63,6 +64,20 @@ def _free_port() -> int:
 
 def _start_backend(workdir: Path, port: int) -> tuple[subprocess.Popen[str], str, str]:
     log = open(workdir / "backend.log", "w")
+    # serve shows no secret on a pipe: make the credential first, on the same database.
+    db = workdir / "soak.sqlite3"
+    created = subprocess.run(
+        [sys.executable, "-m", "rapidata_async", "clients", "create", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    client_id = client_secret = ""
+    for line in created.splitlines():
+        if line.startswith("client_id:"):
+            client_id = line.split(":", 1)[1].strip()
+        if line.startswith("client_secret:"):
+            client_secret = line.split(":", 1)[1].strip()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -82,15 +97,12 @@ def _start_backend(workdir: Path, port: int) -> tuple[subprocess.Popen[str], str
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
-    client_id = client_secret = ""
+    started = False
     for line in proc.stdout:
-        if "client_id:" in line:
-            client_id = line.split(":", 1)[1].strip()
-        if "client_secret:" in line:
-            client_secret = line.split(":", 1)[1].strip()
         if "Press Ctrl-C" in line:
+            started = True
             break
-    if not client_id:
+    if not started:
         raise RuntimeError(f"the backend did not start; see {workdir / 'backend.log'}")
     return proc, client_id, client_secret
 
@@ -164,8 +176,9 @@ async def _count_datapoints(db: Path, expected: dict[str, int]) -> tuple[int, in
     found = lost = duplicated = 0
     try:
         for definition_id, sent in expected.items():
-            revision = await store.definitions.revision(definition_id)
-            rows = await store.datasets.datapoints(revision.body.dataset_id)
+            # Unscoped: the count spans every client of the run.
+            revision = await store.definitions.revision(definition_id, owner=ANY_OWNER)
+            rows = await store.datasets.datapoints(revision.body.dataset_id, owner=ANY_OWNER)
             indices = [row.sort_index for row in rows]
             found += len(rows)
             duplicated += len(indices) - len(set(indices))

@@ -1,4 +1,5 @@
-"""The command line: ``rapidata-async serve | quickstart`` (also ``python -m rapidata_async``)."""
+"""The command line: ``rapidata-async serve | clients | quickstart`` (also
+``python -m rapidata_async``)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds before the work (jobs, recruiting, URL batches) of a process that "
         "stopped answering goes to another process of the same database",
     )
+    serve.add_argument(
+        "--key-file",
+        help="token-signing key file (created 0600 when missing; default: <db>.key beside a "
+        "SQLite file, <assets-dir>/signing.key for PostgreSQL; or set "
+        "RAPIDATA_LOCAL_SIGNING_KEY). Processes sharing a database must share the key",
+    )
+    clients = sub.add_parser(
+        "clients",
+        help="create, list or revoke the client credentials of a backend's database",
+        description="Manage the client credentials (tenants) of the database a backend "
+        "serves, running or not. Each client sees only what it creates.",
+        formatter_class=fmt,
+    )
+    clients.add_argument(
+        "action",
+        choices=("create", "list", "revoke"),
+        help="create: a new client (prints its secret once); list; revoke CLIENT_ID",
+    )
+    clients.add_argument("client_id", nargs="?", help="the client to revoke")
+    clients.add_argument(
+        "--db", default="rapidata-local.sqlite3", help="SQLite file or postgresql:// URL"
+    )
+    clients.add_argument(
+        "--tenant",
+        help="create: a second credential of this existing tenant (sharing its data)",
+    )
     quick = sub.add_parser(
         "quickstart",
         help="run the docs' complete example offline",
@@ -133,7 +160,15 @@ def main(argv: list[str] | None = None) -> int:
             assets_dir=args.assets_dir,
             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
             lease_ttl=args.lease_ttl,
+            key_file=args.key_file,
         )
+    if args.command == "clients":
+        from .local._admin import manage_clients
+
+        if (args.action == "revoke") != (args.client_id is not None):
+            print("error: revoke takes a CLIENT_ID, create and list none", file=sys.stderr)
+            return 2
+        return manage_clients(args.db, args.action, args.client_id, args.tenant)
     from ._quickstart import main as run
 
     run(args.speed)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import pty
 import re
 import socket
 import subprocess
@@ -19,6 +21,23 @@ from rapidata_async import AsyncRapidataClient, __version__
 from rapidata_async.__main__ import build_parser
 
 
+def parse_banner(text: str) -> dict[str, str]:
+    url = re.search(r"backend on (\S+)", text)
+    database = re.search(r"database:\s+(.+)", text)
+    assets = re.search(r"assets:\s+(.+)", text)
+    client_id = re.search(r"client_id:\s+(\S+)", text)
+    secret = re.search(r"client_secret:\s+(\S+)", text)
+    assert url and database, text
+    return {
+        "text": text,
+        "url": url[1],
+        "database": database[1],
+        "assets": assets[1] if assets else "",
+        "id": client_id[1] if client_id else "",
+        "secret": secret[1] if secret else "",
+    }
+
+
 async def read_banner(process: Process) -> dict[str, str]:
     assert process.stdout is not None
     text = ""
@@ -27,21 +46,27 @@ async def read_banner(process: Process) -> dict[str, str]:
             text += chunk.decode()
             if "Press Ctrl-C" in text:
                 break
-    url = re.search(r"backend on (\S+)", text)
-    database = re.search(r"database:\s+(.+)", text)
-    assets = re.search(r"assets:\s+(.+)", text)
-    client_id = re.search(r"client_id:\s+(\S+)", text)
-    secret = re.search(r"client_secret:\s+(\S+)", text)
-    assert url and database and client_id and secret, text
-    return {
-        "text": text,
-        "url": url[1],
-        "database": database[1],
-        "assets": assets[1] if assets else "",
-        "id": client_id[1],
-        "secret": secret[1],
-        "connect": connect_line(text),
-    }
+    return parse_banner(text)
+
+
+async def read_terminal_banner(master: int) -> dict[str, str]:
+    """The banner of a server whose stdout is the terminal ``master`` controls."""
+    text = ""
+    with anyio.fail_after(20):
+        while "Press Ctrl-C" not in text:
+            text += (await anyio.to_thread.run_sync(os.read, master, 4096)).decode()
+    return parse_banner(text.replace("\r\n", "\n"))
+
+
+async def create_client(db: Path | str) -> tuple[str, str]:
+    result = await anyio.run_process(
+        [sys.executable, "-m", "rapidata_async", "clients", "create", "--db", str(db)]
+    )
+    out = result.stdout.decode()
+    client_id = re.search(r"client_id:\s+(\S+)", out)
+    secret = re.search(r"client_secret:\s+(\S+)", out)
+    assert client_id and secret, out
+    return client_id[1], secret[1]
 
 
 async def serve(db: Path | str, *args: str) -> Process:
@@ -55,26 +80,64 @@ def connect_line(text: str) -> str:
     return line
 
 
-async def test_serve_prints_a_working_credential_that_survives_restarts(
+async def test_serve_shows_a_new_secret_on_a_terminal_only_and_credentials_survive_restarts(
     backend_options: dict[str, Any],
 ) -> None:
     db, assets_dir = backend_options["db"], backend_options["assets_dir"]
+    # First start, stdout a terminal: the first credential is created and shown there once.
+    master, slave = pty.openpty()
+    try:
+        process = await anyio.open_process(
+            [
+                sys.executable,
+                "-m",
+                "rapidata_async",
+                "serve",
+                "--port",
+                "0",
+                "--db",
+                str(db),
+                "--assets-dir",
+                str(assets_dir),
+            ],
+            stdout=slave,
+        )
+        async with process:
+            try:
+                first = await read_terminal_banner(master)
+                # The banner's one line is the code that connects: run exactly that.
+                client = eval(
+                    connect_line(first["text"]), {"AsyncRapidataClient": AsyncRapidataClient}
+                )
+                assert client.api_url == client.auth_url == first["url"]
+                async with client:
+                    audiences = await client.audience.find_audiences("alignment")
+                    assert audiences and "alignment" in audiences[0].name.lower()
+            finally:
+                process.terminate()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert first["id"] and first["secret"]
+    # Later starts, stdout a pipe: no secret, but how to create a credential; the first one
+    # and one made by `clients create` both still work.
+    made = await create_client(db)
     banners = []
     for _ in range(2):
         async with await serve(db, "--assets-dir", str(assets_dir)) as process:
             try:
                 banner = await read_banner(process)
                 banners.append(banner)
-                # The banner's one line is the code that connects: run exactly that.
-                client = eval(banner["connect"], {"AsyncRapidataClient": AsyncRapidataClient})
-                assert client.api_url == client.auth_url == banner["url"]
-                async with client:
-                    audiences = await client.audience.find_audiences("alignment")
-                    assert audiences and "alignment" in audiences[0].name.lower()
+                for client_id, secret in ((first["id"], first["secret"]), made):
+                    async with AsyncRapidataClient(
+                        base_url=banner["url"], client_id=client_id, client_secret=secret
+                    ) as client:
+                        assert await client.audience.find_audiences("alignment")
             finally:
                 process.terminate()
-    assert banners[0]["id"] == banners[1]["id"]
-    assert banners[0]["secret"] == banners[1]["secret"]
+    for banner in banners:
+        assert not banner["secret"] and first["secret"] not in banner["text"]
+        assert "clients create --db" in banner["text"]
     assert banners[0]["assets"] == str(assets_dir.resolve())
     if isinstance(db, Path):
         assert banners[0]["database"] == f"SQLite {db}"

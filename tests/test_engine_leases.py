@@ -15,12 +15,16 @@ from rapidata_async.local.engine import Engine
 from rapidata_async.local.store import open_store
 from rapidata_async.local.store.base import Store
 
+OWNER = "tenant-a"
+
 
 async def _jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) -> list[str]:
-    dataset_id = await store.datasets.create(dwire.CreateDatasetInput(name="d"))
+    dataset_id = await store.datasets.create(dwire.CreateDatasetInput(name="d"), owner=OWNER)
     for i in range(n_datapoints):
         await store.datasets.add_datapoint(
-            dataset_id, dwire.CreateDatapointInput(asset=TextAssetInput(text=f"t{i}"), sort_index=i)
+            dataset_id,
+            dwire.CreateDatapointInput(asset=TextAssetInput(text=f"t{i}"), sort_index=i),
+            owner=OWNER,
         )
     body = jwire.CreateJobDefinitionInput(
         definition_name="d",
@@ -32,8 +36,8 @@ async def _jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) -> lis
         referee=jwire.NaiveReferee(total_votes=votes),
         dataset_id=dataset_id,
     )
-    definition_id, _ = await store.definitions.create(body, "Classification")
-    revision = await store.definitions.revision(definition_id)
+    definition_id, _ = await store.definitions.create(body, "Classification", owner=OWNER)
+    revision = await store.definitions.revision(definition_id, owner=OWNER)
     out = []
     for i in range(n_jobs):
         job = await store.jobs.create(
@@ -41,6 +45,7 @@ async def _jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) -> lis
             name=f"j{i}",
             revision=revision,
             total=n_datapoints,
+            owner=OWNER,
         )
         out.append(job.id)
     return out
@@ -49,7 +54,7 @@ async def _jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) -> lis
 async def _all_final(store: Store, job_ids: list[str]) -> None:
     with anyio.fail_after(30):
         while True:
-            rows = [await store.jobs.get(j) for j in job_ids]
+            rows = [await store.jobs.get(j, owner=OWNER) for j in job_ids]
             if all(r.state in ("Completed", "Failed") for r in rows):
                 return
             await anyio.sleep(0.05)
@@ -71,7 +76,7 @@ async def test_two_engines_share_the_jobs_of_one_database() -> None:
             await _all_final(store, job_ids)
             tg.cancel_scope.cancel()
         for job_id in job_ids:
-            row = await store.jobs.get(job_id)
+            row = await store.jobs.get(job_id, owner=OWNER)
             assert (row.state, row.completed, row.response_count) == ("Completed", 20, 80)
             work = await store.jobs.work(job_id)
             for responses in work.responses.values():
@@ -91,10 +96,10 @@ async def test_a_dead_owners_lease_is_taken_over_after_it_expires() -> None:
             engine = _engine(store, tg, "alive")
             await engine.resume()
             await anyio.sleep(0.5)  # several scans, none may take the job yet
-            assert (await store.jobs.get(job_id)).state == "Submitted"
+            assert (await store.jobs.get(job_id, owner=OWNER)).state == "Submitted"
             await _all_final(store, [job_id])
             tg.cancel_scope.cancel()
-        row = await store.jobs.get(job_id)
+        row = await store.jobs.get(job_id, owner=OWNER)
         assert (row.state, row.response_count) == ("Completed", 15)
     finally:
         await store.close()

@@ -47,11 +47,16 @@ class Api:
         return body
 
 
-async def get_token(session: aiohttp.ClientSession, backend: LocalBackend) -> str:
+async def get_token(
+    session: aiohttp.ClientSession,
+    backend: LocalBackend,
+    credential: tuple[str, str] | None = None,
+) -> str:
+    client_id, secret = credential or (backend.client_id, backend.client_secret)
     async with session.post(
         backend.url + "/connect/token",
         data={"grant_type": "client_credentials", "scope": "openid email api"},
-        headers={"Authorization": basic(backend.client_id, backend.client_secret)},
+        headers={"Authorization": basic(client_id, secret)},
     ) as response:
         assert response.status == 200
         return str((await response.json())["access_token"])
@@ -753,7 +758,12 @@ async def test_database_survives_restart(
     assert (backend_options["assets_dir"] / name).read_bytes() == b"12345"
 
     async with LocalBackend(**backend_options) as second:
-        assert (second.client_id, second.client_secret) == credentials
+        # Only hashes are stored: the reopened backend holds a fresh credential of the first
+        # one's tenant, and the first credential still logs in.
+        assert first.created_credential and not second.created_credential
+        assert second.client_id != credentials[0]
+        first_again = await get_token(session, second, credentials)
+        assert first_again
         api = Api(session, second.url, token)  # tokens stay valid across restarts
         got = await api.ok("GET", f"/audience/{audience['audienceId']}")
         assert got["name"] == "Persistent"

@@ -21,6 +21,8 @@ from rapidata_async.local.store import open_store
 from rapidata_async.local.store.base import ListQuery, ResponseRecord, Store
 from rapidata_async.local.store.seeds import SEED_AUDIENCES
 
+OWNER = "tenant-a"
+
 
 @pytest.fixture
 async def store() -> AsyncIterator[Store]:
@@ -39,13 +41,15 @@ def _decode(data: dict[str, Any], kind: type[Any]) -> Any:
 async def _job(store: Store, points: int) -> tuple[str, list[str]]:
     """A job over ``points`` text datapoints: its id and the datapoint ids (the store keeps
     what it is given; whether datapoints fit the rapid is the service's check)."""
-    dataset_id = await store.datasets.create(dwire.CreateDatasetInput(name="d"))
+    dataset_id = await store.datasets.create(dwire.CreateDatasetInput(name="d"), owner=OWNER)
     for i in range(points):
         body = {
             "segments": [{"key": "asset", "kind": "Text", "text": f"item {i}"}],
             "sortIndex": i,
         }
-        await store.datasets.add_datapoint(dataset_id, _decode(body, dwire.CreateDatapointInput))
+        await store.datasets.add_datapoint(
+            dataset_id, _decode(body, dwire.CreateDatapointInput), owner=OWNER
+        )
     definition = {
         "definitionName": "def",
         "datasetId": dataset_id,
@@ -61,16 +65,17 @@ async def _job(store: Store, points: int) -> tuple[str, list[str]]:
         "referee": {"_t": "NaiveReferee", "totalVotes": 3},
     }
     definition_id, _ = await store.definitions.create(
-        _decode(definition, jwire.CreateJobDefinitionInput), "Classify"
+        _decode(definition, jwire.CreateJobDefinitionInput), "Classify", owner=OWNER
     )
-    revision = await store.definitions.revision(definition_id)
+    revision = await store.definitions.revision(definition_id, owner=OWNER)
     job = await store.jobs.create(
         jwire.CreateJobInput(job_definition_id=definition_id, audience_id="global"),
         name="job",
         revision=revision,
         total=points,
+        owner=OWNER,
     )
-    return job.id, [dp.id for dp in await store.datasets.datapoints(dataset_id)]
+    return job.id, [dp.id for dp in await store.datasets.datapoints(dataset_id, owner=OWNER)]
 
 
 def _response(job_id: str, datapoint_id: str, labeler: str, answer: str = "a") -> ResponseRecord:
@@ -83,12 +88,12 @@ async def test_a_response_counts_once_and_a_closed_datapoint_takes_no_more(store
     assert await store.jobs.record(job_id, batch, []) == 2
     # A resumed run sends the same responses again, now closing the datapoint.
     assert await store.jobs.record(job_id, [*batch, _response(job_id, first, "sim:3")], [first])
-    job = await store.jobs.get(job_id)
+    job = await store.jobs.get(job_id, owner=OWNER)
     assert (job.response_count, job.completed) == (3, 1)
     # Late responses to the closed datapoint and a second close are skipped.
     assert await store.jobs.record(job_id, [_response(job_id, first, "sim:4")], [first]) == 0
     assert await store.jobs.record(job_id, [_response(job_id, second, "sim:4")], []) == 1
-    job = await store.jobs.get(job_id)
+    job = await store.jobs.get(job_id, owner=OWNER)
     assert (job.response_count, job.completed) == (4, 1)
 
     work = await store.jobs.work(job_id)
@@ -108,21 +113,25 @@ async def test_a_response_counts_once_and_a_closed_datapoint_takes_no_more(store
 async def test_state_reason_and_listing_by_logical_names(store: Store) -> None:
     job_id, _ = await _job(store, 1)
     await store.jobs.set_state(job_id, "Running", reason="Waiting for labelers.")
-    assert (await store.jobs.get(job_id)).reason == "Waiting for labelers."
+    assert (await store.jobs.get(job_id, owner=OWNER)).reason == "Waiting for labelers."
     await store.jobs.set_reason(job_id, None)
-    assert (await store.jobs.get(job_id)).reason is None
+    assert (await store.jobs.get(job_id, owner=OWNER)).reason is None
     await store.jobs.set_state(job_id, "Completed")
-    job = await store.jobs.get(job_id)
+    job = await store.jobs.get(job_id, owner=OWNER)
     assert job.state == "Completed" and job.completed_at is not None
     assert await store.jobs.in_states(["Running"]) == []
-    rows, total = await store.jobs.list(ListQuery(order=(("progress", True),)))
+    rows, total = await store.jobs.list(ListQuery(order=(("progress", True),)), owner=OWNER)
     assert total == 1 and rows[0].id == job_id
     with pytest.raises(Invalid) as caught:
-        await store.jobs.list(ListQuery(order=(("j.state", False),)))
+        await store.jobs.list(ListQuery(order=(("j.state", False),)), owner=OWNER)
     assert caught.value.errors is not None and list(caught.value.errors) == ["sort"]
     # Public audiences first, whatever the requested order.
-    custom = await store.audiences.create(auwire.CreateAudienceInput(name="A custom one"))
-    rows, total = await store.audiences.list(ListQuery(page_size=100, order=(("name", False),)))
+    custom = await store.audiences.create(
+        auwire.CreateAudienceInput(name="A custom one"), owner=OWNER
+    )
+    rows, total = await store.audiences.list(
+        ListQuery(page_size=100, order=(("name", False),)), owner=OWNER
+    )
     assert total == len(SEED_AUDIENCES) + 1
     assert [r.id for r in rows][-1] == custom
     assert [r.is_public for r in rows] == [True] * len(SEED_AUDIENCES) + [False]
@@ -148,25 +157,35 @@ async def test_file_store_is_wal_and_keeps_credentials_and_seeds(tmp_path: Path)
     path = tmp_path / "local.sqlite3"
     store = open_store(path)
     await store.open()
-    client = await store.clients.default_client()
-    key = store.signing_key
+    assert await store.clients.list() == []  # the backend, not the store, makes credentials
+    assert await store.clients.add("c1", "scrypt$hash") == "c1"
+    assert await store.clients.add("c2", "scrypt$other", join_first=True) == "c1"
+    assert await store.clients.add("c3", "scrypt$third") == "c3"
     assert store.assets_dir == tmp_path / "local_assets"
-    custom = await store.audiences.create(auwire.CreateAudienceInput(name="mine"))
+    custom = await store.audiences.create(auwire.CreateAudienceInput(name="mine"), owner=OWNER)
     assert await store.audiences.set_status(custom, "Recruiting", only_if="Created")
-    assert (await store.audiences.get(custom)).recruiting_started_at is not None
-    await store.assets.add("a.png", original_name="a.png", source_url=None, size=3)
+    assert (await store.audiences.get(custom, owner=OWNER)).recruiting_started_at is not None
+    await store.assets.add("a.png", original_name="a.png", source_url=None, size=3, owner=OWNER)
     await store.reset()
     with pytest.raises(NotFound):
-        await store.audiences.get(custom)
-    assert await store.assets.missing(["a.png", "b.png"]) == {"b.png"}
+        await store.audiences.get(custom, owner=OWNER)
+    assert await store.assets.missing(["a.png", "b.png"], owner=OWNER) == {"b.png"}
     await store.close()
 
     reopened = open_store(path)
     await reopened.open()
-    assert await reopened.clients.default_client() == client
-    assert reopened.signing_key == key
+    assert [(c.client_id, c.tenant) for c in await reopened.clients.list()] == [
+        ("c1", "c1"),
+        ("c2", "c1"),
+        ("c3", "c3"),
+    ]
+    found = await reopened.clients.get("c2")
+    assert found is not None and found[1] == "scrypt$other"
+    assert await reopened.clients.remove("c2") and not await reopened.clients.remove("c2")
+    assert await reopened.clients.get("c2") is None
     assert await reopened.audiences.in_status("Ready") != []
     await reopened.close()
+    assert path.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

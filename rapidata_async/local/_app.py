@@ -10,6 +10,9 @@
     async with anyio.create_task_group() as tg:
         url = await tg.start(LocalBackend(db="local.sqlite3").serve)
 
+    # a second tenant: its own credential, sees none of the first one's data
+    client_id, secret = await backend.create_client()
+
 Every answer carries an ``x-trace-id`` header; every error is a ProblemDetails body.
 """
 
@@ -36,7 +39,8 @@ from anyio.abc import TaskStatus
 
 from . import _auth
 from ._auth import authenticate
-from ._context import CONTEXT, Context, ctx
+from ._clients import ClientDirectory
+from ._context import CONTEXT, TENANT, Context, ctx
 from ._errors import (
     ApiError,
     BadRequest,
@@ -60,6 +64,7 @@ from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetche
 from .store import describe, is_postgres_url, open_store
 from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
+from .store.credentials import KEY_ENV, load_signing_key
 from .web import page_routes
 
 if TYPE_CHECKING:
@@ -71,6 +76,9 @@ DEFAULT_DB = "rapidata-local.sqlite3"
 # Where a PostgreSQL backend keeps uploaded files unless told otherwise: one directory that
 # every process started from the same place shares.
 DEFAULT_ASSETS_DIR = "rapidata-local-assets"
+# The signing key's file inside the assets directory of a PostgreSQL backend (shared by every
+# process of one database, like the uploads).
+KEY_FILE_NAME = "signing.key"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -110,7 +118,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if not isinstance(match, MatchInfoError) and match.route.resource is not None:
             request.app[CONTEXT].stats[f"{request.method} {match.route.resource.canonical}"] += 1
         if not isinstance(match, MatchInfoError) and not getattr(match.handler, "public", False):
-            authenticate(request)
+            request[TENANT] = await authenticate(request)
         reject_nul(request)
         response = await handler(request)
     except ApiError as exc:
@@ -181,6 +189,16 @@ class LocalBackend:
     ``max_upload_bytes`` caps one uploaded file (``POST /asset/file`` answers 413 past it).
     ``lease_ttl``: seconds a process holds the work it took (a job, recruiting, a URL batch)
     without renewing it; when a process dies, another one takes its work over after that.
+
+    Credentials: the backend holds one of its own for ``client()`` (``client_id``,
+    ``client_secret``). On a new database it is the first client, a tenant of its own
+    (``created_credential`` is True); on a database that already has clients the secret of
+    those cannot be known (only hashes are stored), so with ``own_credential`` (default) the
+    backend adds a fresh credential of the first client's tenant, which sees that tenant's
+    data; without it (``serve``) it adds none. Tokens are signed with a key kept out of the
+    database: ``key_file``, else ``RAPIDATA_LOCAL_SIGNING_KEY``, else ``<db>.key`` beside a
+    SQLite file, ``<assets_dir>/signing.key`` for PostgreSQL, or a key of the process in
+    memory. Processes sharing a PostgreSQL database must share the key.
     """
 
     def __init__(
@@ -202,6 +220,8 @@ class LocalBackend:
         assets_dir: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         lease_ttl: float = LEASE_TTL,
+        key_file: str | Path | None = None,
+        own_credential: bool = True,
     ) -> None:
         self.pace: Pace = Pace(pace, speed)
         if not lease_ttl > 0:
@@ -229,8 +249,11 @@ class LocalBackend:
         self.max_upload_bytes = max_upload_bytes
         self.lease_ttl = lease_ttl
         self.url: str = ""
+        self.key_file: Path | None = Path(key_file) if key_file is not None else None
+        self.own_credential = own_credential
         self.client_id: str = ""
         self.client_secret: str = ""
+        self.created_credential: bool = False
         self._context: Context | None = None
         self._tg: Any = None
 
@@ -259,7 +282,46 @@ class LocalBackend:
             raise
         return sock
 
-    async def _prepare(self) -> tuple[socket.socket, Store]:
+    def _key_path(self, store: Store) -> Path | None:
+        """Where the signing key lives when neither ``key_file`` nor the environment name one."""
+        if is_postgres_url(self.db):
+            assets = store.assets_dir or Path(DEFAULT_ASSETS_DIR)
+            return assets / KEY_FILE_NAME
+        if self.db is None:
+            return None
+        return Path(f"{self.db}.key")
+
+    async def _signing_key(self, store: Store) -> bytes:
+        try:
+            if self.key_file is not None:
+                return await anyio.to_thread.run_sync(
+                    functools.partial(load_signing_key, self.key_file, use_env=False)
+                )
+            return await anyio.to_thread.run_sync(load_signing_key, self._key_path(store))
+        except (OSError, ValueError) as exc:
+            raise StoreUnavailable(
+                f"cannot read the token-signing key ({self.key_file or KEY_ENV}): {exc}"
+            ) from exc
+
+    async def _own_credential(self, clients: ClientDirectory, store: Store) -> None:
+        """The credential ``client()`` uses (see the class docstring)."""
+        existing = await store.clients.list()
+        if existing and not self.own_credential:
+            return
+        self.client_id, self.client_secret, _ = await clients.create(join_first=True)
+        self.created_credential = not existing
+
+    async def create_client(self) -> tuple[str, str]:
+        """A new client credential ``(client_id, client_secret)``: a tenant of its own, which
+        sees only what it creates (and the shared audiences)."""
+        client_id, secret, _ = await self.context.clients.create()
+        return client_id, secret
+
+    async def revoke_client(self, client_id: str) -> bool:
+        """Delete a client: its tokens stop working at once. False if there was none."""
+        return await self.context.clients.revoke(client_id)
+
+    async def _prepare(self) -> tuple[socket.socket, Store, bytes]:
         """The steps that can fail on bad input (address in use, a database that cannot be
         opened: ``StoreUnavailable``); done before any task group exists so their errors
         surface as themselves."""
@@ -271,29 +333,32 @@ class LocalBackend:
             raise
         try:
             await store.open()
+            key = await self._signing_key(store)
         except BaseException:
             sock.close()
             with anyio.CancelScope(shield=True):
                 await store.close()
             raise
-        return sock, store
+        return sock, store, key
 
     async def serve(self, *, task_status: TaskStatus[str] = anyio.TASK_STATUS_IGNORED) -> None:
         """Run until cancelled; reports the base URL through ``task_status``."""
-        sock, store = await self._prepare()
-        await self._serve(sock, store, task_status=task_status)
+        sock, store, key = await self._prepare()
+        await self._serve(sock, store, key, task_status=task_status)
 
     async def _serve(
         self,
         sock: socket.socket,
         store: Store,
+        key: bytes,
         *,
         task_status: TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         async with AsyncExitStack() as stack:
             stack.callback(sock.close)
             stack.push_async_callback(_shielded, store.close)
-            self.client_id, self.client_secret = await store.clients.default_client()
+            directory = ClientDirectory(store.clients)
+            await self._own_credential(directory, store)
             tg = await stack.enter_async_context(anyio.create_task_group())
             tasks = TaskManager(tg)
             # Names this process in the leases table: which host and pid holds what.
@@ -330,9 +395,10 @@ class LocalBackend:
             context = Context(
                 store=store,
                 runner=runner,
-                tokens=TokenIssuer(store.signing_key),
+                tokens=TokenIssuer(key),
                 tasks=tasks,
                 batches=batches,
+                clients=directory,
                 fetcher=fetcher,
                 blobs=blobs,
                 max_upload_bytes=self.max_upload_bytes,
@@ -365,11 +431,11 @@ class LocalBackend:
             await anyio.sleep_forever()
 
     async def __aenter__(self) -> LocalBackend:
-        sock, store = await self._prepare()
+        sock, store, key = await self._prepare()
         tg = anyio.create_task_group()
         await tg.__aenter__()
         try:
-            await tg.start(functools.partial(self._serve, sock, store))
+            await tg.start(functools.partial(self._serve, sock, store, key))
         except BaseException:
             tg.cancel_scope.cancel()
             await tg.__aexit__(*sys.exc_info())
@@ -402,13 +468,17 @@ class LocalBackend:
         await context.batches.restart()
         context.stats.clear()
 
-    def client(self, **kwargs: Any) -> AsyncRapidataClient:
-        """An ``AsyncRapidataClient`` holding this backend's credential and URLs."""
+    def client(
+        self, *, credential: tuple[str, str] | None = None, **kwargs: Any
+    ) -> AsyncRapidataClient:
+        """An ``AsyncRapidataClient`` wired to this backend, holding its own credential or
+        ``credential`` (``(client_id, client_secret)``, e.g. from ``create_client``)."""
         from .._client import AsyncRapidataClient
 
+        client_id, secret = credential or (self.client_id, self.client_secret)
         return AsyncRapidataClient(
-            self.client_id,
-            self.client_secret,
+            client_id,
+            secret,
             api_url=self.url,
             auth_url=self.url,
             app_url=self.url,
@@ -436,11 +506,15 @@ def serve_forever(
     assets_dir: str | Path | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     lease_ttl: float = LEASE_TTL,
+    key_file: str | Path | None = None,
 ) -> int:
     """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
 
-    Prints the URL, the store, the client credential and the one line that connects to it;
-    with a file or PostgreSQL ``db`` the credential and all data survive restarts.
+    Prints the URL and the store. On a new database it creates the first client credential
+    and prints its secret with the one line that connects, but only to a terminal (never to
+    a log or a pipe; then it says how to create a credential); on later starts, how to create
+    one (``python -m rapidata_async clients create``). Data survives restarts of a file or
+    PostgreSQL ``db``.
     ``pace``/``speed``/``lease_ttl``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM)
     serve https, e.g. for the official client, which only speaks https. Returns the exit
     status: 1, with a one-line message on stderr, when the port is taken or the database
@@ -469,26 +543,20 @@ def serve_forever(
             assets_dir=assets_dir,
             max_upload_bytes=max_upload_bytes,
             lease_ttl=lease_ttl,
+            key_file=key_file,
+            own_credential=False,
         )
         # Entered directly (no task group around it), so a database that cannot be opened
         # raises StoreUnavailable itself.
         async with backend:
-            url = backend.url
-            cid, secret = backend.client_id, backend.client_secret
             assets = backend.store.assets_dir
-            assets = assets.resolve() if assets is not None else None
             print(
-                f"Rapidata local backend on {url}\n"
-                f"  database:      {describe(db)}\n"
-                + (f"  assets:        {assets}\n" if assets else "")
-                + f"  client_id:     {cid}\n"
-                f"  client_secret: {secret}\n"
-                "Connect with:\n"
-                f"  AsyncRapidataClient(base_url={url!r}, client_id={cid!r}, "
-                f"client_secret={secret!r})\n"
-                f"or: export RAPIDATA_BASE_URL={url} RAPIDATA_CLIENT_ID={cid} "
-                f"RAPIDATA_CLIENT_SECRET={secret}\n"
-                "Press Ctrl-C to stop.",
+                banner(
+                    backend,
+                    assets.resolve() if assets is not None else None,
+                    terminal=sys.stdout.isatty(),
+                    db_option=_db_option(db),
+                ),
                 flush=True,
             )
             await anyio.sleep_forever()
@@ -514,6 +582,49 @@ def serve_forever(
         )
         return 1
     return 0
+
+
+def _db_option(db: str | Path | None) -> str:
+    """``--db`` as a command to type would take it; a PostgreSQL URL without its password."""
+    if db is None:
+        return " --db :memory:"
+    if is_postgres_url(db):
+        from .store.postgres import redact
+
+        return f" --db '{redact(str(db))}' (with its password)"
+    return f" --db {db}"
+
+
+def banner(backend: LocalBackend, assets: Path | None, *, terminal: bool, db_option: str) -> str:
+    """What ``serve`` prints on start. The secret of a credential created just now appears
+    only when ``terminal`` (stdout is a terminal, not a log file or a pipe)."""
+    url, cid, secret = backend.url, backend.client_id, backend.client_secret
+    create = f"python -m rapidata_async clients create{db_option}"
+    lines = [
+        f"Rapidata local backend on {url}",
+        f"  database:      {describe(backend.db)}",
+        *([f"  assets:        {assets}"] if assets else []),
+    ]
+    if backend.created_credential and terminal:
+        lines += [
+            f"  client_id:     {cid}",
+            f"  client_secret: {secret}   (shown once: only its hash is stored)",
+            "Connect with:",
+            f"  AsyncRapidataClient(base_url={url!r}, client_id={cid!r}, client_secret={secret!r})",
+            f"or: export RAPIDATA_BASE_URL={url} RAPIDATA_CLIENT_ID={cid} "
+            f"RAPIDATA_CLIENT_SECRET={secret}",
+        ]
+    elif backend.created_credential:
+        lines += [
+            f"  client_id:     {cid} (created now; its secret is shown on a terminal only)",
+            f"Create a credential to connect with: {create}",
+        ]
+    elif backend.db is None:
+        lines.append("An in-memory backend shows its credential on a terminal only.")
+    else:
+        lines.append(f"Connect with a credential of this database; create one with: {create}")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
 
 
 def _address_in_use(exc: BaseException) -> bool:

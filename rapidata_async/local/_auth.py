@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import hdrs, web
@@ -27,8 +26,8 @@ from .store.base import OWNER_MAIL
 routes = web.RouteTableDef()
 
 
-def authenticate(request: web.Request) -> str:
-    """The client id behind the request's bearer token; 401 ProblemDetails otherwise."""
+def _token_client(request: web.Request) -> str:
+    """The client id the request's bearer token was issued to; 401 when there is none."""
     scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
@@ -39,6 +38,16 @@ def authenticate(request: web.Request) -> str:
     if client_id is None:
         raise Unauthorized("The bearer token is invalid or has expired; request a new one.")
     return client_id
+
+
+async def authenticate(request: web.Request) -> str:
+    """The tenant of the client behind the request's bearer token (which must still exist);
+    401 ProblemDetails otherwise."""
+    client_id = _token_client(request)
+    owner = await ctx(request).clients.tenant_of(client_id)
+    if owner is None:
+        raise Unauthorized("The client of this bearer token was revoked.")
+    return owner
 
 
 def _basic_credentials(encoded: str) -> tuple[str, str] | None:
@@ -81,8 +90,8 @@ async def token(request: web.Request) -> web.Response:
         return _oauth_error(401, "invalid_client", "Client credentials are required.")
     # No stored id holds a NUL (PostgreSQL refuses them in text): such an id names no client.
     known = "\x00" not in client_id
-    stored = await ctx(request).store.clients.client_secret(client_id) if known else None
-    if stored is None or not hmac.compare_digest(stored.encode(), client_secret.encode()):
+    owner = await ctx(request).clients.check_secret(client_id, client_secret) if known else None
+    if owner is None:
         return _oauth_error(401, "invalid_client", "Unknown client or wrong secret.")
     grant_type = form.get("grant_type", "client_credentials")
     if grant_type != "client_credentials":
@@ -103,4 +112,4 @@ async def token(request: web.Request) -> web.Response:
 
 @routes.get("/connect/userinfo")
 async def userinfo(request: web.Request) -> web.Response:
-    return web.json_response({"sub": authenticate(request), "email": OWNER_MAIL})
+    return web.json_response({"sub": _token_client(request), "email": OWNER_MAIL})

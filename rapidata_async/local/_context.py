@@ -1,16 +1,20 @@
-"""What every handler reaches through the app: the store, the runners, tokens, tasks.
+"""What every handler reaches through the app: the store, the runners, tokens, tasks, and
+the tenant of the request.
 
 ``_app`` builds one ``Context`` and stores it on the application; handlers read it with
-``ctx(request)``. This module only names the parts, it constructs none of them.
+``ctx(request)``, and the caller's tenant (set by the authentication middleware) with
+``tenant(request)``. This module only names the parts, it constructs none of them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from ._clients import ClientDirectory
 from ._limits import DEFAULT_MAX_UPLOAD_BYTES
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
@@ -31,6 +35,7 @@ class Context:
     tasks: TaskManager
     # Finishes URL batch uploads (leased, resumed after a crash).
     batches: BatchRunner
+    clients: ClientDirectory
     fetcher: UrlFetcher | None = None
     # Uploaded files (a directory beside a file DB, none in memory).
     blobs: Blobs = field(default_factory=NullBlobs)
@@ -43,5 +48,18 @@ class Context:
 CONTEXT = web.AppKey("rapidata_local_context", Context)
 
 
+if TYPE_CHECKING or hasattr(web, "RequestKey"):
+    TENANT = web.RequestKey("rapidata_local_tenant", str)
+else:  # aiohttp before 3.12 has no typed request keys
+    TENANT = "rapidata_local_tenant"
+
+
 def ctx(request: web.Request) -> Context:
     return request.app[CONTEXT]
+
+
+def tenant(request: web.Request) -> str:
+    """The tenant of the request's client (the owner of what it creates and may see); only
+    routes that need a bearer token have one."""
+    owner: str = request[TENANT]
+    return owner

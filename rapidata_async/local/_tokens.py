@@ -1,9 +1,11 @@
-"""Self-contained bearer tokens: ``<payload>.<signature>``, HMAC-SHA256 with the store's key.
+"""Self-contained bearer tokens: ``<payload>.<signature>``, HMAC-SHA256 with the backend's key.
 
-Checking one costs no database round trip, and a file-backed backend still honours the tokens
-it issued before a restart::
+The key lives outside the database (``store.credentials.load_signing_key``), so a backend
+that keeps its key file still honours the tokens it issued before a restart. A token lives
+``TOKEN_LIFETIME`` seconds (the real service's hour); one that claims to live longer is
+refused even when its signature is right::
 
-    tokens = TokenIssuer(store.signing_key)
+    tokens = TokenIssuer(key)
     client_id = tokens.verify(tokens.issue("local-1234"))
 """
 
@@ -18,6 +20,8 @@ import time
 
 TOKEN_LIFETIME = 3600
 VERIFIED_CACHE_SIZE = 1024
+# Clock steps between processes sharing a key that an expiry may be ahead by.
+CLOCK_SLACK = 60
 
 
 def _b64(data: bytes) -> str:
@@ -32,6 +36,8 @@ class TokenIssuer:
     """Issues and verifies ``<payload>.<signature>`` bearer tokens."""
 
     def __init__(self, key: bytes, lifetime: int = TOKEN_LIFETIME) -> None:
+        if not 0 < lifetime <= TOKEN_LIFETIME:
+            raise ValueError(f"lifetime must be within 1..{TOKEN_LIFETIME} seconds")
         self._key = key
         self.lifetime = lifetime
         # token -> (client id, expiry): a client sends the same token with every request,
@@ -47,7 +53,8 @@ class TokenIssuer:
         return f"{payload}.{self._sign(payload)}"
 
     def verify(self, token: str) -> str | None:
-        """The client id the token was issued to, or None if forged or expired."""
+        """The client id the token was issued to, or None if forged, expired, or claiming a
+        longer life than a token gets."""
         known = self._verified.get(token)
         if known is not None:
             if known[1] >= time.time():
@@ -63,7 +70,12 @@ class TokenIssuer:
             claims = json.loads(_unb64(payload))
         except (ValueError, binascii.Error):
             return None
-        if not isinstance(claims, dict) or claims.get("exp", 0) < time.time():
+        if not isinstance(claims, dict):
+            return None
+        exp, now = claims.get("exp", 0), time.time()
+        if not isinstance(exp, int | float) or exp < now:
+            return None
+        if exp > now + TOKEN_LIFETIME + CLOCK_SLACK:
             return None
         sub = claims.get("sub")
         if not isinstance(sub, str):

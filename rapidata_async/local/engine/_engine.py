@@ -33,7 +33,7 @@ from ..crowd.population import AudienceSpec, Crowd, Oracle, Qualification
 from ..crowd.simulated import Pool, SimulatedCrowd
 from ..domain.errors import Conflict, DomainError
 from ..domain.tasks import TaskError, allows_unsure, example_specs, rapid_of, task_for
-from ..store.base import AudienceRow, Store
+from ..store.base import ANY_OWNER, AudienceRow, Store
 from ._job import JobRun
 
 log = logging.getLogger("rapidata_async.local")
@@ -107,7 +107,7 @@ class Engine:
         specs = []
         if kind == "custom":
             if examples is None:
-                examples = await self.store.audiences.examples(audience.id)
+                examples = await self.store.audiences.examples(audience.id, owner=ANY_OWNER)
             specs = example_specs(audience.id, examples)
         spec = AudienceSpec(
             audience.id,
@@ -143,7 +143,7 @@ class Engine:
 
     async def pool(self, audience_id: str) -> Pool:
         """The crowd's view of an audience: its pool and when recruiting started."""
-        audience = await self.store.audiences.get(audience_id)
+        audience = await self.store.audiences.get(audience_id, owner=ANY_OWNER)
         started = None
         if audience.recruiting_started_at:
             started = datetime.fromisoformat(audience.recruiting_started_at).timestamp()
@@ -256,7 +256,7 @@ class Engine:
 
     async def _recruit(self, audience_id: str) -> None:
         try:
-            audience = await self.store.audiences.get(audience_id)
+            audience = await self.store.audiences.get(audience_id, owner=ANY_OWNER)
             await self.ensure_ready(audience)
         except (DomainError, ValueError) as exc:
             log.warning("recruiting audience %s failed: %s", audience_id, exc)

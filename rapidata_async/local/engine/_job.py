@@ -21,7 +21,14 @@ from ..crowd.base import OpenWork, ResponseStream, TaskBoard
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
-from ..store.base import AudienceRow, DatapointRow, JobWork, ResponseRecord, Store
+from ..store.base import (
+    ANY_OWNER,
+    AudienceRow,
+    DatapointRow,
+    JobWork,
+    ResponseRecord,
+    Store,
+)
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -132,7 +139,7 @@ class JobRun:
         jobs = self.engine.store.jobs
         while True:
             try:
-                job = await jobs.get(job_id)
+                job = await jobs.get(job_id, owner=ANY_OWNER)
             except NotFound:
                 return
             if job.state in FINAL_STATES:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import anyio
 
 from ..._wire import asset as wire
 from .._errors import ApiError
 from .._tasks import TaskManager
-from ..store.base import BatchRow, Store
+from ..store.base import ANY_OWNER, BatchRow, Store
 from ._fetch import UrlFetcher
 from ._names import unique_name, url_basename
 
@@ -113,7 +114,7 @@ class BatchRunner:
 
     async def _run(self, batch_id: str) -> None:
         try:
-            batch = await self.store.batches.get(batch_id)
+            batch = await self.store.batches.get(batch_id, owner=ANY_OWNER)
             if batch.status != "Processing":
                 return
             if self.fetcher is None:
@@ -133,9 +134,7 @@ class BatchRunner:
                     log.exception("releasing the lease of batch %s failed", batch_id)
 
     async def _save(self, batch: BatchRow, status: str, items: list[Item]) -> None:
-        await self.store.batches.save(
-            BatchRow(batch.id, batch.correlation_id, status, batch.created_at, items)
-        )
+        await self.store.batches.save(replace(batch, status=status, items=items))
 
     async def _fetch(self, batch: BatchRow, fetcher: UrlFetcher) -> None:
         """Fetch the ``Pending`` URLs of ``batch`` (bounded by the fetcher's global limit),
@@ -148,7 +147,7 @@ class BatchRunner:
         async def worker() -> None:
             nonlocal changed
             for i in todo:
-                items[i] = await self._fetch_one(batch.id, fetcher, items[i].url)
+                items[i] = await self._fetch_one(batch, fetcher, items[i].url)
                 changed = True
 
         async def report_progress(cancel: Callable[[], None]) -> None:
@@ -156,7 +155,7 @@ class BatchRunner:
             while True:
                 await anyio.sleep(PROGRESS_INTERVAL)
                 # Aborted (or finished) elsewhere: stop without writing over it.
-                if (await self.store.batches.get(batch.id)).status != "Processing":
+                if (await self.store.batches.get(batch.id, owner=ANY_OWNER)).status != "Processing":
                     stopped = True
                     cancel()
                     return
@@ -175,10 +174,13 @@ class BatchRunner:
             outer.cancel_scope.cancel()
         # A local abort cancels this task before writing "Aborted", so "Processing" here
         # means the batch ran to its end.
-        if not stopped and (await self.store.batches.get(batch.id)).status == "Processing":
+        if (
+            not stopped
+            and (await self.store.batches.get(batch.id, owner=ANY_OWNER)).status == "Processing"
+        ):
             await self._save(batch, "Completed", items)
 
-    async def _fetch_one(self, batch_id: str, fetcher: UrlFetcher, url: str) -> Item:
+    async def _fetch_one(self, batch: BatchRow, fetcher: UrlFetcher, url: str) -> Item:
         name = unique_name(url_basename(url))
         try:
             size = await fetcher.fetch(url, name)
@@ -192,10 +194,11 @@ class BatchRunner:
             )
         except Exception:
             # A bad item fails alone: the batch goes on and still reaches a final state.
-            log.exception("fetching %r of batch %s failed", url, batch_id)
+            log.exception("fetching %r of batch %s failed", url, batch.id)
             return _failed(url, "The fetch failed.", "download")
+        # The fetched file belongs to the batch's tenant.
         await self.store.assets.add(
-            name, original_name=url_basename(url), source_url=url, size=size
+            name, owner=batch.owner, original_name=url_basename(url), source_url=url, size=size
         )
         return Item(url=url, status="Completed", file_name=name)
 

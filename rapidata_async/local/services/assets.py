@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import msgspec
@@ -19,7 +20,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from ..._wire import asset as wire
-from .._context import ctx
+from .._context import ctx, tenant
 from .._errors import BadRequest, PayloadTooLarge, field_error
 from .._http import no_content, read_json, respond
 from .._limits import LARGE_JSON_BYTES, MULTIPART_SLACK
@@ -134,7 +135,9 @@ async def upload_file(request: web.Request) -> web.Response:
         size = await context.blobs.put(name, _part_chunks(part, limit))
         if size == 0:
             raise field_error("file", f"The file '{original}' is empty.")
-        await context.store.assets.add(name, original_name=original, source_url=None, size=size)
+        await context.store.assets.add(
+            name, owner=tenant(request), original_name=original, source_url=None, size=size
+        )
         return respond(
             UploadOut(
                 file_name=name,
@@ -156,7 +159,9 @@ async def upload_url(request: web.Request) -> web.Response:
     size = None
     if context.fetcher is not None:
         size = await context.fetcher.fetch(url, name)
-    await context.store.assets.add(name, original_name=url_basename(url), source_url=url, size=size)
+    await context.store.assets.add(
+        name, owner=tenant(request), original_name=url_basename(url), source_url=url, size=size
+    )
     return respond(
         UploadOut(
             file_name=name,
@@ -198,7 +203,12 @@ async def create_batch(request: web.Request) -> web.Response:
             )
     pending = any(item.status == "Pending" for item in items)
     batch = BatchRow(
-        new_id(), body.correlation_id, "Processing" if pending else "Completed", now_iso(), items
+        new_id(),
+        body.correlation_id,
+        "Processing" if pending else "Completed",
+        now_iso(),
+        items,
+        owner=tenant(request),
     )
     await context.store.batches.save(batch)
     if pending:
@@ -216,7 +226,9 @@ async def batch_status(request: web.Request) -> web.Response:
     batch_ids = [b for b in request.query.getall("batchUploadIds", []) if b]
     if correlation_id is None and not batch_ids:
         raise field_error("correlationId", "Pass correlationId or batchUploadIds.")
-    batches = await ctx(request).store.batches.find(correlation_id, batch_ids)
+    batches = await ctx(request).store.batches.find(
+        correlation_id, batch_ids, owner=tenant(request)
+    )
     items = [item for batch in batches for item in batch.items]
     if any(batch.status == "Processing" for batch in batches):
         status = "Processing"
@@ -238,7 +250,9 @@ async def batch_status(request: web.Request) -> web.Response:
 
 @routes.get("/asset/batch-upload/{batchUploadId}")
 async def batch_result(request: web.Request) -> web.Response:
-    batch = await ctx(request).store.batches.get(request.match_info["batchUploadId"])
+    batch = await ctx(request).store.batches.get(
+        request.match_info["batchUploadId"], owner=tenant(request)
+    )
     return respond(
         BatchResultOut(
             batch_upload_id=batch.id,
@@ -254,11 +268,13 @@ async def batch_result(request: web.Request) -> web.Response:
 @routes.post("/asset/batch-upload/{batchUploadId}/abort")
 async def abort_batch(request: web.Request) -> web.Response:
     context = ctx(request)
-    batch = await context.store.batches.get(request.match_info["batchUploadId"])
+    batch = await context.store.batches.get(
+        request.match_info["batchUploadId"], owner=tenant(request)
+    )
     if batch.status == "Processing":
         # Stop a run of this process first; its last progress may have landed meanwhile.
         await context.batches.stop(batch.id)
-        batch = await context.store.batches.get(batch.id)
+        batch = await context.store.batches.get(batch.id, owner=tenant(request))
         items = [
             wire.BatchUploadUrlOutput(
                 url=item.url, status="Failed", error_message="Aborted.", stage="abort"
@@ -267,7 +283,5 @@ async def abort_batch(request: web.Request) -> web.Response:
             else item
             for item in batch.items
         ]
-        await context.store.batches.save(
-            BatchRow(batch.id, batch.correlation_id, "Aborted", batch.created_at, items)
-        )
+        await context.store.batches.save(replace(batch, status="Aborted", items=items))
     return no_content()

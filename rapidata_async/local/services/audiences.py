@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ..._wire import audience as wire
 from ..._wire.common import AssetInput, ExistingAssetInput, TextAssetInput
-from .._context import ctx
+from .._context import ctx, tenant
 from .._datapoints import asset_labels
 from .._errors import BadRequest, field_error
 from .._http import list_query, no_content, page_of, read_json, respond
@@ -92,7 +92,7 @@ async def create_audience(request: web.Request) -> web.Response:
     if not body.name.strip():
         raise field_error("name", "The audience name must not be empty.")
     limits.check_graduation_rule(body.graduation_rule)
-    audience_id = await ctx(request).store.audiences.create(body)
+    audience_id = await ctx(request).store.audiences.create(body, owner=tenant(request))
     return respond(wire.CreateAudienceOutput(audience_id=audience_id))
 
 
@@ -102,7 +102,7 @@ async def list_audiences(request: web.Request) -> web.Response:
     then newest first (see ``Audiences.list``)."""
     query = list_query(request, filters=_FILTERS, booleans=frozenset({"is_public"}))
     context = ctx(request)
-    rows, total = await context.store.audiences.list(query)
+    rows, total = await context.store.audiences.list(query, owner=tenant(request))
     items = [await audience_list_item(context.runner, row) for row in rows]
     return respond(page_of(items, total, query))
 
@@ -110,7 +110,7 @@ async def list_audiences(request: web.Request) -> web.Response:
 @routes.get("/audience/{audienceId}")
 async def get_audience(request: web.Request) -> web.Response:
     context = ctx(request)
-    row = await context.store.audiences.get(request.match_info["audienceId"])
+    row = await context.store.audiences.get(request.match_info["audienceId"], owner=tenant(request))
     return respond(await audience_out(context.runner, row))
 
 
@@ -152,14 +152,15 @@ async def add_example(request: web.Request) -> web.Response:
     _check_example(body)
     context = ctx(request)
     audience_id = request.match_info["audienceId"]
-    row = await context.store.audiences.get(audience_id)
+    owner = tenant(request)
+    row = await context.store.audiences.get(audience_id, owner=owner)
     if row.kind != "custom":
         raise field_error(
             "audienceId",
             f"'{row.name}' is a curated audience; add examples to your own audiences only.",
         )
     limits.check_example_count(row.example_count)
-    await context.store.audiences.add_example(audience_id, body)
+    await context.store.audiences.add_example(audience_id, body, owner=owner)
     return respond(wire.AddExampleOutput())
 
 
@@ -187,7 +188,7 @@ async def start_recruiting(runner: Engine, row: AudienceRow) -> bool:
 @routes.post("/audience/{audienceId}/recruit")
 async def recruit(request: web.Request) -> web.Response:
     context = ctx(request)
-    row = await context.store.audiences.get(request.match_info["audienceId"])
+    row = await context.store.audiences.get(request.match_info["audienceId"], owner=tenant(request))
     await start_recruiting(context.runner, row)
     return no_content()
 
@@ -197,7 +198,7 @@ async def user_metrics(request: web.Request) -> web.Response:
     """Global/curated: ``{}`` and Sufficient. Custom: the qualification funnel (all zero while
     the audience is still ``Created``)."""
     context = ctx(request)
-    row = await context.store.audiences.get(request.match_info["audienceId"])
+    row = await context.store.audiences.get(request.match_info["audienceId"], owner=tenant(request))
     if row.kind != "custom":
         return respond(wire.UserMetricsOutput(users_per_state={}, capacity="Sufficient"))
     if row.status == "Created":
@@ -230,8 +231,7 @@ async def list_examples(request: web.Request) -> web.Response:
     query = list_query(request, filters={}, default_sort="sort_index")
     context = ctx(request)
     audience_id = request.match_info["audienceId"]
-    await context.store.audiences.get(audience_id)  # 404 for an unknown audience
-    bodies = await context.store.audiences.examples(audience_id)
+    bodies = await context.store.audiences.examples(audience_id, owner=tenant(request))
     items = [
         wire.ExampleOutput(
             id=f"{audience_id}-example-{i}",

@@ -6,7 +6,7 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import dataset as wire
-from .._context import ctx
+from .._context import ctx, tenant
 from .._errors import field_error
 from .._http import read_json, respond
 from .._limits import LARGE_JSON_BYTES
@@ -26,7 +26,7 @@ async def create_dataset(request: web.Request) -> web.Response:
     body = await read_json(request, _dataset_decoder)
     if not body.name.strip():
         raise field_error("name", "The dataset name must not be empty.")
-    dataset_id = await ctx(request).store.datasets.create(body)
+    dataset_id = await ctx(request).store.datasets.create(body, owner=tenant(request))
     return respond(wire.CreateDatasetOutput(dataset_id=dataset_id))
 
 
@@ -36,7 +36,9 @@ async def create_datapoint(request: web.Request) -> web.Response:
     retried uploads never duplicate a datapoint. Unknown assets are a 400 naming the segment."""
     body = await read_json(request, _datapoint_decoder)
     datasets = ctx(request).store.datasets
-    datapoint_id, _ = await datasets.add_datapoint(request.match_info["datasetId"], body)
+    datapoint_id, _ = await datasets.add_datapoint(
+        request.match_info["datasetId"], body, owner=tenant(request)
+    )
     return respond(wire.CreateDatapointOutput(datapoint_id=datapoint_id))
 
 

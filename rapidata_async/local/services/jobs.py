@@ -13,7 +13,7 @@ import msgspec
 from aiohttp import web
 
 from ..._wire import job as wire
-from .._context import ctx
+from .._context import ctx, tenant
 from .._datapoints import rapid_of
 from .._errors import BadRequest, field_error
 from .._http import list_query, no_content, page_of, path_int, read_json, respond
@@ -156,16 +156,16 @@ async def create_definition(request: web.Request) -> web.Response:
             "workflow.rapid", "Set workflow.rapid (Compare or Classify), or a legacy blueprint."
         )
     limits.check_referee(body.referee)
-    store = ctx(request).store
-    await store.datasets.get(body.dataset_id)
-    datapoints = await store.datasets.datapoints(body.dataset_id)
+    store, owner = ctx(request).store, tenant(request)
+    await store.datasets.get(body.dataset_id, owner=owner, field="datasetId")
+    datapoints = await store.datasets.datapoints(body.dataset_id, owner=owner)
     problems = await anyio.to_thread.run_sync(_misfits, datapoints, body)
     if problems:
         raise BadRequest(
             f"Some datapoints of dataset '{body.dataset_id}' do not fit a {rapid.kind} rapid.",
             errors={"datasetId": problems},
         )
-    definition_id, pipeline_id = await store.definitions.create(body, rapid.kind)
+    definition_id, pipeline_id = await store.definitions.create(body, rapid.kind, owner=owner)
     return respond(
         wire.CreateJobDefinitionOutput(definition_id=definition_id, pipeline_id=pipeline_id)
     )
@@ -174,26 +174,32 @@ async def create_definition(request: web.Request) -> web.Response:
 @routes.get("/job/definitions")
 async def list_definitions(request: web.Request) -> web.Response:
     query = list_query(request, filters=_DEFINITION_FILTERS)
-    rows, total = await ctx(request).store.definitions.list(query)
+    rows, total = await ctx(request).store.definitions.list(query, owner=tenant(request))
     return respond(page_of([definition_list_item(row) for row in rows], total, query))
 
 
 @routes.get("/job/definition/{definitionId}")
 async def get_definition(request: web.Request) -> web.Response:
-    row = await ctx(request).store.definitions.get(request.match_info["definitionId"])
+    row = await ctx(request).store.definitions.get(
+        request.match_info["definitionId"], owner=tenant(request)
+    )
     return respond(definition_out(row))
 
 
 @routes.get("/job/definition/{definitionId}/revision")
 async def latest_revision(request: web.Request) -> web.Response:
-    row = await ctx(request).store.definitions.revision(request.match_info["definitionId"])
+    row = await ctx(request).store.definitions.revision(
+        request.match_info["definitionId"], owner=tenant(request)
+    )
     return respond(revision_out(row))
 
 
 @routes.get("/job/definition/{definitionId}/revision/{revisionNumber}")
 async def get_revision(request: web.Request) -> web.Response:
     number = path_int(request, "revisionNumber")
-    row = await ctx(request).store.definitions.revision(request.match_info["definitionId"], number)
+    row = await ctx(request).store.definitions.revision(
+        request.match_info["definitionId"], number, owner=tenant(request)
+    )
     return respond(revision_out(row))
 
 
@@ -235,17 +241,20 @@ async def create_job(request: web.Request) -> web.Response:
     still ``Created`` starts recruiting (``recruitingStarted: true``)."""
     body = await read_json(request, _job_decoder)
     context = ctx(request)
-    store = context.store
-    definition = await store.definitions.get(body.job_definition_id, field="jobDefinitionId")
-    revision = await store.definitions.revision(definition.id, body.revision_number)
-    audience = await store.audiences.get(body.audience_id, field="audienceId")
+    store, owner = context.store, tenant(request)
+    definition = await store.definitions.get(
+        body.job_definition_id, owner=owner, field="jobDefinitionId"
+    )
+    revision = await store.definitions.revision(definition.id, body.revision_number, owner=owner)
+    # Shared (global, curated) audiences take anyone's jobs; custom ones only their owner's.
+    audience = await store.audiences.get(body.audience_id, owner=owner, field="audienceId")
     if body.preceding_job_id:
-        await store.jobs.get(body.preceding_job_id)
+        await store.jobs.get(body.preceding_job_id, owner=owner, field="precedingJobId")
     recruiting = await start_recruiting(context.runner, audience)
     total = await store.datasets.datapoint_count(revision.body.dataset_id)
     limits.check_datapoint_count(total)
     job = await store.jobs.create(
-        body, name=body.name or definition.name, revision=revision, total=total
+        body, owner=owner, name=body.name or definition.name, revision=revision, total=total
     )
     context.runner.start(job.id)
     return respond(
@@ -256,7 +265,7 @@ async def create_job(request: web.Request) -> web.Response:
 @routes.get("/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
     query = list_query(request, filters=_JOB_FILTERS)
-    rows, total = await ctx(request).store.jobs.list(query)
+    rows, total = await ctx(request).store.jobs.list(query, owner=tenant(request))
     items = [
         JobListItemOut(
             job_id=row.id,
@@ -279,13 +288,14 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 @routes.get("/job/{jobId}")
 async def get_job(request: web.Request) -> web.Response:
-    return respond(job_out(await ctx(request).store.jobs.get(request.match_info["jobId"])))
+    row = await ctx(request).store.jobs.get(request.match_info["jobId"], owner=tenant(request))
+    return respond(job_out(row))
 
 
 @routes.get("/job/{jobId}/progress")
 async def job_progress(request: web.Request) -> web.Response:
     context = ctx(request)
-    row = await context.store.jobs.get(request.match_info["jobId"])
+    row = await context.store.jobs.get(request.match_info["jobId"], owner=tenant(request))
     state = _LABELING_STATES.get(row.state)
     if state is None:
         state = "Labeling" if row.completed or row.response_count else "Started"
@@ -304,7 +314,7 @@ async def job_progress(request: web.Request) -> web.Response:
 async def retry_job(request: web.Request) -> web.Response:
     """Restart a ``Failed`` (or ``StaleResults``) job; responses already collected are kept."""
     context = ctx(request)
-    row = await context.store.jobs.get(request.match_info["jobId"])
+    row = await context.store.jobs.get(request.match_info["jobId"], owner=tenant(request))
     if row.state in ("Failed", "StaleResults"):
         await context.store.jobs.set_state(row.id, "Submitted")
         context.runner.start(row.id)
@@ -314,7 +324,8 @@ async def retry_job(request: web.Request) -> web.Response:
 @routes.get("/job/{jobId}/download-results")
 async def download_results(request: web.Request) -> web.Response:
     context = ctx(request)
-    job_id = request.match_info["jobId"]
+    job = await context.store.jobs.get(request.match_info["jobId"], owner=tenant(request))
+    job_id = job.id
     document = await context.runner.results_document(job_id)
     return web.Response(
         body=document,

@@ -13,6 +13,14 @@ services and the engine rely on. Rules:
 - Writes that belong together are one transaction. ``Jobs.record`` is idempotent per
   ``(job, datapoint, labeler)``: a response recorded twice (a resumed job, two processes
   during a lease hand-over) counts once.
+- Tenants: every resource a client creates belongs to its tenant (``owner``). Methods a
+  request reaches take a keyword-only ``owner`` *without a default*, so a call that forgets it
+  does not type-check (and fails at run time): ``owner="<tenant>"`` sees only that tenant's
+  rows (plus the shared seeded audiences, read-only) and answers ``NotFound`` for any other id,
+  exactly as for an unknown one; ``owner=ANY_OWNER`` (None) is the unscoped view of the engine
+  and of the pages reached by unguessable ids. Methods only the engine calls take no owner.
+- Client secrets are stored as hashes (``credentials.hash_secret``), never in plain text; the
+  token-signing key is not in the database at all.
 - Work that several processes could do (running a job, recruiting an audience, finishing a URL
   batch) is taken with ``Leases.acquire`` first; a lease that is not renewed expires and the
   work returns to whoever acquires it next.
@@ -36,6 +44,11 @@ from ..._wire import job as jwire
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
 OWNER_MAIL = "local@rapidata.local"
 ORGANIZATION_ID = "local-organization"
+
+
+# A tenant id, or ANY_OWNER for the unscoped view (the engine, pages by unguessable id).
+Owner = str | None
+ANY_OWNER: Owner = None
 
 
 class StoreUnavailable(RuntimeError):
@@ -76,6 +89,7 @@ class BatchRow:
     status: str  # Processing | Completed | Aborted
     created_at: str
     items: list[awire.BatchUploadUrlOutput]
+    owner: str  # the tenant that created it
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,38 +206,75 @@ class JobWork:
     done: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    """A credential. ``tenant`` owns what the client creates: its own id for a client made by
+    ``clients create``; a second credential of an existing tenant (the embedded backend's own
+    on a reopened database) shares that tenant's data."""
+
+    client_id: str
+    tenant: str
+    created_at: str
+
+
 # -- interfaces --------------------------------------------------------------------------------
 class Clients(Protocol):
-    async def default_client(self) -> tuple[str, str]:
-        """``(client_id, client_secret)`` of the first credential (created on first open)."""
+    async def add(
+        self,
+        client_id: str,
+        secret_hash: str,
+        *,
+        tenant: str | None = None,
+        join_first: bool = False,
+    ) -> str:
+        """Store a credential (``secret_hash`` from ``credentials.hash_secret``) and return
+        its tenant: ``tenant``, else with ``join_first`` the first client's tenant (decided
+        atomically: processes starting together on a new database share one tenant), else
+        the client's own id."""
         ...
 
-    async def client_secret(self, client_id: str) -> str | None: ...
+    async def get(self, client_id: str) -> tuple[ClientRow, str] | None:
+        """The client and its stored secret hash, or None when there is no such client."""
+        ...
+
+    async def list(self) -> builtins.list[ClientRow]:
+        """Every client, oldest first."""
+        ...
+
+    async def remove(self, client_id: str) -> bool:
+        """Delete the client (its tokens stop working); False when there was none."""
+        ...
 
 
 class Assets(Protocol):
     async def add(
-        self, name: str, *, original_name: str | None, source_url: str | None, size: int | None
+        self,
+        name: str,
+        *,
+        owner: str,
+        original_name: str | None,
+        source_url: str | None,
+        size: int | None,
     ) -> None: ...
 
-    async def missing(self, names: Sequence[str]) -> set[str]:
-        """The names among ``names`` that were never uploaded."""
+    async def missing(self, names: Sequence[str], *, owner: Owner) -> set[str]:
+        """The names among ``names`` that ``owner`` never uploaded."""
         ...
 
     async def urls(self, names: Sequence[str]) -> dict[str, str]:
-        """Source URL per asset name, for the names that came from a URL."""
+        """Source URL per asset name, for the names that came from a URL (the engine, pages)."""
         ...
 
 
 class Batches(Protocol):
     async def save(self, batch: BatchRow) -> None:
-        """Insert or replace a batch; its ``Completed`` items become assets."""
+        """Insert or replace a batch; its ``Completed`` items become assets of its owner."""
         ...
 
-    async def get(self, batch_id: str) -> BatchRow: ...
+    async def get(self, batch_id: str, *, owner: Owner) -> BatchRow: ...
 
     async def find(
-        self, correlation_id: str | None, batch_ids: Sequence[str]
+        self, correlation_id: str | None, batch_ids: Sequence[str], *, owner: Owner
     ) -> list[BatchRow]: ...
 
     async def in_status(self, status: str) -> list[str]:
@@ -232,56 +283,73 @@ class Batches(Protocol):
 
 
 class Datasets(Protocol):
-    async def create(self, body: dwire.CreateDatasetInput) -> str: ...
+    async def create(self, body: dwire.CreateDatasetInput, *, owner: str) -> str: ...
 
-    async def get(self, dataset_id: str, *, field: str | None = None) -> DatasetRow: ...
+    async def get(
+        self, dataset_id: str, *, owner: Owner, field: str | None = None
+    ) -> DatasetRow: ...
 
     async def add_datapoint(
-        self, dataset_id: str, body: dwire.CreateDatapointInput
+        self, dataset_id: str, body: dwire.CreateDatapointInput, *, owner: str
     ) -> tuple[str, bool]:
         """Insert a datapoint, ``(id, created)``. The same ``sortIndex`` with the same content
-        is a retry and returns the existing id with ``created=False``; unknown assets raise
-        ``Invalid`` naming each field."""
+        is a retry and returns the existing id with ``created=False``; assets ``owner`` never
+        uploaded raise ``Invalid`` naming each field."""
         ...
 
-    async def datapoints(self, dataset_id: str) -> list[DatapointRow]:
+    async def datapoints(self, dataset_id: str, *, owner: Owner) -> list[DatapointRow]:
         """In ``sortIndex`` order (datapoints without one last, in insertion order)."""
         ...
 
-    async def datapoint_count(self, dataset_id: str) -> int: ...
+    async def datapoint_count(self, dataset_id: str) -> int:
+        """Unscoped: callers reach the dataset through a definition they already checked."""
+        ...
 
 
 class Definitions(Protocol):
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str
+        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
     ) -> tuple[str, str]:
-        """A new definition with its revision 1; ``(definition_id, pipeline_id)``."""
+        """A new definition with its revision 1 on a dataset of ``owner``;
+        ``(definition_id, pipeline_id)``."""
         ...
 
-    async def get(self, definition_id: str, *, field: str | None = None) -> DefinitionRow: ...
+    async def get(
+        self, definition_id: str, *, owner: Owner, field: str | None = None
+    ) -> DefinitionRow: ...
 
-    async def list(self, query: ListQuery) -> tuple[list[DefinitionRow], int]: ...
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[DefinitionRow], int]: ...
 
-    async def revision(self, definition_id: str, number: int | None = None) -> RevisionRow:
+    async def revision(
+        self, definition_id: str, number: int | None = None, *, owner: Owner
+    ) -> RevisionRow:
         """Revision ``number``, or the latest when None."""
         ...
 
 
 class Audiences(Protocol):
-    async def create(self, body: auwire.CreateAudienceInput) -> str: ...
+    async def create(self, body: auwire.CreateAudienceInput, *, owner: str) -> str: ...
 
-    async def get(self, audience_id: str, *, field: str | None = None) -> AudienceRow: ...
-
-    async def list(self, query: ListQuery) -> tuple[list[AudienceRow], int]:
-        """Public (curated, global) audiences first, then the requested order."""
+    async def get(self, audience_id: str, *, owner: Owner, field: str | None = None) -> AudienceRow:
+        """``owner``'s audience or a shared (public) one."""
         ...
 
-    async def add_example(self, audience_id: str, body: auwire.AddExampleInput) -> int:
-        """Store a qualification example; how many the audience now has."""
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[AudienceRow], int]:
+        """``owner``'s and the public (curated, global) audiences; public ones first, then the
+        requested order."""
+        ...
+
+    async def add_example(
+        self, audience_id: str, body: auwire.AddExampleInput, *, owner: str
+    ) -> int:
+        """Store a qualification example on an audience of ``owner`` (shared ones are
+        read-only: ``NotFound``); how many the audience now has."""
         ...
 
     # builtins.list: inside these classes ``list`` names the listing method.
-    async def examples(self, audience_id: str) -> builtins.list[auwire.AddExampleInput]: ...
+    async def examples(
+        self, audience_id: str, *, owner: Owner
+    ) -> builtins.list[auwire.AddExampleInput]: ...
 
     async def set_status(
         self,
@@ -301,14 +369,20 @@ class Audiences(Protocol):
 
 class Jobs(Protocol):
     async def create(
-        self, body: jwire.CreateJobInput, *, name: str, revision: RevisionRow, total: int
+        self,
+        body: jwire.CreateJobInput,
+        *,
+        owner: str,
+        name: str,
+        revision: RevisionRow,
+        total: int,
     ) -> JobRow:
-        """A new job in ``Submitted``."""
+        """A new job of ``owner`` in ``Submitted``."""
         ...
 
-    async def get(self, job_id: str, *, field: str | None = None) -> JobRow: ...
+    async def get(self, job_id: str, *, owner: Owner, field: str | None = None) -> JobRow: ...
 
-    async def list(self, query: ListQuery) -> tuple[list[JobRow], int]: ...
+    async def list(self, query: ListQuery, *, owner: Owner) -> tuple[list[JobRow], int]: ...
 
     async def set_state(
         self,
@@ -369,21 +443,17 @@ class Store(Protocol):
     leases: Leases
 
     @property
-    def signing_key(self) -> bytes:
-        """The token-signing key (created on first open)."""
-        ...
-
-    @property
     def assets_dir(self) -> Path | None:
         """Where uploaded files are kept, or None to keep none (in-memory backends)."""
         ...
 
     async def open(self) -> None:
-        """Create the schema if needed, the first credential, and the seeded audiences."""
+        """Create the schema if needed and the seeded audiences; upgrade older databases
+        (owners, hashed secrets, no signing key)."""
         ...
 
     async def close(self) -> None: ...
 
     async def reset(self) -> None:
-        """Tests: wipe all data but credentials, the signing key, assets and seeds."""
+        """Tests: wipe all data but credentials, assets and seeds."""
         ...

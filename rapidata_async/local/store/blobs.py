@@ -11,6 +11,7 @@ which only count bytes). An S3-compatible store can implement the same three cal
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
@@ -38,8 +39,13 @@ def _safe(name: str) -> str:
     return name
 
 
+def _private(path: str, flags: int) -> int:
+    # Uploaded files are the tenants' data: readable by the backend's user only.
+    return os.open(path, flags, 0o600)
+
+
 class DirectoryBlobs:
-    """Blobs as files in ``root`` (created on the first put)."""
+    """Blobs as files (mode 0600) in ``root`` (created 0700 on the first put)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -49,10 +55,10 @@ class DirectoryBlobs:
 
     async def put(self, name: str, chunks: AsyncIterator[bytes]) -> int:
         target = self.root / _safe(name)
-        await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
+        await anyio.Path(self.root).mkdir(mode=0o700, parents=True, exist_ok=True)
         size = 0
         try:
-            async with await anyio.open_file(target, "wb") as out:
+            async with await anyio.open_file(target, "wb", opener=_private) as out:
                 async for chunk in chunks:
                     size += len(chunk)
                     await out.write(chunk)

@@ -18,7 +18,7 @@ from aiohttp import web
 from ..._wire.results import ClassificationDocument, CompareDocument
 from .._context import ctx
 from ..domain.errors import NotFound
-from ..store.base import JobRow
+from ..store.base import ANY_OWNER, JobRow
 from ._render import not_found, page, render, secure
 
 TERMINAL = frozenset({"Completed", "Failed"})
@@ -48,7 +48,8 @@ def progress_of(job: JobRow) -> dict[str, object]:
 async def _job(request: web.Request) -> JobRow | None:
     """The job of the path, or None when it does not exist under that audience."""
     try:
-        job = await ctx(request).store.jobs.get(request.match_info["jobId"])
+        # By its unguessable id: whoever holds the job's link may watch it.
+        job = await ctx(request).store.jobs.get(request.match_info["jobId"], owner=ANY_OWNER)
     except NotFound:
         return None
     return job if job.audience_id == request.match_info["audienceId"] else None
@@ -143,7 +144,7 @@ async def _results(request: web.Request, job: JobRow) -> ResultsView | None:
         return None
     context = ctx(request)
     raw = await context.runner.results_document(job.id)
-    definition = await context.store.definitions.get(job.definition_id)
+    definition = await context.store.definitions.get(job.definition_id, owner=ANY_OWNER)
     decoder = _compare if definition.definition_type == "Compare" else _classification
     return results_view(decoder.decode(raw))
 
@@ -201,7 +202,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
                 await response.write(b": keep-alive\n\n")
                 beat = time.monotonic()
             await anyio.sleep(POLL_SECONDS)
-            job = await store.jobs.get(job.id)
+            job = await store.jobs.get(job.id, owner=ANY_OWNER)
     except (ConnectionResetError, NotFound):
         return response  # the browser left, or the job was wiped
     return response

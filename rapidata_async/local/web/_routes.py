@@ -1,25 +1,24 @@
-"""The pages' route table: every route public (a browser opens them without a token)."""
+"""The pages' route table: every route public (a browser opens them without a token).
+
+Public pages show one definition or job by its unguessable id (the link the SDK hands its
+caller) and never list anything: no page leads from one tenant's data to another's."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from .._context import ctx
 from .._http import public
-from ..store.base import ListQuery
 from ._jobview import job_events, job_page, results_fragment
 from ._media import serve_media
 from ._preview import definition_page
 from ._render import page, static_file
 
 routes = web.RouteTableDef()
-RECENT_JOBS = 10
 
 
 @public
 async def index(request: web.Request) -> web.Response:
-    jobs, _ = await ctx(request).store.jobs.list(ListQuery(page_size=RECENT_JOBS))
-    return page("index.html", title="Rapidata local backend", jobs=jobs)
+    return page("index.html", title="Rapidata local backend")
 
 
 @public

@@ -57,8 +57,16 @@ def _audience(row: Any) -> AudienceRow:
     )
 
 
-async def audience_on(conn: Any, audience_id: str, field: str | None = None) -> AudienceRow:
-    row = await conn.fetchrow(f"SELECT {_COLS} FROM audiences a WHERE a.id = $1", audience_id)
+async def audience_on(
+    conn: Any, audience_id: str, field: str | None = None, owner: str | None = None
+) -> AudienceRow:
+    """``owner``'s audience or a shared one (any for None)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLS} FROM audiences a WHERE a.id = $1 "
+        "AND ($2::text IS NULL OR a.owner = $2 OR a.owner IS NULL)",
+        audience_id,
+        owner,
+    )
     if row is None:
         raise NotFound("Audience", audience_id, field=field)
     return _audience(row)
@@ -75,27 +83,31 @@ class PgAudiences:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def create(self, body: auwire.CreateAudienceInput) -> str:
+    async def create(self, body: auwire.CreateAudienceInput, *, owner: str) -> str:
         audience_id = new_id()
         await self._db.pool.execute(
             "INSERT INTO audiences (id, name, kind, domain, status, is_public, created_at, "
-            "owner_mail, body) VALUES ($1, $2, 'custom', NULL, 'Created', FALSE, $3, $4, $5)",
+            "owner_mail, body, owner) "
+            "VALUES ($1, $2, 'custom', NULL, 'Created', FALSE, $3, $4, $5, $6)",
             audience_id,
             body.name,
             now_iso(),
             OWNER_MAIL,
             encode(body),
+            owner,
         )
         return audience_id
 
-    async def get(self, audience_id: str, *, field: str | None = None) -> AudienceRow:
-        return await audience_on(self._db.pool, audience_id, field)
+    async def get(
+        self, audience_id: str, *, owner: str | None, field: str | None = None
+    ) -> AudienceRow:
+        return await audience_on(self._db.pool, audience_id, field, owner)
 
-    async def list(self, query: ListQuery) -> tuple[list[AudienceRow], int]:
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[AudienceRow], int]:
         """Public (curated, global) audiences first, then the requested order, so a custom
         "Prompt Alignment Audience" never shadows the curated "Alignment Audience"."""
         sql = Sql()
-        where = where_clause(query, COLUMNS, sql)
+        where = where_clause(query, COLUMNS, sql, ("a.owner = {} OR a.owner IS NULL", owner))
         order = order_clause(query, COLUMNS, prefix=("a.is_public DESC",), tiebreak="a.seq DESC")
         async with self._db.pool.acquire() as conn:
             total = await conn.fetchval(f"SELECT count(*) FROM audiences a{where}", *sql.params)
@@ -105,13 +117,18 @@ class PgAudiences:
             )
         return [_audience(row) for row in rows], int(total)
 
-    async def add_example(self, audience_id: str, body: auwire.AddExampleInput) -> int:
-        """Store a qualification example; how many the audience now has."""
+    async def add_example(
+        self, audience_id: str, body: auwire.AddExampleInput, *, owner: str
+    ) -> int:
+        """Store a qualification example on an audience of ``owner``; how many it now has."""
         refs = example_asset_refs(body.asset, body.context_asset)
         async with self._db.pool.acquire() as conn:
-            if await conn.fetchval("SELECT 1 FROM audiences WHERE id = $1", audience_id) is None:
+            owned = await conn.fetchval(
+                "SELECT 1 FROM audiences WHERE id = $1 AND owner = $2", audience_id, owner
+            )
+            if owned is None:
                 raise NotFound("Audience", audience_id)
-            await check_assets(conn, refs)
+            await check_assets(conn, refs, owner)
             count = await conn.fetchval(
                 "WITH added AS (INSERT INTO examples (audience_id, body) VALUES ($1, $2) "
                 "RETURNING 1) "
@@ -122,7 +139,11 @@ class PgAudiences:
             )
         return int(count)
 
-    async def examples(self, audience_id: str) -> builtins.list[auwire.AddExampleInput]:
+    async def examples(
+        self, audience_id: str, *, owner: str | None
+    ) -> builtins.list[auwire.AddExampleInput]:
+        if owner is not None:
+            await audience_on(self._db.pool, audience_id, None, owner)
         return await examples_on(self._db.pool, audience_id)
 
     async def set_status(

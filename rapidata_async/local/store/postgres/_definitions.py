@@ -27,7 +27,15 @@ COLUMNS = {
 }
 
 
-async def revision_on(conn: Any, definition_id: str, number: int | None) -> RevisionRow:
+async def revision_on(
+    conn: Any, definition_id: str, number: int | None, owner: str | None = None
+) -> RevisionRow:
+    if owner is not None:
+        owned = await conn.fetchval(
+            "SELECT 1 FROM definitions WHERE id = $1 AND owner = $2", definition_id, owner
+        )
+        if owned is None:
+            raise NotFound("Job definition", definition_id)
     sql = "SELECT definition_id, number, pipeline_id, created_at, body FROM revisions "
     if number is None:
         row = await conn.fetchrow(
@@ -51,22 +59,27 @@ class PgDefinitions:
         self._db = db
 
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str
+        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
     ) -> tuple[str, str]:
-        """A new definition with its revision 1; ``(definition_id, pipeline_id)``."""
+        """A new definition with its revision 1 on a dataset of ``owner``;
+        ``(definition_id, pipeline_id)``."""
         definition_id, pipeline_id, created = new_id(), new_id(), now_iso()
         async with self._db.pool.acquire() as conn, conn.transaction():
-            if await conn.fetchval("SELECT 1 FROM datasets WHERE id = $1", body.dataset_id) is None:
+            dataset = await conn.fetchval(
+                "SELECT 1 FROM datasets WHERE id = $1 AND owner = $2", body.dataset_id, owner
+            )
+            if dataset is None:
                 raise NotFound("Dataset", body.dataset_id, field="datasetId")
             await conn.execute(
                 "INSERT INTO definitions (id, name, definition_type, created_at, owner_id, "
-                "owner_mail, revision_count) VALUES ($1, $2, $3, $4, $5, $6, 1)",
+                "owner_mail, revision_count, owner) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
                 definition_id,
                 body.definition_name,
                 definition_type,
                 created,
                 OWNER_ID,
                 OWNER_MAIL,
+                owner,
             )
             await conn.execute(
                 "INSERT INTO revisions (definition_id, number, pipeline_id, created_at, body) "
@@ -78,17 +91,21 @@ class PgDefinitions:
             )
         return definition_id, pipeline_id
 
-    async def get(self, definition_id: str, *, field: str | None = None) -> DefinitionRow:
+    async def get(
+        self, definition_id: str, *, owner: str | None, field: str | None = None
+    ) -> DefinitionRow:
         row = await self._db.pool.fetchrow(
-            f"SELECT {_COLS} FROM definitions WHERE id = $1", definition_id
+            f"SELECT {_COLS} FROM definitions WHERE id = $1 AND ($2::text IS NULL OR owner = $2)",
+            definition_id,
+            owner,
         )
         if row is None:
             raise NotFound("Job definition", definition_id, field=field)
         return DefinitionRow(*row)
 
-    async def list(self, query: ListQuery) -> tuple[list[DefinitionRow], int]:
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[DefinitionRow], int]:
         sql = Sql()
-        where = where_clause(query, COLUMNS, sql)
+        where = where_clause(query, COLUMNS, sql, ("owner = {}", owner))
         order = order_clause(query, COLUMNS, tiebreak="seq DESC")
         async with self._db.pool.acquire() as conn:
             total = await conn.fetchval(f"SELECT count(*) FROM definitions{where}", *sql.params)
@@ -98,6 +115,8 @@ class PgDefinitions:
             )
         return [DefinitionRow(*row) for row in rows], int(total)
 
-    async def revision(self, definition_id: str, number: int | None = None) -> RevisionRow:
+    async def revision(
+        self, definition_id: str, number: int | None = None, *, owner: str | None
+    ) -> RevisionRow:
         """Revision ``number``, or the latest when None."""
-        return await revision_on(self._db.pool, definition_id, number)
+        return await revision_on(self._db.pool, definition_id, number, owner)

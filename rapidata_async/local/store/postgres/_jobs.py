@@ -82,8 +82,14 @@ def _job(row: Any) -> JobRow:
     return JobRow(*row)
 
 
-async def _job_on(conn: Any, job_id: str, field: str | None = None) -> JobRow:
-    row = await conn.fetchrow(f"SELECT {_COLS}{_FROM} WHERE j.id = $1", job_id)
+async def _job_on(
+    conn: Any, job_id: str, field: str | None = None, owner: str | None = None
+) -> JobRow:
+    row = await conn.fetchrow(
+        f"SELECT {_COLS}{_FROM} WHERE j.id = $1 AND ($2::text IS NULL OR j.owner = $2)",
+        job_id,
+        owner,
+    )
     if row is None:
         raise NotFound("Job", job_id, field=field)
     return _job(row)
@@ -94,15 +100,21 @@ class PgJobs:
         self._db = db
 
     async def create(
-        self, body: jwire.CreateJobInput, *, name: str, revision: RevisionRow, total: int
+        self,
+        body: jwire.CreateJobInput,
+        *,
+        owner: str,
+        name: str,
+        revision: RevisionRow,
+        total: int,
     ) -> JobRow:
-        """A new job in ``Submitted``."""
+        """A new job of ``owner`` in ``Submitted``."""
         job_id = new_id()
         async with self._db.pool.acquire() as conn:
             await conn.execute(
                 "INSERT INTO jobs (id, name, definition_id, revision_number, audience_id, "
-                "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body) "
-                "VALUES ($1, $2, $3, $4, $5, $6, 'Submitted', $7, $8, $9, $10, $11)",
+                "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, "
+                "owner) VALUES ($1, $2, $3, $4, $5, $6, 'Submitted', $7, $8, $9, $10, $11, $12)",
                 job_id,
                 name,
                 revision.definition_id,
@@ -114,15 +126,17 @@ class PgJobs:
                 body.preceding_job_id,
                 total,
                 encode(body),
+                owner,
             )
             return await _job_on(conn, job_id)
 
-    async def get(self, job_id: str, *, field: str | None = None) -> JobRow:
-        return await _job_on(self._db.pool, job_id, field)
+    async def get(self, job_id: str, *, owner: str | None, field: str | None = None) -> JobRow:
+        return await _job_on(self._db.pool, job_id, field, owner)
 
-    async def list(self, query: ListQuery) -> tuple[list[JobRow], int]:
+    async def list(self, query: ListQuery, *, owner: str | None) -> tuple[list[JobRow], int]:
         sql = Sql()
-        where = where_clause(query, COLUMNS, sql)
+        scope = None if owner is None else ("j.owner = {}", owner)
+        where = where_clause(query, COLUMNS, sql, scope)
         order = order_clause(query, COLUMNS, tiebreak="j.seq DESC")
         async with self._db.pool.acquire() as conn:
             total = await conn.fetchval(f"SELECT count(*) FROM jobs j{where}", *sql.params)

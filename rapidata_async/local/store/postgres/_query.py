@@ -110,14 +110,22 @@ def _filter(f: Filter, columns: Columns, sql: Sql) -> str:
     return "(" + joiner.join(alternatives) + ")"
 
 
-def where_clause(query: ListQuery, columns: Columns, sql: Sql) -> str:
-    """`` WHERE ...`` for the query's filters joined by its logic, or ``""``."""
+def where_clause(
+    query: ListQuery, columns: Columns, sql: Sql, scope: tuple[str, object] | None = None
+) -> str:
+    """`` WHERE ...`` for the query's filters joined by its logic, or ``""``. ``scope`` (a
+    clause with ``{}`` where its one value goes, e.g. the tenant's) is ANDed with the filters
+    whatever their logic."""
     if query.logic not in ("and", "or"):
         raise Invalid.field("logic", "Must be 'and' or 'or'.")
+    scoped = scope[0].replace("{}", sql.add(scope[1])) if scope is not None else None
     clauses = [_filter(f, columns, sql) for f in query.filters]
+    joined = f" {query.logic.upper()} ".join(clauses)
+    if scoped is not None:
+        return f" WHERE ({scoped})" + (f" AND ({joined})" if clauses else "")
     if not clauses:
         return ""
-    return " WHERE " + f" {query.logic.upper()} ".join(clauses)
+    return " WHERE " + joined
 
 
 def order_clause(

@@ -1,20 +1,35 @@
-"""The PostgreSQL schema, the first-open set-up (signing key, first credential, seeds) and reset.
+"""The PostgreSQL schema, its upgrades, the seeding and reset.
 
 Every process that opens the store runs ``prepare`` under one transaction-scoped advisory lock
 per schema, so two processes starting on a fresh database neither race on ``CREATE TABLE`` nor
-create two signing keys or two first credentials: the second one waits and finds them.
+upgrade it twice: the second one waits and finds it done.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+import anyio.to_thread
+
 from ...._wire import audience as auwire
-from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL, now_iso
+from ..credentials import hash_secret, is_hashed
+from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# The tenant column of each table whose rows belong to a client (NULL: a shared seeded
+# audience); added to databases of schema version 1.
+OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
+_UPGRADE = (
+    "ALTER TABLE clients ADD COLUMN IF NOT EXISTS tenant text;\n"
+    + "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS owner text;\n" for t in OWNED_TABLES)
+    + """
+CREATE INDEX IF NOT EXISTS definitions_owner ON definitions (owner, created_at);
+CREATE INDEX IF NOT EXISTS audiences_owner ON audiences (owner);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created_at);
+CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner);
+"""
+)
 
 # Timestamps are ISO-8601 text, as the rows carry them (and as the SQLite store keeps them);
 # their fixed format sorts and compares correctly as text. Bodies are msgspec JSON bytes.
@@ -133,8 +148,8 @@ async def _seed(conn: Any) -> None:
     )
 
 
-async def prepare(conn: Any) -> bytes:
-    """Schema, signing key, first credential and seeds; returns the signing key."""
+async def prepare(conn: Any) -> None:
+    """Schema (and upgrades) and seeds."""
     async with conn.transaction():
         await conn.execute(_LOCK)
         version = None
@@ -142,25 +157,33 @@ async def prepare(conn: Any) -> bytes:
             version = await conn.fetchval("SELECT value FROM meta WHERE key = 'schema_version'")
         if version != SCHEMA_VERSION:
             await conn.execute(_DDL)
+            await conn.execute(_UPGRADE)
+            await _upgrade_credentials(conn)
             await conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', $1) "
                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                 SCHEMA_VERSION,
             )
-        await conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('signing_key', $1) ON CONFLICT DO NOTHING",
-            secrets.token_hex(32),
-        )
-        key = await conn.fetchval("SELECT value FROM meta WHERE key = 'signing_key'")
-        await conn.execute(
-            "INSERT INTO clients (client_id, client_secret, created_at) "
-            "SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM clients)",
-            f"local-{secrets.token_hex(8)}",
-            secrets.token_urlsafe(32),
-            now_iso(),
-        )
         await _seed(conn)
-    return bytes.fromhex(key)
+
+
+async def _upgrade_credentials(conn: Any) -> None:
+    """Databases from before tenants: plain secrets become hashes, the signing key leaves the
+    database (tokens it signed stop working), the data so far belongs to the first client."""
+    await conn.execute("DELETE FROM meta WHERE key = 'signing_key'")
+    await conn.execute("UPDATE clients SET tenant = client_id WHERE tenant IS NULL")
+    for client_id, stored in await conn.fetch("SELECT client_id, client_secret FROM clients"):
+        if not is_hashed(stored):
+            hashed = await anyio.to_thread.run_sync(hash_secret, stored)
+            await conn.execute(
+                "UPDATE clients SET client_secret = $1 WHERE client_id = $2", hashed, client_id
+            )
+    first = await conn.fetchval("SELECT tenant FROM clients ORDER BY created_at, seq LIMIT 1")
+    if first is None:
+        return
+    for table in OWNED_TABLES:
+        shared = " AND kind = 'custom'" if table == "audiences" else ""
+        await conn.execute(f"UPDATE {table} SET owner = $1 WHERE owner IS NULL{shared}", first)
 
 
 async def reset(conn: Any) -> None:

@@ -35,7 +35,7 @@ class PostgresStore:
     """The local backend's data in a PostgreSQL database that several processes may share::
 
         store = PostgresStore("postgresql://user:pw@host/db", assets_dir=Path("assets"))
-        await store.open()      # schema, signing key, first credential, seeds (once per db)
+        await store.open()      # schema and seeds (once per db)
         row = await store.jobs.get(job_id)
         await store.close()
 
@@ -55,7 +55,7 @@ class PostgresStore:
         self._assets_dir = assets_dir
         self._min_size = min(min_size, max_size)
         self._max_size = max_size
-        self._signing_key: bytes | None = None
+        self._opened = False
         self._db = Db()
         self._datasets = PgDatasets(self._db)
         # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
@@ -72,19 +72,12 @@ class PostgresStore:
         return f"PostgresStore({redact(self.dsn)!r})"
 
     @property
-    def signing_key(self) -> bytes:
-        """The token-signing key, shared by every process on the database."""
-        if self._signing_key is None:
-            raise RuntimeError("the store is not open")
-        return self._signing_key
-
-    @property
     def assets_dir(self) -> Path | None:
         return self._assets_dir
 
     async def open(self) -> None:
-        """Create the schema if needed, the first credential, and the seeded audiences."""
-        if self._signing_key is not None:
+        """Create the schema if needed (and upgrade it) and the seeded audiences."""
+        if self._opened:
             return
         import asyncpg  # the `postgres` extra: only needed once a PostgreSQL store is opened
 
@@ -109,13 +102,14 @@ class PostgresStore:
             raise self._unavailable(exc) from exc
         try:
             async with pool.acquire() as conn:
-                self._signing_key = await prepare(conn)
+                await prepare(conn)
         except BaseException as exc:
             await pool.close()
             if isinstance(exc, failures):
                 raise self._unavailable(exc) from exc
             raise
         self._db.attach(pool)
+        self._opened = True
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         text = (exc.strerror if isinstance(exc, OSError) else None) or str(exc).strip()
@@ -126,12 +120,12 @@ class PostgresStore:
 
     async def close(self) -> None:
         pool = self._db.detach()
-        self._signing_key = None
+        self._opened = False
         if pool is not None:
             await pool.close()
 
     async def reset(self) -> None:
-        """Tests: wipe all data but credentials, the signing key, assets and seeds."""
+        """Tests: wipe all data but credentials, assets and seeds."""
         async with self._db.pool.acquire() as conn:
             await reset(conn)
         self._datasets.forget()

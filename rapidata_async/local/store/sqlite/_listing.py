@@ -35,8 +35,11 @@ class Columns:
     filters: Mapping[str, str]
     sorts: Mapping[str, str]
 
-    def where(self, query: ListQuery) -> tuple[str, list[Any]]:
-        """`` WHERE ...`` (or ``""``) and its parameters."""
+    def where(
+        self, query: ListQuery, scope: tuple[str, Sequence[Any]] | None = None
+    ) -> tuple[str, list[Any]]:
+        """`` WHERE ...`` (or ``""``) and its parameters; ``scope`` (a clause and its
+        parameters, e.g. the tenant's) is ANDed with the filters whatever their logic."""
         clauses: list[str] = []
         params: list[Any] = []
         for f in query.filters:
@@ -62,9 +65,13 @@ class Columns:
                 params.append(pattern.format(_escape_like(str(value))))
             joiner = " AND " if f.op in ("neq", "not_contains") else " OR "
             clauses.append("(" + joiner.join(alternatives) + ")")
+        logic = " OR " if query.logic == "or" else " AND "
+        if scope is not None:
+            if not clauses:
+                return f" WHERE {scope[0]}", list(scope[1])
+            return f" WHERE {scope[0]} AND ({logic.join(clauses)})", [*scope[1], *params]
         if not clauses:
             return "", params
-        logic = " OR " if query.logic == "or" else " AND "
         return " WHERE " + logic.join(clauses), params
 
     def order(self, query: ListQuery, *, prefix: Sequence[str] = (), tiebreak: str) -> str:

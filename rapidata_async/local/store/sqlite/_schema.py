@@ -6,34 +6,36 @@ indexed columns next to them.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 
 import msgspec
 
 from ...._wire import audience as auwire
-from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL, now_iso
+from ..credentials import hash_secret, is_hashed
+from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clients (
-    client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, created_at TEXT NOT NULL);
+    client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, created_at TEXT NOT NULL,
+    tenant TEXT);
 CREATE TABLE IF NOT EXISTS assets (
     name TEXT PRIMARY KEY, original_name TEXT, source_url TEXT, size INTEGER,
-    created_at TEXT NOT NULL);
+    created_at TEXT NOT NULL, owner TEXT);
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, correlation_id TEXT, status TEXT NOT NULL, created_at TEXT NOT NULL,
-    items BLOB NOT NULL);
+    items BLOB NOT NULL, owner TEXT);
 CREATE INDEX IF NOT EXISTS batches_correlation ON batches (correlation_id);
 CREATE TABLE IF NOT EXISTS datasets (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, body BLOB NOT NULL);
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, body BLOB NOT NULL,
+    owner TEXT);
 CREATE TABLE IF NOT EXISTS datapoints (
     id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, sort_index INTEGER, body BLOB NOT NULL,
     digest BLOB NOT NULL, UNIQUE (dataset_id, sort_index, digest));
 CREATE TABLE IF NOT EXISTS definitions (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, definition_type TEXT NOT NULL,
     created_at TEXT NOT NULL, owner_id TEXT NOT NULL, owner_mail TEXT NOT NULL,
-    revision_count INTEGER NOT NULL);
+    revision_count INTEGER NOT NULL, owner TEXT);
 CREATE INDEX IF NOT EXISTS definitions_created ON definitions (created_at);
 CREATE TABLE IF NOT EXISTS revisions (
     definition_id TEXT NOT NULL, number INTEGER NOT NULL, pipeline_id TEXT NOT NULL,
@@ -43,7 +45,7 @@ CREATE TABLE IF NOT EXISTS audiences (
     status TEXT NOT NULL, is_public INTEGER NOT NULL, created_at TEXT NOT NULL,
     owner_mail TEXT NOT NULL, qualified_count INTEGER NOT NULL DEFAULT 0,
     graduated INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0,
-    body BLOB NOT NULL, recruiting_started_at TEXT);
+    body BLOB NOT NULL, recruiting_started_at TEXT, owner TEXT);
 CREATE INDEX IF NOT EXISTS audiences_created ON audiences (created_at);
 CREATE TABLE IF NOT EXISTS examples (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, audience_id TEXT NOT NULL, body BLOB NOT NULL);
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     state TEXT NOT NULL, created_at TEXT NOT NULL, owner_mail TEXT NOT NULL,
     completed_at TEXT, failed_at TEXT, failure_message TEXT, preceding_job_id TEXT,
     total INTEGER NOT NULL DEFAULT 0, completed INTEGER NOT NULL DEFAULT 0,
-    response_count INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL, reason TEXT);
+    response_count INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL, reason TEXT,
+    owner TEXT);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_audience ON jobs (audience_id);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
@@ -71,7 +74,17 @@ CREATE TABLE IF NOT EXISTS leases (
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
 """
 
-# Tables a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
+# The tenant columns (NULL: a shared seeded audience) and their indexes, created after the
+# columns exist in files from older versions.
+OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
+_OWNER_INDEXES = """
+CREATE INDEX IF NOT EXISTS definitions_owner ON definitions (owner, created_at);
+CREATE INDEX IF NOT EXISTS audiences_owner ON audiences (owner);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created_at);
+CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner);
+"""
+
+# Tables a reset wipes. Credentials stay (clients hold tokens), and so do
 # assets: SDKs cache uploaded file names across runs and send them again without re-uploading.
 RESET_TABLES = (
     "batches",
@@ -88,7 +101,12 @@ RESET_TABLES = (
 )
 
 # Columns added after the first release: a file DB from then gets them on open.
-_ADDED_COLUMNS = (("jobs", "reason", "TEXT"), ("audiences", "recruiting_started_at", "TEXT"))
+_ADDED_COLUMNS = (
+    ("jobs", "reason", "TEXT"),
+    ("audiences", "recruiting_started_at", "TEXT"),
+    ("clients", "tenant", "TEXT"),
+    *((table, "owner", "TEXT") for table in OWNED_TABLES),
+)
 
 _enc = msgspec.json.Encoder()
 
@@ -104,24 +122,17 @@ class _LegacyVote(msgspec.Struct):
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """Schema (and upgrades), signing key, first credential and seeds, on every open."""
+    """Schema (and upgrades) and seeds, on every open."""
     conn.executescript(SCHEMA)
     for table, column, kind in _ADDED_COLUMNS:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    conn.executescript(_OWNER_INDEXES)
     conn.execute("BEGIN IMMEDIATE")
     try:
         _upgrade_job_items(conn)
-        if conn.execute("SELECT 1 FROM meta WHERE key = 'signing_key'").fetchone() is None:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('signing_key', ?)", (secrets.token_hex(32),)
-            )
-        if conn.execute("SELECT 1 FROM clients LIMIT 1").fetchone() is None:
-            conn.execute(
-                "INSERT INTO clients (client_id, client_secret, created_at) VALUES (?, ?, ?)",
-                (f"local-{secrets.token_hex(8)}", secrets.token_urlsafe(32), now_iso()),
-            )
+        _upgrade_credentials(conn)
         seed(conn)
     except BaseException:
         conn.execute("ROLLBACK")
@@ -129,9 +140,25 @@ def create(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-def signing_key(conn: sqlite3.Connection) -> bytes:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'signing_key'").fetchone()
-    return bytes.fromhex(row[0])
+def _upgrade_credentials(conn: sqlite3.Connection) -> None:
+    """Files from before tenants: plain secrets become hashes, the signing key leaves the
+    database (tokens it signed stop working), and the data so far belongs to the first
+    client's tenant."""
+    conn.execute("DELETE FROM meta WHERE key = 'signing_key'")
+    conn.execute("UPDATE clients SET tenant = client_id WHERE tenant IS NULL")
+    rows = conn.execute("SELECT client_id, client_secret FROM clients").fetchall()
+    for client_id, stored in rows:
+        if not is_hashed(stored):
+            conn.execute(
+                "UPDATE clients SET client_secret = ? WHERE client_id = ?",
+                (hash_secret(stored), client_id),
+            )
+    first = conn.execute("SELECT tenant FROM clients ORDER BY created_at, rowid LIMIT 1").fetchone()
+    if first is None:
+        return
+    for table in OWNED_TABLES:
+        shared = " AND kind = 'custom'" if table == "audiences" else ""
+        conn.execute(f"UPDATE {table} SET owner = ? WHERE owner IS NULL{shared}", (first[0],))
 
 
 def _upgrade_job_items(conn: sqlite3.Connection) -> None:
@@ -198,7 +225,7 @@ def seed(conn: sqlite3.Connection) -> None:
 
 
 def reset(conn: sqlite3.Connection) -> None:
-    """Wipe all data but credentials, the signing key, assets and seeds (in a transaction)."""
+    """Wipe all data but credentials, assets and seeds (in a transaction)."""
     for table in RESET_TABLES:
         conn.execute(f"DELETE FROM {table}")
     seed(conn)

@@ -63,8 +63,20 @@ def _row(row: Sequence[Any]) -> AudienceRow:
     )
 
 
-def audience(conn: sqlite3.Connection, audience_id: str, field: str | None = None) -> AudienceRow:
-    row = conn.execute(f"SELECT {_COLS} FROM audiences a WHERE a.id = ?", (audience_id,)).fetchone()
+# What ``owner`` sees: its own audiences and the shared (seeded) ones; None sees all.
+VISIBLE = "(? IS NULL OR a.owner = ? OR a.owner IS NULL)"
+
+
+def audience(
+    conn: sqlite3.Connection,
+    audience_id: str,
+    field: str | None = None,
+    owner: str | None = None,
+) -> AudienceRow:
+    row = conn.execute(
+        f"SELECT {_COLS} FROM audiences a WHERE a.id = ? AND {VISIBLE}",
+        (audience_id, owner, owner),
+    ).fetchone()
     if row is None:
         raise NotFound("Audience", audience_id, field=field)
     return _row(row)
@@ -81,24 +93,26 @@ class SqliteAudiences:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, body: auwire.CreateAudienceInput) -> str:
+    async def create(self, body: auwire.CreateAudienceInput, *, owner: str) -> str:
         audience_id = new_id()
         await self._db.run(
             self._db.conn.execute,
             "INSERT INTO audiences (id, name, kind, domain, status, is_public, created_at, "
-            "owner_mail, body) VALUES (?, ?, 'custom', NULL, 'Created', 0, ?, ?, ?)",
-            (audience_id, body.name, now_iso(), OWNER_MAIL, _enc.encode(body)),
+            "owner_mail, body, owner) VALUES (?, ?, 'custom', NULL, 'Created', 0, ?, ?, ?, ?)",
+            (audience_id, body.name, now_iso(), OWNER_MAIL, _enc.encode(body), owner),
         )
         return audience_id
 
-    async def get(self, audience_id: str, *, field: str | None = None) -> AudienceRow:
-        return await self._db.run(audience, self._db.conn, audience_id, field)
+    async def get(
+        self, audience_id: str, *, owner: str | None, field: str | None = None
+    ) -> AudienceRow:
+        return await self._db.run(audience, self._db.conn, audience_id, field, owner)
 
-    async def list(self, query: ListQuery) -> tuple[list[AudienceRow], int]:
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[AudienceRow], int]:
         """Curated and public audiences come first, then the requested order (newest first by
         default), so a custom "Prompt Alignment Audience" never shadows the curated
         "Alignment Audience" in ``find_audiences("alignment")[0]``."""
-        where, params = COLUMNS.where(query)
+        where, params = COLUMNS.where(query, ("(a.owner = ? OR a.owner IS NULL)", [owner]))
         order = COLUMNS.order(query, prefix=["a.is_public DESC"], tiebreak="a.rowid DESC")
         limit, paging = COLUMNS.page(query)
 
@@ -114,14 +128,20 @@ class SqliteAudiences:
 
         return await self._db.run(run)
 
-    async def add_example(self, audience_id: str, body: auwire.AddExampleInput) -> int:
+    async def add_example(
+        self, audience_id: str, body: auwire.AddExampleInput, *, owner: str
+    ) -> int:
         refs = example_asset_refs(body.asset, body.context_asset)
         encoded = _enc.encode(body)
 
         def run() -> int:
             conn = self._db.conn
-            audience(conn, audience_id)
-            check_known(conn, refs)
+            owned = conn.execute(
+                "SELECT 1 FROM audiences WHERE id = ? AND owner = ?", (audience_id, owner)
+            ).fetchone()
+            if owned is None:
+                raise NotFound("Audience", audience_id)
+            check_known(conn, refs, owner)
             conn.execute(
                 "INSERT INTO examples (audience_id, body) VALUES (?, ?)", (audience_id, encoded)
             )
@@ -132,8 +152,14 @@ class SqliteAudiences:
 
         return await self._db.run(run)
 
-    async def examples(self, audience_id: str) -> builtins.list[auwire.AddExampleInput]:
-        return await self._db.run(examples, self._db.conn, audience_id)
+    async def examples(
+        self, audience_id: str, *, owner: str | None
+    ) -> builtins.list[auwire.AddExampleInput]:
+        def run() -> builtins.list[auwire.AddExampleInput]:
+            audience(self._db.conn, audience_id, None, owner)  # NotFound for another's
+            return examples(self._db.conn, audience_id)
+
+        return await self._db.run(run)
 
     async def set_status(
         self,

@@ -14,11 +14,11 @@ from ._db import Database
 
 _enc = msgspec.json.Encoder()
 _items = msgspec.json.Decoder(list[awire.BatchUploadUrlOutput])
-_COLS = "id, correlation_id, status, created_at, items"
+_COLS = "id, correlation_id, status, created_at, items, owner"
 
 
 def _row(row: Sequence[Any]) -> BatchRow:
-    return BatchRow(row[0], row[1], row[2], row[3], _items.decode(row[4]))
+    return BatchRow(row[0], row[1], row[2], row[3], _items.decode(row[4]), row[5])
 
 
 class SqliteBatches:
@@ -31,14 +31,21 @@ class SqliteBatches:
         def run() -> None:
             with self._db.tx() as conn:
                 conn.execute(
-                    f"INSERT OR REPLACE INTO batches ({_COLS}) VALUES (?, ?, ?, ?, ?)",
-                    (batch.id, batch.correlation_id, batch.status, batch.created_at, encoded),
+                    f"INSERT OR REPLACE INTO batches ({_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        batch.id,
+                        batch.correlation_id,
+                        batch.status,
+                        batch.created_at,
+                        encoded,
+                        batch.owner,
+                    ),
                 )
                 conn.executemany(
                     "INSERT OR IGNORE INTO assets (name, original_name, source_url, size, "
-                    "created_at) VALUES (?, NULL, ?, NULL, ?)",
+                    "created_at, owner) VALUES (?, NULL, ?, NULL, ?, ?)",
                     [
-                        (item.file_name, item.url, batch.created_at)
+                        (item.file_name, item.url, batch.created_at, batch.owner)
                         for item in batch.items
                         if item.status == "Completed" and item.file_name
                     ],
@@ -46,10 +53,11 @@ class SqliteBatches:
 
         await self._db.run(run)
 
-    async def get(self, batch_id: str) -> BatchRow:
+    async def get(self, batch_id: str, *, owner: str | None) -> BatchRow:
         def run() -> BatchRow:
             row = self._db.conn.execute(
-                f"SELECT {_COLS} FROM batches WHERE id = ?", (batch_id,)
+                f"SELECT {_COLS} FROM batches WHERE id = ? AND (? IS NULL OR owner = ?)",
+                (batch_id, owner, owner),
             ).fetchone()
             if row is None:
                 raise NotFound("Batch upload", batch_id)
@@ -57,7 +65,9 @@ class SqliteBatches:
 
         return await self._db.run(run)
 
-    async def find(self, correlation_id: str | None, batch_ids: Sequence[str]) -> list[BatchRow]:
+    async def find(
+        self, correlation_id: str | None, batch_ids: Sequence[str], *, owner: str | None
+    ) -> list[BatchRow]:
         def run() -> list[BatchRow]:
             params: list[str] = []
             clauses = []
@@ -70,9 +80,9 @@ class SqliteBatches:
             if not clauses:
                 return []
             rows = self._db.conn.execute(
-                f"SELECT {_COLS} FROM batches WHERE {' OR '.join(clauses)} "
-                "ORDER BY created_at, rowid",
-                params,
+                f"SELECT {_COLS} FROM batches WHERE ({' OR '.join(clauses)}) "
+                "AND (? IS NULL OR owner = ?) ORDER BY created_at, rowid",
+                [*params, owner, owner],
             )
             return [_row(row) for row in rows]
 

@@ -20,6 +20,10 @@ _dataset_body = msgspec.json.Decoder(dwire.CreateDatasetInput)
 _datapoint_body = msgspec.json.Decoder(dwire.CreateDatapointInput)
 
 
+# Appended to a query on ``datasets`` with the owner twice: any owner's rows for None.
+SCOPE = " AND (? IS NULL OR owner = ?)"
+
+
 def datapoints(conn: sqlite3.Connection, dataset_id: str) -> list[DatapointRow]:
     rows = conn.execute(
         "SELECT id, sort_index, body FROM datapoints WHERE dataset_id = ? "
@@ -29,34 +33,38 @@ def datapoints(conn: sqlite3.Connection, dataset_id: str) -> list[DatapointRow]:
     return [DatapointRow(r[0], r[1], _datapoint_body.decode(r[2])) for r in rows]
 
 
-def exists(conn: sqlite3.Connection, dataset_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM datasets WHERE id = ?", (dataset_id,)).fetchone() is not None
+def exists(conn: sqlite3.Connection, dataset_id: str, owner: str | None) -> bool:
+    row = conn.execute(f"SELECT 1 FROM datasets WHERE id = ?{SCOPE}", (dataset_id, owner, owner))
+    return row.fetchone() is not None
 
 
 class SqliteDatasets:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Schemas of datasets seen by datapoint inserts (a dataset's schema never changes);
+        # Owner and schema of datasets seen by datapoint inserts (neither ever changes);
         # only touched in the worker thread.
-        self._schemas: dict[str, list[dwire.DatasetSegmentDefinition] | None] = {}
+        self._schemas: dict[str, tuple[str, list[dwire.DatasetSegmentDefinition] | None]] = {}
 
     def forget(self) -> None:
         """Drop cached schemas (after a reset)."""
         self._schemas.clear()
 
-    async def create(self, body: dwire.CreateDatasetInput) -> str:
+    async def create(self, body: dwire.CreateDatasetInput, *, owner: str) -> str:
         dataset_id = new_id()
         await self._db.run(
             self._db.conn.execute,
-            "INSERT INTO datasets (id, name, created_at, body) VALUES (?, ?, ?, ?)",
-            (dataset_id, body.name, now_iso(), _enc.encode(body)),
+            "INSERT INTO datasets (id, name, created_at, body, owner) VALUES (?, ?, ?, ?, ?)",
+            (dataset_id, body.name, now_iso(), _enc.encode(body), owner),
         )
         return dataset_id
 
-    async def get(self, dataset_id: str, *, field: str | None = None) -> DatasetRow:
+    async def get(
+        self, dataset_id: str, *, owner: str | None, field: str | None = None
+    ) -> DatasetRow:
         def run() -> DatasetRow:
             row = self._db.conn.execute(
-                "SELECT id, name, created_at, body FROM datasets WHERE id = ?", (dataset_id,)
+                f"SELECT id, name, created_at, body FROM datasets WHERE id = ?{SCOPE}",
+                (dataset_id, owner, owner),
             ).fetchone()
             if row is None:
                 raise NotFound("Dataset", dataset_id, field=field)
@@ -65,12 +73,12 @@ class SqliteDatasets:
         return await self._db.run(run)
 
     async def add_datapoint(
-        self, dataset_id: str, body: dwire.CreateDatapointInput
+        self, dataset_id: str, body: dwire.CreateDatapointInput, *, owner: str
     ) -> tuple[str, bool]:
         check_shape(body)
         refs = asset_refs(body)
         encoded = _enc.encode(body)
-        return await self._db.run(self._add_datapoint, dataset_id, body, refs, encoded)
+        return await self._db.run(self._add_datapoint, dataset_id, body, refs, encoded, owner)
 
     def _add_datapoint(
         self,
@@ -78,17 +86,22 @@ class SqliteDatasets:
         body: dwire.CreateDatapointInput,
         refs: list[tuple[str, str]],
         encoded: bytes,
+        owner: str,
     ) -> tuple[str, bool]:
         conn = self._db.conn
         if dataset_id not in self._schemas:
-            row = conn.execute("SELECT body FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            row = conn.execute(
+                "SELECT owner, body FROM datasets WHERE id = ?", (dataset_id,)
+            ).fetchone()
             if row is None:
                 raise NotFound("Dataset", dataset_id)
-            self._schemas[dataset_id] = _dataset_body.decode(row[0]).schema
-        schema = self._schemas[dataset_id]
+            self._schemas[dataset_id] = (row[0], _dataset_body.decode(row[1]).schema)
+        dataset_owner, schema = self._schemas[dataset_id]
+        if dataset_owner != owner:
+            raise NotFound("Dataset", dataset_id)
         if schema:
             check_schema(schema, body)
-        check_known(conn, refs)
+        check_known(conn, refs, owner)
         # A repeat of the same datapoint (same sortIndex, same content) is a retry and answers
         # with the existing one. Other content under a used sortIndex is a new datapoint: the
         # official client renumbers its retried datapoints from 0.
@@ -107,8 +120,13 @@ class SqliteDatasets:
         ).fetchone()
         return row[0], False
 
-    async def datapoints(self, dataset_id: str) -> list[DatapointRow]:
-        return await self._db.run(datapoints, self._db.conn, dataset_id)
+    async def datapoints(self, dataset_id: str, *, owner: str | None) -> list[DatapointRow]:
+        def run() -> list[DatapointRow]:
+            if owner is not None and not exists(self._db.conn, dataset_id, owner):
+                raise NotFound("Dataset", dataset_id)
+            return datapoints(self._db.conn, dataset_id)
+
+        return await self._db.run(run)
 
     async def datapoint_count(self, dataset_id: str) -> int:
         def run() -> int:

@@ -30,7 +30,11 @@ COLUMNS = Columns(
 )
 
 
-def revision(conn: sqlite3.Connection, definition_id: str, number: int | None) -> RevisionRow:
+def revision(
+    conn: sqlite3.Connection, definition_id: str, number: int | None, owner: str | None = None
+) -> RevisionRow:
+    if owner is not None and not _owned(conn, definition_id, owner):
+        raise NotFound("Job definition", definition_id)
     sql = "SELECT definition_id, number, pipeline_id, created_at, body FROM revisions "
     if number is None:
         row = conn.execute(
@@ -49,22 +53,29 @@ def revision(conn: sqlite3.Connection, definition_id: str, number: int | None) -
     return RevisionRow(row[0], row[1], row[2], row[3], _body.decode(row[4]))
 
 
+def _owned(conn: sqlite3.Connection, definition_id: str, owner: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM definitions WHERE id = ? AND owner = ?", (definition_id, owner)
+    ).fetchone()
+    return row is not None
+
+
 class SqliteDefinitions:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str
+        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
     ) -> tuple[str, str]:
         definition_id, pipeline_id, created = new_id(), new_id(), now_iso()
         encoded = _enc.encode(body)
 
         def run() -> None:
             with self._db.tx() as conn:
-                if not dataset_exists(conn, body.dataset_id):
+                if not dataset_exists(conn, body.dataset_id, owner):
                     raise NotFound("Dataset", body.dataset_id, field="datasetId")
                 conn.execute(
-                    f"INSERT INTO definitions ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                    f"INSERT INTO definitions ({_COLS}, owner) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                     (
                         definition_id,
                         body.definition_name,
@@ -72,6 +83,7 @@ class SqliteDefinitions:
                         created,
                         OWNER_ID,
                         OWNER_MAIL,
+                        owner,
                     ),
                 )
                 conn.execute(
@@ -83,10 +95,13 @@ class SqliteDefinitions:
         await self._db.run(run)
         return definition_id, pipeline_id
 
-    async def get(self, definition_id: str, *, field: str | None = None) -> DefinitionRow:
+    async def get(
+        self, definition_id: str, *, owner: str | None, field: str | None = None
+    ) -> DefinitionRow:
         def run() -> DefinitionRow:
             row = self._db.conn.execute(
-                f"SELECT {_COLS} FROM definitions WHERE id = ?", (definition_id,)
+                f"SELECT {_COLS} FROM definitions WHERE id = ? AND (? IS NULL OR owner = ?)",
+                (definition_id, owner, owner),
             ).fetchone()
             if row is None:
                 raise NotFound("Job definition", definition_id, field=field)
@@ -94,8 +109,8 @@ class SqliteDefinitions:
 
         return await self._db.run(run)
 
-    async def list(self, query: ListQuery) -> tuple[list[DefinitionRow], int]:
-        where, params = COLUMNS.where(query)
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[DefinitionRow], int]:
+        where, params = COLUMNS.where(query, ("owner = ?", [owner]))
         order = COLUMNS.order(query, tiebreak="rowid DESC")
         limit, paging = COLUMNS.page(query)
 
@@ -111,5 +126,7 @@ class SqliteDefinitions:
 
         return await self._db.run(run)
 
-    async def revision(self, definition_id: str, number: int | None = None) -> RevisionRow:
-        return await self._db.run(revision, self._db.conn, definition_id, number)
+    async def revision(
+        self, definition_id: str, number: int | None = None, *, owner: str | None
+    ) -> RevisionRow:
+        return await self._db.run(revision, self._db.conn, definition_id, number, owner)

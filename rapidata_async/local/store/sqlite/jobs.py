@@ -56,8 +56,13 @@ _INSERT_RESPONSE = (
 )
 
 
-def job(conn: sqlite3.Connection, job_id: str, field: str | None = None) -> JobRow:
-    row = conn.execute(f"SELECT {_COLS}{_FROM} WHERE j.id = ?", (job_id,)).fetchone()
+def job(
+    conn: sqlite3.Connection, job_id: str, field: str | None = None, owner: str | None = None
+) -> JobRow:
+    row = conn.execute(
+        f"SELECT {_COLS}{_FROM} WHERE j.id = ? AND (? IS NULL OR j.owner = ?)",
+        (job_id, owner, owner),
+    ).fetchone()
     if row is None:
         raise NotFound("Job", job_id, field=field)
     return JobRow(*row)
@@ -68,7 +73,13 @@ class SqliteJobs:
         self._db = db
 
     async def create(
-        self, body: jwire.CreateJobInput, *, name: str, revision: RevisionRow, total: int
+        self,
+        body: jwire.CreateJobInput,
+        *,
+        owner: str,
+        name: str,
+        revision: RevisionRow,
+        total: int,
     ) -> JobRow:
         job_id = new_id()
         values = (
@@ -83,24 +94,25 @@ class SqliteJobs:
             body.preceding_job_id,
             total,
             _enc.encode(body),
+            owner,
         )
 
         def run() -> JobRow:
             self._db.conn.execute(
                 "INSERT INTO jobs (id, name, definition_id, revision_number, audience_id, "
-                "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'Submitted', ?, ?, ?, ?, ?)",
+                "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'Submitted', ?, ?, ?, ?, ?, ?)",
                 values,
             )
             return job(self._db.conn, job_id)
 
         return await self._db.run(run)
 
-    async def get(self, job_id: str, *, field: str | None = None) -> JobRow:
-        return await self._db.run(job, self._db.conn, job_id, field)
+    async def get(self, job_id: str, *, owner: str | None, field: str | None = None) -> JobRow:
+        return await self._db.run(job, self._db.conn, job_id, field, owner)
 
-    async def list(self, query: ListQuery) -> tuple[list[JobRow], int]:
-        where, params = COLUMNS.where(query)
+    async def list(self, query: ListQuery, *, owner: str | None) -> tuple[list[JobRow], int]:
+        where, params = COLUMNS.where(query, None if owner is None else ("j.owner = ?", [owner]))
         order = COLUMNS.order(query, tiebreak="j.rowid DESC")
         limit, paging = COLUMNS.page(query)
 

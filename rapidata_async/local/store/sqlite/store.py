@@ -1,7 +1,7 @@
 """``SqliteStore``: the aggregates of one SQLite database, opened and closed together::
 
 store = SqliteStore("rapidata-local.sqlite3")    # or None for in-memory
-await store.open()                              # schema, default credential, seeds
+await store.open()                              # schema and seeds
 dataset_id = await store.datasets.create(wire.CreateDatasetInput(name="d"))
 await store.reset()                             # tests: wipe, keep credentials, assets, seeds
 await store.close()
@@ -23,6 +23,7 @@ from ..base import (
     Leases,
     StoreUnavailable,
 )
+from ..credentials import touch_private
 from . import _schema
 from ._db import Database
 from .assets import SqliteAssets
@@ -38,13 +39,13 @@ from .leases import SqliteLeases
 class SqliteStore:
     """The embedded store: a file (WAL mode) that survives restarts, or memory when ``db`` is
     None. Uploaded files go to ``assets_dir`` (default: ``<db stem>_assets`` beside a file DB,
-    none for an in-memory one)."""
+    none for an in-memory one). A new database file is created 0600 (its directory 0700 when
+    new): it holds the hashes of the client secrets and every tenant's data."""
 
     def __init__(self, db: str | Path | None = None, *, assets_dir: str | Path | None = None):
         self.path: Path | None = Path(db) if db is not None else None
         self.db: Database = Database(self.path)
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
-        self._signing_key = b""
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
         self.clients: Clients = SqliteClients(self.db)
         self.assets: Assets = SqliteAssets(self.db)
@@ -60,10 +61,6 @@ class SqliteStore:
         return f"SqliteStore({str(self.path) if self.path else None!r})"
 
     @property
-    def signing_key(self) -> bytes:
-        return self._signing_key
-
-    @property
     def assets_dir(self) -> Path | None:
         if self._assets_dir is not None:
             return self._assets_dir
@@ -72,13 +69,14 @@ class SqliteStore:
         return self.path.with_name(self.path.stem + "_assets")
 
     async def open(self) -> None:
-        def run() -> bytes:
+        def run() -> None:
+            if self.path is not None:
+                touch_private(self.path)
             conn = self.db.connect()
             _schema.create(conn)
-            return _schema.signing_key(conn)
 
         try:
-            self._signing_key = await self.db.run(run)
+            await self.db.run(run)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the SQLite database {self.path}: {exc}") from exc
 

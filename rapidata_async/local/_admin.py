@@ -1,0 +1,67 @@
+"""Client management on a database: ``python -m rapidata_async clients create|list|revoke``.
+
+Works on the same ``--db`` as ``serve``, running or not: a client created here can log in at
+once; a revoked one's tokens stop working within a second (``_clients.EXISTS_TTL``)::
+
+    $ python -m rapidata_async clients create --db rapidata-local.sqlite3
+    client_id:     local-0f3c...
+    client_secret: ...      (shown once: only its hash is stored)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import anyio
+
+from ._clients import ClientDirectory
+from .store import describe, open_store
+from .store.base import StoreUnavailable
+
+
+async def _run(
+    db: str | Path | None, action: str, client_id: str | None, tenant: str | None
+) -> int:
+    store = open_store(db)
+    await store.open()
+    try:
+        directory = ClientDirectory(store.clients)
+        if action == "create":
+            if tenant is not None and tenant not in {c.tenant for c in await store.clients.list()}:
+                print(f"error: no tenant {tenant!r} in {describe(db)}", file=sys.stderr)
+                return 1
+            new_id, secret, owner = await directory.create(tenant=tenant)
+            print(
+                f"client_id:     {new_id}\n"
+                f"client_secret: {secret}\n"
+                f"tenant:        {owner}\n"
+                "The secret is shown once: only its hash is stored.",
+                flush=True,
+            )
+            return 0
+        if action == "list":
+            for row in await store.clients.list():
+                print(f"{row.client_id}  tenant={row.tenant}  created={row.created_at}")
+            return 0
+        assert client_id is not None
+        if not await directory.revoke(client_id):
+            print(f"error: no client {client_id!r} in {describe(db)}", file=sys.stderr)
+            return 1
+        print(f"revoked {client_id}: its tokens stop working within a second", flush=True)
+        return 0
+    finally:
+        with anyio.CancelScope(shield=True):
+            await store.close()
+
+
+def manage_clients(
+    db: str | Path | None, action: str, client_id: str | None = None, tenant: str | None = None
+) -> int:
+    """Run one ``clients`` action (``create``, ``list``, ``revoke``) on ``db``; the exit
+    status (1 with a one-line message on stderr for an unknown client or database)."""
+    try:
+        return anyio.run(_run, db, action, client_id, tenant)
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
