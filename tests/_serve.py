@@ -1,6 +1,7 @@
 """``python -m rapidata_async serve`` as a child process, for tests of several processes on one
-database: started on a free port, its URL and credential read from the banner it prints,
-killed with SIGKILL at will.
+database: started on a free port, its URL read from the banner it prints, a credential of
+the database's first tenant made with ``clients create`` (one per database, shared by every
+process on it: ``serve`` shows no secret to a pipe), killed with SIGKILL at will.
 
 ::
 
@@ -50,7 +51,8 @@ class Served:
         self.process.kill()
 
 
-async def _banner(process: Process) -> dict[str, str]:
+async def _banner(process: Process) -> str:
+    """The URL ``serve`` prints once it listens."""
     assert process.stdout is not None
     text = ""
     async for chunk in process.stdout:
@@ -58,11 +60,37 @@ async def _banner(process: Process) -> dict[str, str]:
         if "Press Ctrl-C" in text:
             break
     url = re.search(r"Rapidata local backend on (\S+)", text)
-    client_id = re.search(r"client_id:\s+(\S+)", text)
-    secret = re.search(r"client_secret:\s+(\S+)", text)
-    if not (url and client_id and secret):
+    if not url:
         raise RuntimeError(f"serve printed no banner: {text!r}")
-    return {"url": url[1], "client_id": client_id[1], "client_secret": secret[1]}
+    return url[1]
+
+
+# db -> (client_id, client_secret): one credential per database, so that every process of
+# one database is reached with the same one.
+_CREDENTIALS: dict[str, tuple[str, str]] = {}
+
+
+async def _clients(env: dict[str, str], *args: str) -> str:
+    result = await anyio.run_process(
+        [sys.executable, "-m", "rapidata_async", "clients", *args], env=env, check=True
+    )
+    return result.stdout.decode()
+
+
+async def _credential(db: str, env: dict[str, str]) -> tuple[str, str]:
+    """A credential of the first tenant of ``db`` (which the first ``serve`` created)."""
+    if db not in _CREDENTIALS:
+        listed = await _clients(env, "list", "--db", db)
+        tenant = re.search(r"tenant=(\S+)", listed)
+        if tenant is None:
+            raise RuntimeError(f"no client in {db}: {listed!r}")
+        created = await _clients(env, "create", "--db", db, "--tenant", tenant[1])
+        client_id = re.search(r"client_id:\s+(\S+)", created)
+        secret = re.search(r"client_secret:\s+(\S+)", created)
+        if not (client_id and secret):
+            raise RuntimeError(f"clients create printed no credential: {created!r}")
+        _CREDENTIALS[db] = (client_id[1], secret[1])
+    return _CREDENTIALS[db]
 
 
 async def _drain(stream: ByteStream | None) -> None:
@@ -86,10 +114,12 @@ async def served(args: Sequence[str], *, logs: Path) -> AsyncIterator[Served]:
         )
         try:
             with anyio.fail_after(START_TIMEOUT):
-                banner = await _banner(process)
+                url = await _banner(process)
+            db = list(args)[list(args).index("--db") + 1]
+            client_id, client_secret = await _credential(db, env)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_drain, process.stdout)
-                yield Served(process, **banner)
+                yield Served(process, url, client_id, client_secret)
                 tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
