@@ -18,6 +18,7 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..crowd.base import OpenWork, ResponseStream, TaskBoard
+from ..crowd.clock import Pace
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
@@ -41,8 +42,9 @@ FULL_FLUSH = 500
 LAZY_FLUSH_SECONDS = 0.5
 """Fewer than FULL_FLUSH responses wait up to this long before they are persisted: with many
 jobs at once each job's share of the answers is small, and a transaction per job every
-FLUSH_SECONDS would cost the store more than the responses themselves. A job's last
-responses are persisted at once."""
+FLUSH_SECONDS would cost the store more than the responses themselves. Instant pace only:
+at realistic pace answers trickle in and progress should show them within FLUSH_SECONDS. A
+job's last responses are persisted at once."""
 SMALL_BATCH = 256
 LINGER_SECONDS = 0.05
 """After a wake-up that found fewer than SMALL_BATCH responses, wait this long before the
@@ -77,6 +79,7 @@ class Runs(Protocol):
 
     store: Store
     board: TaskBoard
+    pace: Pace
 
     async def ensure_ready(self, audience: AudienceRow, examples: Sequence[Any]) -> object: ...
 
@@ -179,6 +182,7 @@ class JobRun:
         done: list[str] = []
         remaining = len(tallies)
         last_flush = last_reason = time.monotonic()
+        lazy = LAZY_FLUSH_SECONDS if self.engine.pace.kind == "instant" else FLUSH_SECONDS
         receive_nowait = stream.receive_batch_nowait
         while remaining:
             # everything that arrived since the last look, in arrival order
@@ -209,7 +213,7 @@ class JobRun:
                 (buffer or done)
                 and not self.writing
                 and waited >= FLUSH_SECONDS
-                and (len(buffer) >= FULL_FLUSH or waited >= LAZY_FLUSH_SECONDS)
+                and (len(buffer) >= FULL_FLUSH or waited >= lazy)
             ):
                 await writes.send((buffer, done))
                 buffer, done = [], []
