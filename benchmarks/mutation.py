@@ -4,7 +4,7 @@ Applies small mutants (one at a time) to a few core modules and runs the tests t
 module. A mutant is *killed* when its tests fail (or hang past the timeout) and *survives* when
 they pass. The score is killed / all.
 
-    python benchmarks/mutation.py [--per-module 10] [--only frames,transport] [--list]
+    python benchmarks/mutation.py [--per-module 10] [--only frames,transport,referee] [--list]
 
 Mutants are made from the module's syntax tree (``ast``): comparison operators flipped
 (``<`` / ``<=``, ``==`` / ``!=``, ``in`` / ``not in``, ``is`` / ``is not``), arithmetic swapped
@@ -62,10 +62,14 @@ TARGETS = (
         scope=("Transport", "_parse_retry_after", "_query", "_param_text", "_materialize"),
     ),
     Target(
+        "referee",
+        "rapidata_async/local/domain/referee.py",
+        ("tests/test_domain.py", "tests/test_crowd_board.py"),
+    ),
+    Target(
         "confidence",
-        "rapidata_async/local/_crowd.py",
-        ("tests/test_crowd.py", "tests/test_jobs.py::test_early_stopping_reports_confidence"),
-        scope=("_Confidence", "confidence_per_category"),
+        "rapidata_async/local/domain/confidence.py",
+        ("tests/test_domain.py", "tests/test_crowd.py"),
     ),
 )
 
