@@ -47,10 +47,6 @@ class RefereeRule:
             return cls("early_stopping", referee.max_votes, referee.threshold)
         return cls("quorum", referee.max_votes, float(referee.threshold))
 
-    @property
-    def early_stopping(self) -> bool:
-        return self.kind == "early_stopping"
-
     def tally(self, categories: Sequence[str]) -> Tally:
         """A fresh state for one datapoint whose answers may be ``categories``."""
         return Tally(self, categories)
