@@ -23,7 +23,15 @@ from multidict import MultiMapping
 
 from .._wire._base import WireModel
 from ._errors import BadRequest, PayloadTooLarge, field_error
-from ._limits import DEFAULT_JSON_BYTES, INT32_MAX, INT32_MIN, MAX_DEPTH, check_bounds, deepest_path
+from ._limits import (
+    DEFAULT_JSON_BYTES,
+    INT32_MAX,
+    INT32_MIN,
+    MAX_DEPTH,
+    check_bounds,
+    deepest_path,
+    may_break_bounds,
+)
 from .store.base import Filter, ListQuery
 
 T = TypeVar("T")
@@ -102,7 +110,8 @@ async def read_json(
         raise BadRequest(
             f"The request body is invalid: {message}", errors={path: [message]}
         ) from None
-    check_bounds(value)
+    if may_break_bounds(body):
+        check_bounds(value)
     # JSON can carry NUL only as an escape, so the plain scan keeps the walk off the hot path.
     if b"\\u0000" in body and (nul := _nul_path(msgspec.json.decode(body))) is not None:
         raise field_error(nul or "$", _NUL_MESSAGE)

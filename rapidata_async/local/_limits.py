@@ -10,6 +10,7 @@ enough that one request cannot exhaust the server::
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -62,6 +63,21 @@ def _fields(kind: type) -> tuple[tuple[str, str], ...]:
         names = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(kind))
         _field_names[kind] = names
     return names
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def may_break_bounds(raw: bytes) -> bool:
+    """Whether the JSON ``raw`` could hold anything ``check_bounds`` refuses: cheap byte tests
+    that let small bodies (most datapoints) skip the walk. A text over a cap needs more bytes
+    than the smallest cap, an integer outside int64 needs 19 digits in a row, and nesting
+    deeper than MAX_DEPTH needs more than MAX_DEPTH opening brackets."""
+    return (
+        len(raw) > MAX_NAME_CHARS
+        or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH
+        or _LONG_NUMBER.search(raw) is not None
+    )
 
 
 def check_bounds(value: Any, path: str = "", depth: int = 0) -> None:
