@@ -8,6 +8,8 @@ storage or rule code knows about HTTP::
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
+
 
 class DomainError(Exception):
     """Base of every error a rule or a store raises on purpose. ``errors`` maps a request field
@@ -39,3 +41,15 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """A request that does not fit the resource's current state (409)."""
+
+
+def check_known_assets(refs: Iterable[tuple[str, str]], known: Container[str]) -> None:
+    """Raise ``Invalid`` naming each field of ``refs`` (field path, asset name) whose asset is
+    not in ``known``: the rule both stores apply to what a datapoint or example references."""
+    errors = {
+        path: [f"Unknown asset '{name}': upload it first (POST /asset/file or /asset/url)."]
+        for path, name in refs
+        if name not in known
+    }
+    if errors:
+        raise Invalid("The request references assets that were never uploaded.", errors)

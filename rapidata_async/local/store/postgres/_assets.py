@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from ...._wire import asset as awire
-from ...domain.errors import Invalid, NotFound
+from ...domain.errors import NotFound, check_known_assets
 from ..base import BatchRow
 from ..seeds import now_iso
 from ._db import Db, encode
@@ -27,13 +27,7 @@ async def check_assets(conn: Any, refs: Sequence[tuple[str, str]], owner: str) -
         "SELECT name FROM assets WHERE name = ANY($1) AND owner = $2", names, owner
     )
     known = {row[0] for row in rows}
-    errors = {
-        path: [f"Unknown asset '{name}': upload it first (POST /asset/file or /asset/url)."]
-        for path, name in refs
-        if name not in known
-    }
-    if errors:
-        raise Invalid("The request references assets that were never uploaded.", errors)
+    check_known_assets(refs, known)
 
 
 class PgAssets:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from ...domain.errors import Invalid
+from ...domain.errors import check_known_assets
 from ..seeds import now_iso
 from ._db import Database
 
@@ -38,13 +38,7 @@ def check_known(conn: sqlite3.Connection, refs: list[tuple[str, str]], owner: st
     if not refs:
         return
     known = _known(conn, [name for _, name in refs], owner)
-    errors = {
-        path: [f"Unknown asset '{name}': upload it first (POST /asset/file or /asset/url)."]
-        for path, name in refs
-        if name not in known
-    }
-    if errors:
-        raise Invalid("The request references assets that were never uploaded.", errors)
+    check_known_assets(refs, known)
 
 
 class SqliteAssets:
