@@ -55,20 +55,22 @@ from rapidata_async._wire import job as jwire
 from rapidata_async._wire.common import TextAssetInput
 from rapidata_async.local._tasks import TaskManager
 from rapidata_async.local.engine import Engine
-from rapidata_async.local.store import open_store
+from rapidata_async.local.store import describe, open_store
 from rapidata_async.local.store.base import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOBAL_AUDIENCE = "global"
+OWNER = "benchmark"  # the tenant the benchmark's data belongs to
 
 
 async def create_jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) -> list[str]:
     """One classification dataset and definition, ``n_jobs`` jobs on it (all ``Submitted``)."""
-    dataset_id = await store.datasets.create(dwire.CreateDatasetInput(name="bench"))
+    dataset_id = await store.datasets.create(dwire.CreateDatasetInput(name="bench"), owner=OWNER)
     for i in range(n_datapoints):
         await store.datasets.add_datapoint(
             dataset_id,
             dwire.CreateDatapointInput(asset=TextAssetInput(text=f"item {i}"), sort_index=i),
+            owner=OWNER,
         )
     body = jwire.CreateJobDefinitionInput(
         definition_name="bench",
@@ -81,12 +83,13 @@ async def create_jobs(store: Store, n_jobs: int, n_datapoints: int, votes: int) 
         referee=jwire.NaiveReferee(total_votes=votes),
         dataset_id=dataset_id,
     )
-    definition_id, _ = await store.definitions.create(body, "Classification")
-    revision = await store.definitions.revision(definition_id)
+    definition_id, _ = await store.definitions.create(body, "Classification", owner=OWNER)
+    revision = await store.definitions.revision(definition_id, owner=OWNER)
     jobs = []
     for i in range(n_jobs):
         job = await store.jobs.create(
             jwire.CreateJobInput(job_definition_id=definition_id, audience_id=GLOBAL_AUDIENCE),
+            owner=OWNER,
             name=f"bench {i}",
             revision=revision,
             total=n_datapoints,
@@ -117,7 +120,7 @@ async def engine_part(args: argparse.Namespace) -> None:
             sched_started = _schedstat()
             await engine.resume()
             while True:
-                rows = [await store.jobs.get(j) for j in job_ids]
+                rows = [await store.jobs.get(j, owner=OWNER) for j in job_ids]
                 if all(row.state in ("Completed", "Failed") for row in rows):
                     break
                 await anyio.sleep(0.2)
@@ -129,7 +132,7 @@ async def engine_part(args: argparse.Namespace) -> None:
         stored = sum(row.response_count for row in rows)
         print(
             f"engine: {args.jobs} jobs x {args.datapoints} datapoints x {args.votes} responses "
-            f"(naive), instant pace, {args.db or 'SQLite in memory'}"
+            f"(naive), instant pace, {describe(args.db)}"
         )
         print(
             f"  {stored:,} responses stored in {elapsed:.1f} s: {stored / elapsed:,.0f} responses/s"
@@ -231,6 +234,30 @@ async def _schema(dsn: str) -> AsyncIterator[str]:
         await conn.close()
 
 
+_CREDENTIALS: dict[str, tuple[str, str]] = {}
+
+
+async def _credential(dsn: str, env: dict[str, str]) -> tuple[str, str]:
+    """A credential of the database's first tenant (``serve`` shows no secret to a pipe), one
+    per database so that every process of it is reached with the same one."""
+    if dsn not in _CREDENTIALS:
+
+        async def clients(*args: str) -> str:
+            command = [sys.executable, "-m", "rapidata_async", "clients", *args, "--db", dsn]
+            return (await anyio.run_process(command, env=env, check=True)).stdout.decode()
+
+        tenant = re.search(r"tenant=(\S+)", await clients("list"))
+        if tenant is None:
+            raise RuntimeError("the database has no client yet")
+        created = await clients("create", "--tenant", tenant[1])
+        client_id = re.search(r"client_id:\s+(\S+)", created)
+        secret = re.search(r"client_secret:\s+(\S+)", created)
+        if not (client_id and secret):
+            raise RuntimeError(f"clients create printed no credential: {created!r}")
+        _CREDENTIALS[dsn] = (client_id[1], secret[1])
+    return _CREDENTIALS[dsn]
+
+
 @asynccontextmanager
 async def _serve(dsn: str, workdir: Path) -> AsyncIterator[dict[str, str]]:
     """One ``serve`` process (instant pace, any free port, request log off); its banner."""
@@ -247,15 +274,11 @@ async def _serve(dsn: str, workdir: Path) -> AsyncIterator[dict[str, str]]:
                 text += chunk.decode()
                 if "Press Ctrl-C" in text:
                     break
-        found = {
-            key: re.search(pattern, text)
-            for key, pattern in (
-                ("url", r"backend on (\S+)"),
-                ("client_id", r"client_id:\s+(\S+)"),
-                ("client_secret", r"client_secret:\s+(\S+)"),
-            )
-        }
-        yield {key: match[1] for key, match in found.items() if match}
+        url = re.search(r"backend on (\S+)", text)
+        if url is None:
+            raise RuntimeError(f"serve printed no URL: {text!r}")
+        client_id, client_secret = await _credential(dsn, env)
+        yield {"url": url[1], "client_id": client_id, "client_secret": client_secret}
     finally:
         with anyio.CancelScope(shield=True):
             process.terminate()
