@@ -26,7 +26,7 @@ import msgspec.inspect as mi
 import pytest
 
 from rapidata_async._transport import _auth
-from rapidata_async._wire import asset, audience, dataset, job, results
+from rapidata_async._wire import asset, audience, dataset, flow, job, results
 from rapidata_async._wire.common import Page, ProblemDetails
 from rapidata_async.results import _types as public_results
 
@@ -91,6 +91,19 @@ CONTRACT: tuple[Entry, ...] = (
     Entry("audience_audience_id_example_post", "response", audience.AddExampleOutput),
     Entry("audience_audience_id_recruit_post", "request", None),
     Entry("audience_audience_id_user_metrics_get", "response", audience.UserMetricsOutput),
+    # ranking flows and their items (section 8)
+    Entry("flow_ranking_post", "request", flow.CreateFlowInput),
+    Entry("flow_ranking_post", "response", flow.CreateFlowOutput),
+    Entry("flow_get", "response", Page[flow.FlowListItem]),
+    Entry("flow_flow_id_get", "response", flow.FlowOutput),
+    Entry("flow_flow_id_delete", "request", None),
+    Entry("flow_ranking_flow_id_patch", "request", flow.UpdateConfigInput),
+    Entry("flow_ranking_flow_id_item_post", "request", flow.CreateFlowItemInput),
+    Entry("flow_ranking_flow_id_item_post", "response", flow.CreateFlowItemOutput),
+    Entry("flow_ranking_flow_id_item_get", "response", Page[flow.FlowItemListItem]),
+    Entry("flow_ranking_item_flow_item_id_get", "response", flow.FlowItemOutput),
+    Entry("flow_ranking_item_flow_item_id_results_get", "response", flow.RankingResultsOutput),
+    Entry("flow_ranking_item_flow_item_id_vote_matrix_get", "response", flow.VoteMatrixOutput),
 )
 """Every operation the SDK calls, with the struct of each body it sends or reads (``None``: the
 call has no body; the spec must not ask for one)."""
@@ -110,6 +123,13 @@ ALLOWED_EXTRA_FIELDS: dict[tuple[str, str], str] = {
     ("ProblemDetails", "error"): "CALLS.md section 1: message <- body message, else error",
     ("ProblemDetails", "stage"): "CALLS.md section 1: URL-ingestion failures carry stage",
     ("ProblemDetails", "upstreamHttpStatus"): "CALLS.md section 1: and upstreamHttpStatus",
+    **{
+        ("RankingDatapointResult", name): (
+            "local backend only: the Elo confidence and rank intervals and the battle count of "
+            "a ranked datapoint; optional, the Rapidata API does not send them"
+        )
+        for name in ("ciLow", "ciHigh", "rankLow", "rankHigh", "battles")
+    },
 }
 """``(struct, wire name)`` the schema does not list, and why the struct has it anyway."""
 
