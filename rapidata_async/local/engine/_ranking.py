@@ -80,6 +80,10 @@ TICK = 0.1
 FLUSH_SECONDS = 0.2
 FLUSH_VOTES = 1000
 STOP_POLL = 0.5
+SMALL_BATCH = 64
+LINGER_SECONDS = 0.01
+"""After a small batch, wait this long before the next look: answers come one at a time, and
+waking per answer would cost more than the matchmaking."""
 _UNKNOWN = "Unknown"
 
 
@@ -186,7 +190,11 @@ class RankingRun:
         tallies = await self.store.votes.tallies(plan.session_id, owner=ANY_OWNER)
         self.plan = plan
         self.ids = ids
-        self.counts = pair_counts(ids, tallies)
+        self._cells: dict[tuple[int, int], list[float]] = {}
+        stored = pair_counts(ids, tallies)
+        for (i, j), cell in zip(stored.pairs.tolist(), stored.cells.tolist(), strict=True):
+            self._cells[(i, j)] = cell
+        self._counts: PairCounts | None = stored
         self.rng = np.random.default_rng([plan.seed, len(tallies)])
         self.open: dict[str, _Matchup] = {}
         self.buffer: list[VoteRecord] = []
@@ -203,6 +211,28 @@ class RankingRun:
         return outcome
 
     # -- matchmaking --------------------------------------------------------------------------
+    @property
+    def counts(self) -> PairCounts:
+        """The votes so far (built from the per-pair cells when matchmaking needs them)."""
+        if self._counts is None:
+            n = max(len(self.ids), 1)
+            keys = sorted(self._cells)
+            pairs = np.asarray(keys, dtype=np.int64).reshape(-1, 2)
+            cells = np.asarray([self._cells[k] for k in keys], dtype=np.float64).reshape(-1, 3)
+            self._counts = PairCounts(n, pairs, cells)
+        return self._counts
+
+    def _count(self, first: int, second: int, outcome: VoteOutcome) -> None:
+        lo, hi = (first, second) if first < second else (second, first)
+        cell = self._cells.get((lo, hi))
+        if cell is None:
+            cell = self._cells[(lo, hi)] = [0.0, 0.0, 0.0]
+        if outcome == "tie":
+            cell[2] += 1.0
+        else:
+            cell[0 if (outcome == "first") == (first == lo) else 1] += 1.0
+        self._counts = None
+
     def _in_flight(self) -> int:
         return sum(
             self.plan.min_responses - m.received for m in self.open.values() if not m.retired
@@ -286,10 +316,7 @@ class RankingRun:
                 _known(response.occupation),
             )
         )
-        won = {"first": 1.0, "second": 0.0, "tie": 0.5}[outcome]
-        self.counts = self.counts.merged(
-            PairCounts.from_battles(self.counts.n_items, [matchup.first], [matchup.second], [won])
-        )
+        self._count(matchup.first, matchup.second, outcome)
         matchup.received += 1
         room = self.plan.min_responses - matchup.received
         if room <= 0 or matchup.retired:
@@ -339,6 +366,8 @@ class RankingRun:
             for response in batch:
                 self._take(response)
             self._refill()
+            # Let the crowd and the requests run: with instant pace answers never stop coming.
+            await anyio.sleep(LINGER_SECONDS if len(batch) < SMALL_BATCH else 0)
             now = time.monotonic()
             if len(self.buffer) >= FLUSH_VOTES or (
                 self.buffer and now - last_flush >= FLUSH_SECONDS

@@ -382,6 +382,11 @@ class Assets(Protocol):
         """The names among ``names`` that ``owner`` never uploaded."""
         ...
 
+    async def originals(self, names: Sequence[str]) -> dict[str, str]:
+        """Original file name per asset name, for the names uploaded as files (the engine,
+        results)."""
+        ...
+
     async def urls(self, names: Sequence[str]) -> dict[str, str]:
         """Source URL per asset name, for the names that came from a URL (the engine, pages)."""
         ...
