@@ -67,7 +67,7 @@ async def _check_matrix(item: FlowItem, results: FlowItemResult) -> None:
     matrix = await item.get_win_loss_matrix()
     n = len(results)
     assert matrix.shape == (n, n + 1)
-    labels = matrix["datapoint"].to_list()
+    labels = matrix[matrix.columns[0]].to_list()
     assert matrix.columns[1:] == labels
     assert sorted(labels) == sorted(d.key for d in results.ranking)
     cells = matrix.select(labels)
@@ -154,6 +154,28 @@ async def test_results_convert(client: AsyncRapidataClient, tmp_path: Path) -> N
     first, last = results.ranking[0].key, results.ranking[-1].key
     assert matrix.loc[first, last] >= 0
     assert matrix.to_numpy().sum() == await item.get_response_count()
+
+
+async def test_keys_stay_distinct(client: AsyncRapidataClient, tmp_path: Path) -> None:
+    # Two files of one name from different folders share their original file name.
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    twins = [*_images(tmp_path / "x", 1, "same"), *_images(tmp_path / "y", 2, "same")]
+    assert Path(twins[0]).name == Path(twins[1]).name
+    flow = await _flow(client, "Twins")
+    item = await flow.create_new_flow_batch(twins)
+    with anyio.fail_after(60):
+        results = await item.get_results(timeout=60)
+    keys = [d.key for d in results.ranking]
+    assert sorted(keys) == ["same_0.jpg", "same_0.jpg #2", "same_1.jpg"]
+    await _check_matrix(item, results)
+
+    # A text datapoint named like the matrix's label column moves that column aside.
+    texts = await flow.create_new_flow_batch(["datapoint", "another one"], data_type="text")
+    with anyio.fail_after(60):
+        matrix = await texts.get_win_loss_matrix(timeout=60)
+    assert matrix.columns[0] == "datapoint_"
+    assert sorted(matrix["datapoint_"].to_list()) == ["another one", "datapoint"]
 
 
 # -- failed uploads ------------------------------------------------------------------------------

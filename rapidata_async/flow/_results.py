@@ -36,7 +36,8 @@ class RankedDatapoint(msgspec.Struct, frozen=True, kw_only=True):
     key: str
     """What identifies the datapoint to you: the URL it was fetched from, else the uploaded
     file's original name, else the asset's identifier (the text, for text datapoints), else
-    the datapoint id."""
+    the datapoint id. A key that two datapoints share (two files ``a.jpg`` from different
+    folders) gets ``#2``, ``#3``, … on its later ones: ``a.jpg``, ``a.jpg #2``."""
     id: str
     """The datapoint id."""
     elo: int
@@ -150,31 +151,34 @@ def datapoint_key(datapoint: wire.RankingDatapointResult) -> str:
 
 
 def flow_item_result(out: wire.RankingResultsOutput) -> FlowItemResult:
-    """The typed result of a results answer, ranked by Elo (stable for ties)."""
-    ordered = sorted(out.datapoints, key=lambda d: -d.elo)
+    """The typed result of a results answer, ranked by Elo (stable for ties). Keys that
+    repeat are told apart in the server's order, as the vote matrix's labels are."""
+    points = out.datapoints
+    keys = _unique([datapoint_key(d) for d in points])
+    order = sorted(range(len(points)), key=lambda k: -points[k].elo)
     return FlowItemResult(
         ranking=tuple(
             RankedDatapoint(
-                key=datapoint_key(d),
-                id=d.id,
-                elo=d.elo,
-                rank=i,
-                ci_low=d.ci_low,
-                ci_high=d.ci_high,
-                rank_low=d.rank_low,
-                rank_high=d.rank_high,
-                battles=d.battles,
+                key=keys[k],
+                id=points[k].id,
+                elo=points[k].elo,
+                rank=rank,
+                ci_low=points[k].ci_low,
+                ci_high=points[k].ci_high,
+                rank_low=points[k].rank_low,
+                rank_high=points[k].rank_high,
+                battles=points[k].battles,
             )
-            for i, d in enumerate(ordered, start=1)
+            for rank, k in enumerate(order, start=1)
         ),
         total_votes=out.total_votes,
     )
 
 
-def _unique(labels: list[str], taken: set[str] | None = None) -> list[str]:
+def _unique(labels: list[str]) -> list[str]:
     """``labels`` with repeats made distinct (``a.jpg``, ``a.jpg #2``): two files of one name
     in different folders share their original file name."""
-    seen = set(taken or ())
+    seen: set[str] = set()
     out = []
     for label in labels:
         name, n = label, 1
