@@ -12,6 +12,7 @@ import anyio
 import pytest
 from _poll import eventually
 
+from rapidata_async import AsyncRapidataClient, CountryFilter
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.domain.ranking_sim import spearman
 
@@ -254,3 +255,31 @@ async def test_bad_input_is_a_400_naming_the_field(api: Api) -> None:
     problem = await api.call("POST", item, {"datasetId": 5}, status=400)
     assert "datasetId" in problem["errors"]
     await api.call("GET", "/flow", status=400, sort="bogus")
+
+
+async def test_time_to_live_ends_an_item_incomplete_with_partial_results(
+    api: Api, client: AsyncRapidataClient
+) -> None:
+    # A handful of labelers (one small country) and matchups that want 50 votes each: the
+    # item cannot complete, and its 10 s time to live ends it with the votes it has.
+    audience = await client.audience.create_audience(
+        name="Few labelers", filters=[CountryFilter(["LY"])]
+    )
+    for k in range(3):
+        await audience.add_compare_example(
+            instruction="Which is better?",
+            truth=f"good {k}",
+            datapoint=[f"good {k}", f"bad {k}"],
+            data_type="text",
+        )
+    flow_id = await api.flow(minResponses=50, maxResponses=50, audienceId=audience.id)
+    dataset_id = await api.dataset(["first", "second", "third", "fourth"])
+    body = {"datasetId": dataset_id, "timeToLiveInSeconds": 10, "drainDurationInSeconds": 2}
+    item_id = (await api.call("POST", f"/flow/ranking/{flow_id}/item", body))["flowItemId"]
+    item = await api.finished(item_id, deadline=20)
+    assert item["state"] == "Incomplete", item
+    results = await api.call("GET", f"/flow/ranking/item/{item_id}/results")
+    assert 0 < results["totalVotes"] < 6 * 50
+    assert len(results["datapoints"]) == 4
+    matrix = await api.call("GET", f"/flow/ranking/item/{item_id}/vote-matrix")
+    assert sum(map(sum, matrix["data"])) == results["totalVotes"]

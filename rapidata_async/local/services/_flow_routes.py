@@ -10,6 +10,7 @@ against the caller's tenant: another tenant's flow or item answers 404.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import msgspec
 from aiohttp import web
@@ -74,38 +75,30 @@ def _context_asset(row: FlowItemRow) -> wire.Asset | None:
     return flows.asset_out(asset, {}, {}) if asset is not None else None
 
 
+def _item_fields(row: FlowItemRow) -> dict[str, Any]:
+    """What an item's answer and its listing entry both show."""
+    return {
+        "id": row.id,
+        "dataset_id": row.dataset_id,
+        "state": row.state,
+        "created_at": parse_iso(row.created_at),
+        "workflow_id": f"workflow-{row.id}",
+        "context": row.context,
+        "context_asset": _context_asset(row),
+        "failure_message": row.failure_message,
+        "started_at": _when(row.started_at),
+        "completed_at": _when(row.completed_at),
+        "failed_at": _when(row.failed_at),
+    }
+
+
 def _item_out(row: FlowItemRow) -> wire.FlowItemOutput:
-    return wire.FlowItemOutput(
-        id=row.id,
-        flow_id=row.flow_id,
-        dataset_id=row.dataset_id,
-        state=row.state,  # type: ignore[arg-type]
-        created_at=parse_iso(row.created_at),
-        workflow_id=f"workflow-{row.id}",
-        context=row.context,
-        context_asset=_context_asset(row),
-        failure_message=row.failure_message,
-        started_at=_when(row.started_at),
-        completed_at=_when(row.completed_at),
-        failed_at=_when(row.failed_at),
-        expires_at=datetime.fromtimestamp(flows.expires_at(row), timezone.utc),
-    )
+    expires = datetime.fromtimestamp(flows.expires_at(row), timezone.utc)
+    return wire.FlowItemOutput(flow_id=row.flow_id, expires_at=expires, **_item_fields(row))
 
 
 def _item_list_out(row: FlowItemRow) -> wire.FlowItemListItem:
-    return wire.FlowItemListItem(
-        id=row.id,
-        dataset_id=row.dataset_id,
-        state=row.state,  # type: ignore[arg-type]
-        created_at=parse_iso(row.created_at),
-        workflow_id=f"workflow-{row.id}",
-        context=row.context,
-        context_asset=_context_asset(row),
-        failure_message=row.failure_message,
-        started_at=_when(row.started_at),
-        completed_at=_when(row.completed_at),
-        failed_at=_when(row.failed_at),
-    )
+    return wire.FlowItemListItem(**_item_fields(row))
 
 
 @routes.post("/flow/ranking")
