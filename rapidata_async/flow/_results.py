@@ -37,7 +37,9 @@ class RankedDatapoint(msgspec.Struct, frozen=True, kw_only=True):
     """What identifies the datapoint to you: the URL it was fetched from, else the uploaded
     file's original name, else the asset's identifier (the text, for text datapoints), else
     the datapoint id. A key that two datapoints share (two files ``a.jpg`` from different
-    folders) gets ``#2``, ``#3``, … on its later ones: ``a.jpg``, ``a.jpg #2``."""
+    folders) gets ``#2``, ``#3``, … on its later ones: ``a.jpg``, ``a.jpg #2``. The win/loss
+    matrix numbers its labels the same way, but in its own order, so such twins cannot be
+    matched between the two: give datapoints distinct names where that matters."""
     id: str
     """The datapoint id."""
     elo: int
@@ -151,8 +153,8 @@ def datapoint_key(datapoint: wire.RankingDatapointResult) -> str:
 
 
 def flow_item_result(out: wire.RankingResultsOutput) -> FlowItemResult:
-    """The typed result of a results answer, ranked by Elo (stable for ties). Keys that
-    repeat are told apart in the server's order, as the vote matrix's labels are."""
+    """The typed result of a results answer, ranked by Elo (stable for ties); keys that
+    repeat are told apart in the server's order."""
     points = out.datapoints
     keys = _unique([datapoint_key(d) for d in points])
     order = sorted(range(len(points)), key=lambda k: -points[k].elo)
