@@ -12,7 +12,6 @@ import anyio
 import pytest
 from _poll import eventually
 
-from rapidata_async import AsyncRapidataClient, CountryFilter
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.domain.ranking_sim import spearman
 
@@ -79,22 +78,6 @@ async def _token(session: aiohttp.ClientSession, client_id: str, secret: str) ->
 async def api(backend: LocalBackend) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession(backend.url) as session:
         yield Api(session, await _token(session, backend.client_id, backend.client_secret))
-
-
-@pytest.fixture
-async def few_labelers(client: AsyncRapidataClient) -> str:
-    """A custom audience of a handful of labelers (one small country)."""
-    audience = await client.audience.create_audience(
-        name="Few labelers", filters=[CountryFilter(["LY"])]
-    )
-    for k in range(3):
-        await audience.add_compare_example(
-            instruction="Which is better?",
-            truth=f"good {k}",
-            datapoint=[f"good {k}", f"bad {k}"],
-            data_type="text",
-        )
-    return audience.id
 
 
 @pytest.fixture
