@@ -23,6 +23,18 @@ ROUTES: dict[str, str] = {
     "audience_audience_id_user_metrics_get": "/audience/{audienceId}/user-metrics",
     "audiences_get": "/audiences",
     "dataset_post": "/dataset",
+    "flow_get": "/flow",
+    "flow_flow_id_get": "/flow/{flowId}",
+    "flow_flow_id_delete": "/flow/{flowId}",
+    "flow_ranking_post": "/flow/ranking",
+    "flow_ranking_flow_id_patch": "/flow/ranking/{flowId}",
+    "flow_ranking_flow_id_item_post": "/flow/ranking/{flowId}/item",
+    "flow_ranking_flow_id_item_get": "/flow/ranking/{flowId}/item",
+    "flow_ranking_item_flow_item_id_get": "/flow/ranking/item/{flowItemId}",
+    "flow_ranking_item_flow_item_id_results_get": "/flow/ranking/item/{flowItemId}/results",
+    "flow_ranking_item_flow_item_id_vote_matrix_get": (
+        "/flow/ranking/item/{flowItemId}/vote-matrix"
+    ),
     "dataset_dataset_id_datapoint_post": "/dataset/{datasetId}/datapoint",
     "job_post": "/job",
     "job_definition_post": "/job/definition",
