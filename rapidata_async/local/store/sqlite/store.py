@@ -16,6 +16,7 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
@@ -29,6 +30,7 @@ from ._db import Database
 from .assets import SqliteAssets
 from .audiences import SqliteAudiences
 from .batches import SqliteBatches
+from .benchmarks import SqliteBenchmarks
 from .clients import SqliteClients
 from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
@@ -56,6 +58,7 @@ class SqliteStore:
         self.audiences: Audiences = SqliteAudiences(self.db)
         self.jobs: Jobs = SqliteJobs(self.db)
         self.leases: Leases = SqliteLeases(self.db)
+        self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path) if self.path else None!r})"
