@@ -281,6 +281,7 @@ class LeaderboardRow:
     spec: LeaderboardSpec
     state: str
     target_votes: int
+    owner: str
 
 
 class ParticipantSpec(msgspec.Struct, frozen=True, omit_defaults=True):

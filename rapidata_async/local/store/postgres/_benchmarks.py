@@ -44,7 +44,7 @@ SAMPLES = {name: Column(name) for name in ("identifier", "created_at")}
 _ALL = ListQuery(page=1, page_size=1_000_000, order=(("created_at", False),))
 
 _B_COLS = "id, name, created_at, description, min_assets"
-_L_COLS = "id, benchmark_id, created_at, body, state, target_votes"
+_L_COLS = "id, benchmark_id, created_at, body, state, target_votes, owner"
 _P_COLS = (
     "p.id, p.benchmark_id, p.created_at, p.status, p.body, "
     "(SELECT count(*) FROM samples s WHERE s.participant_id = p.id)"
@@ -52,7 +52,9 @@ _P_COLS = (
 
 
 def _board_row(row: Sequence[Any]) -> LeaderboardRow:
-    return LeaderboardRow(row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5])
+    return LeaderboardRow(
+        row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6]
+    )
 
 
 def _participant_row(row: Sequence[Any]) -> ParticipantRow:
@@ -183,11 +185,11 @@ class PgBenchmarks:
         self, benchmark_id: str, spec: LeaderboardSpec, *, owner: str, target_votes: int
     ) -> LeaderboardRow:
         state = "Running" if target_votes > 0 else "Idle"
-        row = LeaderboardRow(new_id(), benchmark_id, now_iso(), spec, state, target_votes)
+        row = LeaderboardRow(new_id(), benchmark_id, now_iso(), spec, state, target_votes, owner)
         async with self._db.pool.acquire() as conn:
             await _benchmark(conn, benchmark_id, owner, "benchmarkId")
             await conn.execute(
-                f"INSERT INTO leaderboards ({_L_COLS}, name, owner) "
+                f"INSERT INTO leaderboards ({_L_COLS}, name) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 row.id,
                 benchmark_id,
@@ -195,8 +197,8 @@ class PgBenchmarks:
                 encode(spec),
                 state,
                 target_votes,
-                spec.name,
                 owner,
+                spec.name,
             )
         return row
 
