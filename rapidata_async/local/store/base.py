@@ -32,7 +32,7 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -190,6 +190,127 @@ class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
     gender: str
     occupation: str
     seq: int = 0
+
+
+class FlowConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A ranking flow's settings as stored (what ``GET /flow/{id}`` shows; each flow item
+    keeps a copy of the settings it was created under)."""
+
+    criteria: str
+    starting_elo: int = 1200
+    min_responses: int = 100
+    max_responses: int = 100
+    serve_timeout_seconds: int | None = None
+    drain_duration_seconds: int | None = None
+    audience_id: str | None = None
+    validation_set_id: str | None = None
+    serve_responses: int | None = None
+    serve_to_response_ratio: float | None = None
+    target_response_count: int | None = None
+    feature_flags: list[tuple[str, str]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRow:
+    id: str
+    name: str
+    created_at: str
+    config: FlowConfig
+    item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewFlowItem:
+    """What ``Flows.add_item`` stores: the dataset it ranks and its time to live."""
+
+    dataset_id: str
+    context: str | None
+    context_asset: bytes | None  # the msgspec-encoded asset input, kept as sent
+    ttl_seconds: int
+    drain_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowItemRow:
+    id: str
+    flow_id: str
+    dataset_id: str
+    state: str  # Pending | Running | Completed | Failed | Stopping | Stopped | Incomplete
+    context: str | None
+    context_asset: bytes | None
+    ttl_seconds: int
+    drain_seconds: int | None
+    config: FlowConfig
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    failed_at: str | None
+    failure_message: str | None
+    owner: str
+
+
+VoteOutcome = Literal["first", "second", "tie"]
+
+
+class VoteRecord(msgspec.Struct, frozen=True, gc=False):
+    """One labeler's verdict on one matchup of a ranking session (a flow item, a
+    leaderboard), as stored.
+
+    ``task_id`` names the matchup (unique per session); ``first``/``second`` are the ids of
+    the two items as shown; ``context_key`` what the matchup was about beyond the items (a
+    leaderboard's prompt identifier; None for flows). Demographics are None when unknown.
+    ``created_at`` is set by the store when empty.
+    """
+
+    session_id: str
+    task_id: str
+    labeler_id: str
+    first: str
+    second: str
+    outcome: VoteOutcome
+    context_key: str | None = None
+    country: str | None = None
+    language: str | None = None
+    gender: str | None = None
+    age_group: str | None = None
+    occupation: str | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoteFilter:
+    """Which votes of a session to count; None (or empty) means any. Each field lists the
+    accepted values (a leaderboard's tags become ``context_keys``)."""
+
+    context_keys: Sequence[str] | None = None
+    country: Sequence[str] | None = None
+    language: Sequence[str] | None = None
+    gender: Sequence[str] | None = None
+    age_group: Sequence[str] | None = None
+    occupation: Sequence[str] | None = None
+
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """``(column, accepted values)`` of the filters that are set, in a fixed order."""
+        named = (
+            ("context_key", self.context_keys),
+            ("country", self.country),
+            ("language", self.language),
+            ("gender", self.gender),
+            ("age_group", self.age_group),
+            ("occupation", self.occupation),
+        )
+        return [(column, [str(v) for v in values]) for column, values in named if values]
+
+
+@dataclass(frozen=True, slots=True)
+class PairTally:
+    """Votes of one ordered matchup side assignment: ``first`` shown first, ``second`` second."""
+
+    first: str
+    second: str
+    first_won: int
+    second_won: int
+    ties: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +636,74 @@ class Jobs(Protocol):
         ...
 
 
+class Flows(Protocol):
+    async def create(self, name: str, config: FlowConfig, *, owner: str) -> FlowRow: ...
+
+    async def get(self, flow_id: str, *, owner: Owner, field: str | None = None) -> FlowRow:
+        """A flow not deleted (a deleted one is ``NotFound``, like an unknown id)."""
+        ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[FlowRow], int]:
+        """Filters and sorts: ``name``, ``created_at``."""
+        ...
+
+    async def update_config(self, flow_id: str, config: FlowConfig, *, owner: str) -> None: ...
+
+    async def delete(self, flow_id: str, *, owner: str) -> None:
+        """Soft delete: the flow disappears from every read; its unfinished items stop
+        (``Pending`` ones at once, ``Running`` ones through ``Stopping``)."""
+        ...
+
+    async def add_item(self, flow_id: str, item: NewFlowItem, *, owner: str) -> FlowItemRow:
+        """A ``Pending`` item with a copy of the flow's config; bumps the flow's item count."""
+        ...
+
+    async def item(self, item_id: str, *, owner: Owner, field: str | None = None) -> FlowItemRow:
+        """An item of a flow not deleted."""
+        ...
+
+    async def items(
+        self, flow_id: str, query: ListQuery, *, owner: str
+    ) -> tuple[builtins.list[FlowItemRow], int]:
+        """Filters and sorts: ``state``, ``created_at``."""
+        ...
+
+    async def items_in_states(self, states: Sequence[str]) -> builtins.list[str]:
+        """Ids of items in ``states`` (the engine), oldest first."""
+        ...
+
+    async def set_item_state(
+        self,
+        item_id: str,
+        state: str,
+        *,
+        only_from: Sequence[str] | None = None,
+        failure_message: str | None = None,
+    ) -> bool:
+        """Move an item to ``state`` (only from one of ``only_from`` when given), stamping
+        ``started_at`` (Running), ``completed_at`` (Completed, Incomplete, Stopped) or
+        ``failed_at`` (Failed). True if it changed."""
+        ...
+
+
+class Votes(Protocol):
+    async def record(self, votes: Sequence[VoteRecord], *, owner: str) -> int:
+        """Store votes of ``owner``'s sessions in one transaction; a vote whose
+        ``(session_id, task_id, labeler_id)`` is already stored is skipped (a resumed run, two
+        processes during a lease hand-over). Returns how many were new."""
+        ...
+
+    async def tallies(
+        self, session_id: str, *, owner: Owner, where: VoteFilter | None = None
+    ) -> builtins.list[PairTally]:
+        """The session's votes grouped by ``(first, second)``, optionally filtered."""
+        ...
+
+    async def total(self, session_id: str, *, owner: Owner) -> int:
+        """How many votes the session has."""
+        ...
+
+
 class Leases(Protocol):
     async def acquire(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
         """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
@@ -635,6 +824,8 @@ class Store(Protocol):
     definitions: Definitions
     audiences: Audiences
     jobs: Jobs
+    votes: Votes
+    flows: Flows
     leases: Leases
     benchmarks: Benchmarks
 

@@ -69,6 +69,23 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id TEXT NOT NULL, datapoint_id TEXT NOT NULL, PRIMARY KEY (job_id, datapoint_id))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flows (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, config BLOB NOT NULL,
+    item_count INTEGER NOT NULL DEFAULT 0, deleted_at TEXT, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS flows_owner ON flows (owner, created_at);
+CREATE TABLE IF NOT EXISTS flow_items (
+    id TEXT PRIMARY KEY, flow_id TEXT NOT NULL, dataset_id TEXT NOT NULL, state TEXT NOT NULL,
+    context TEXT, context_asset BLOB, ttl_seconds INTEGER NOT NULL, drain_seconds INTEGER,
+    config BLOB NOT NULL, created_at TEXT NOT NULL, started_at TEXT, completed_at TEXT,
+    failed_at TEXT, failure_message TEXT, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS flow_items_flow ON flow_items (flow_id, created_at);
+CREATE INDEX IF NOT EXISTS flow_items_state ON flow_items (state);
+CREATE TABLE IF NOT EXISTS votes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, task_id TEXT NOT NULL,
+    labeler_id TEXT NOT NULL, first_item TEXT NOT NULL, second_item TEXT NOT NULL,
+    outcome TEXT NOT NULL, context_key TEXT, country TEXT, language TEXT, gender TEXT,
+    age_group TEXT, occupation TEXT, created_at TEXT NOT NULL, owner TEXT NOT NULL,
+    UNIQUE (session_id, task_id, labeler_id));
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -118,6 +135,9 @@ RESET_TABLES = (
     "jobs",
     "responses",
     "closed_datapoints",
+    "flows",
+    "flow_items",
+    "votes",
     "leases",
     "benchmarks",
     "prompts",

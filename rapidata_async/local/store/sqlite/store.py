@@ -20,9 +20,11 @@ from ..base import (
     Clients,
     Datasets,
     Definitions,
+    Flows,
     Jobs,
     Leases,
     StoreUnavailable,
+    Votes,
 )
 from ..credentials import touch_private
 from . import _schema
@@ -34,8 +36,10 @@ from .benchmarks import SqliteBenchmarks
 from .clients import SqliteClients
 from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
+from .flows import SqliteFlows
 from .jobs import SqliteJobs
 from .leases import SqliteLeases
+from .votes import SqliteVotes
 
 
 class SqliteStore:
@@ -57,6 +61,8 @@ class SqliteStore:
         self.definitions: Definitions = SqliteDefinitions(self.db)
         self.audiences: Audiences = SqliteAudiences(self.db)
         self.jobs: Jobs = SqliteJobs(self.db)
+        self.votes: Votes = SqliteVotes(self.db)
+        self.flows: Flows = SqliteFlows(self.db)
         self.leases: Leases = SqliteLeases(self.db)
         self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
