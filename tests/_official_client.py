@@ -221,7 +221,9 @@ def mri() -> dict[str, Any]:
         benchmark.evaluate_model(name, media=media, identifiers=identifiers, data_type="text")
     last = MRI_MODELS[2]
     benchmark.add_model(
-        last, media=[f"{last}: {p}" for p in identifiers], identifiers=identifiers,
+        last,
+        media=[f"{last}: {p}" for p in identifiers],
+        identifiers=identifiers,
         data_type="text",
     )
     benchmark.run()

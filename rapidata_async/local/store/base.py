@@ -735,7 +735,9 @@ class Benchmarks(Protocol):
         self, benchmark_id: str, *, owner: Owner, field: str | None = None
     ) -> BenchmarkRow: ...
 
-    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[BenchmarkRow], int]:
+    async def list(
+        self, query: ListQuery, *, owner: str
+    ) -> tuple[builtins.list[BenchmarkRow], int]:
         """Logical fields: ``id``, ``name``, ``created_at``."""
         ...
 
