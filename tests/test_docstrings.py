@@ -18,6 +18,7 @@ import pytest
 PUBLIC_MODULES = (
     "rapidata_async",
     "rapidata_async.audience",
+    "rapidata_async.flow",
     "rapidata_async.job",
     "rapidata_async.results",
     "rapidata_async.local",
@@ -35,6 +36,7 @@ VALUES = {
     # Literal type aliases: their docstrings sit next to them in `_types.py`.
     "AudienceStatus",
     "DataType",
+    "FlowItemState",
     "JobState",
 }
 
