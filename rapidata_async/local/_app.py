@@ -57,8 +57,8 @@ from ._tokens import TokenIssuer
 from .crowd.clock import Pace
 from .crowd.population import Oracle, Quality
 from .domain.errors import DomainError
-from .engine import Engine
-from .services import _flow_routes, assets, audiences, datasets, jobs
+from .engine import Engine, LeaderboardSessions
+from .services import _flow_routes, assets, audiences, datasets, jobs, mri
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .services.flows import FlowSessions
@@ -164,6 +164,7 @@ def create_app(context: Context) -> web.Application:
         datasets.routes,
         jobs.routes,
         audiences.routes,
+        mri.routes,
         _flow_routes.routes,
         page_routes(),
         _local_routes,
@@ -393,6 +394,7 @@ class LocalBackend:
                 # Renew well within the TTL, also when a test shortens it.
                 scan_interval=min(1.0, self.lease_ttl / 4),
             )
+            runner.register_ranking(LeaderboardSessions(store, runner.model.item_groups))
             runner.register_ranking(FlowSessions(store))
             blobs = blobs_for(store.assets_dir)
             fetcher = None

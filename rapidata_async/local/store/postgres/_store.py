@@ -9,6 +9,7 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
@@ -21,6 +22,7 @@ from ..base import (
 )
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
+from ._benchmarks import PgBenchmarks
 from ._clients import PgClients
 from ._datasets import PgDatasets
 from ._db import Db, redact
@@ -73,6 +75,7 @@ class PostgresStore:
         self.votes: Votes = PgVotes(self._db)
         self.flows: Flows = PgFlows(self._db)
         self.leases: Leases = PgLeases(self._db)
+        self.benchmarks: Benchmarks = PgBenchmarks(self._db)
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.dsn)!r})"

@@ -16,6 +16,7 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
@@ -31,6 +32,7 @@ from ._db import Database
 from .assets import SqliteAssets
 from .audiences import SqliteAudiences
 from .batches import SqliteBatches
+from .benchmarks import SqliteBenchmarks
 from .clients import SqliteClients
 from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
@@ -62,6 +64,7 @@ class SqliteStore:
         self.votes: Votes = SqliteVotes(self.db)
         self.flows: Flows = SqliteFlows(self.db)
         self.leases: Leases = SqliteLeases(self.db)
+        self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path) if self.path else None!r})"
