@@ -63,6 +63,17 @@ from .audience import (
     RapidataFilter,
 )
 from .job import Job, JobDefinition, JobManager, JobProgress, JobRevision, RapidataDataset
+from .mri import (
+    Origin,
+    Participant,
+    RapidataBenchmark,
+    RapidataBenchmarkManager,
+    RapidataLeaderboard,
+    Standing,
+    Standings,
+    Tag,
+    VoteAggregation,
+)
 from .results import JobResults, read_results
 
 __all__ = [
@@ -103,21 +114,30 @@ __all__ = [
     "NotFilter",
     "NotFoundError",
     "OrFilter",
+    "Origin",
+    "Participant",
     "PermissionDeniedError",
     "RapidataApiError",
     "RapidataAudience",
+    "RapidataBenchmark",
+    "RapidataBenchmarkManager",
     "RapidataConnectionError",
     "RapidataDataset",
     "RapidataError",
     "RapidataFilter",
+    "RapidataLeaderboard",
     "RapidataResponseValidationError",
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
     "RateLimitError",
+    "Standing",
+    "Standings",
+    "Tag",
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "VoteAggregation",
     "WaitTimeoutError",
     "__version__",
     "logger",
