@@ -26,7 +26,7 @@ import msgspec.inspect as mi
 import pytest
 
 from rapidata_async._transport import _auth
-from rapidata_async._wire import asset, audience, dataset, job, mri, results
+from rapidata_async._wire import asset, audience, dataset, flow, job, mri, results
 from rapidata_async._wire.common import Page, ProblemDetails
 from rapidata_async.results import _types as public_results
 
@@ -111,6 +111,19 @@ CONTRACT: tuple[Entry, ...] = (
     Entry("participant_participant_id_samples_get", "response", Page[mri.SampleListItem]),
     Entry("participants_submit_post", "request", mri.SubmitParticipantsInput),
     Entry("participants_submit_post", "response", mri.SubmitParticipantsOutput),
+    # ranking flows and their items (section 8)
+    Entry("flow_ranking_post", "request", flow.CreateFlowInput),
+    Entry("flow_ranking_post", "response", flow.CreateFlowOutput),
+    Entry("flow_get", "response", Page[flow.FlowListItem]),
+    Entry("flow_flow_id_get", "response", flow.FlowOutput),
+    Entry("flow_flow_id_delete", "request", None),
+    Entry("flow_ranking_flow_id_patch", "request", flow.UpdateConfigInput),
+    Entry("flow_ranking_flow_id_item_post", "request", flow.CreateFlowItemInput),
+    Entry("flow_ranking_flow_id_item_post", "response", flow.CreateFlowItemOutput),
+    Entry("flow_ranking_flow_id_item_get", "response", Page[flow.FlowItemListItem]),
+    Entry("flow_ranking_item_flow_item_id_get", "response", flow.FlowItemOutput),
+    Entry("flow_ranking_item_flow_item_id_results_get", "response", flow.RankingResultsOutput),
+    Entry("flow_ranking_item_flow_item_id_vote_matrix_get", "response", flow.VoteMatrixOutput),
 )
 """Every operation the SDK calls, with the struct of each body it sends or reads (``None``: the
 call has no body; the spec must not ask for one)."""
@@ -134,6 +147,13 @@ ALLOWED_EXTRA_FIELDS: dict[tuple[str, str], str] = {
         ("StandingItem", name): (
             "the local backend's bootstrap intervals and vote counts; optional, the hosted "
             "API leaves them out"
+        )
+        for name in ("ciLow", "ciHigh", "rankLow", "rankHigh", "battles")
+    },
+    **{
+        ("RankingDatapointResult", name): (
+            "local backend only: the Elo confidence and rank intervals and the battle count of "
+            "a ranked datapoint; optional, the Rapidata API does not send them"
         )
         for name in ("ciLow", "ciHigh", "rankLow", "rankHigh", "battles")
     },

@@ -55,10 +55,10 @@ from ._server import ProblemSite
 from ._tasks import TaskManager
 from ._tokens import TokenIssuer
 from .crowd.clock import Pace
-from .crowd.population import Oracle
+from .crowd.population import Oracle, Quality
 from .domain.errors import DomainError
 from .engine import Engine
-from .services import assets, audiences, datasets, jobs
+from .services import assets, audiences, datasets, jobs, mri
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .store import describe, is_postgres_url, open_store
@@ -163,6 +163,7 @@ def create_app(context: Context) -> web.Application:
         datasets.routes,
         jobs.routes,
         audiences.routes,
+        mri.routes,
         page_routes(),
         _local_routes,
     ):
@@ -182,7 +183,8 @@ class LocalBackend:
     simulated crowd's time passes: ``"instant"`` (no waiting: responses still arrive one at a
     time, as fast as they can be stored) or ``"realistic"``, where crowd time runs ``speed``
     times faster than the wall clock (a labeler answers in a few seconds of crowd time);
-    ``oracle`` steers answers;
+    ``oracle`` steers answers; ``quality`` (label -> rating points) is the latent quality by
+    which the crowd judges ranking matchups (flows, leaderboards);
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
@@ -222,6 +224,7 @@ class LocalBackend:
         lease_ttl: float = LEASE_TTL,
         key_file: str | Path | None = None,
         own_credential: bool = True,
+        quality: Quality | None = None,
     ) -> None:
         self.pace: Pace = Pace(pace, speed)
         if not lease_ttl > 0:
@@ -241,6 +244,7 @@ class LocalBackend:
         self.seed = seed
         self.ssl = ssl
         self.oracle = oracle
+        self._quality = quality
         self.fetch_urls = fetch_urls
         self.allow_private_urls = allow_private_urls
         self.max_url_bytes = max_url_bytes
@@ -266,6 +270,19 @@ class LocalBackend:
         if self._context is None:
             raise RuntimeError("the backend is not running; use 'async with LocalBackend()'")
         return self._context
+
+    @property
+    def quality(self) -> Quality | None:
+        """Latent quality (rating points) of a ranked item by its label (file name or text):
+        how the simulated crowd judges ranking matchups (flows, leaderboards). None: a
+        deterministic draw per label. Settable while running (tests)."""
+        return self._quality
+
+    @quality.setter
+    def quality(self, quality: Quality | None) -> None:
+        self._quality = quality
+        if self._context is not None:
+            self._context.runner.model.quality = quality
 
     @property
     def store(self) -> Store:
@@ -369,6 +386,7 @@ class LocalBackend:
                 seed=self.seed,
                 pace=self.pace,
                 oracle=self.oracle,
+                quality=self._quality,
                 owner=owner,
                 lease_ttl=self.lease_ttl,
                 # Renew well within the TTL, also when a test shortens it.

@@ -21,6 +21,7 @@ from ._tokens import TokenIssuer
 from .engine import Engine
 from .services._batches import BatchRunner
 from .services._fetch import UrlFetcher
+from .services._standings import Standings
 from .store.base import Store
 from .store.blobs import Blobs, NullBlobs
 
@@ -41,6 +42,8 @@ class Context:
     blobs: Blobs = field(default_factory=NullBlobs)
     # The largest file POST /asset/file accepts (413 past it).
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    # Leaderboard standings, with their latest fits cached.
+    standings: Standings = field(default_factory=Standings)
     # Requests per "METHOD /route/{template}", served at GET /_local/stats.
     stats: Counter[str] = field(default_factory=Counter)
 

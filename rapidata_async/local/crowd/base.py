@@ -279,6 +279,35 @@ class TaskBoard:
             board.available.appendleft(task)
             self._touch(board.audience_id)
 
+    def add(self, job_id: str, work: Iterable[OpenWork]) -> None:
+        """Open more datapoints of a published job (a ranking session's next matchups).
+        Ids already open are left as they are; a job not on the board is ignored."""
+        board = self._jobs.get(job_id)
+        if board is None:
+            return
+        added = False
+        for item in work:
+            if item.datapoint_id in board.tasks:
+                continue
+            task = OpenTask(job_id, item.datapoint_id, item.task, item.answered, item.room)
+            board.tasks[item.datapoint_id] = task
+            if task.wants_more():
+                task.listed = True
+                board.available.append(task)
+                added = True
+        if added:
+            self._touch(board.audience_id)
+
+    def retire(self, job_id: str, datapoint_id: str) -> None:
+        """Close a datapoint now, whatever is in flight (answers still coming for it reach
+        the stream and are the engine's to ignore)."""
+        board = self._jobs.get(job_id)
+        if board is None:
+            return
+        task = board.tasks.pop(datapoint_id, None)
+        if task is not None:
+            task.room = 0
+
     def withdraw(self, job_id: str) -> None:
         """Take a job off the board (done, failed or cancelled) and end its stream."""
         board = self._jobs.pop(job_id, None)

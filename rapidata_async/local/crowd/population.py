@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import statistics
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ __all__ = [
     "Oracle",
     "Prepared",
     "Qualification",
+    "Quality",
     "TaskSpec",
 ]
 
@@ -99,6 +101,14 @@ _GRID = [i / 100 for i in range(1, 100)]
 _SCORE_MIN, _SCORE_MAX = 0.0001, 0.9999
 QUALIFY_CHUNK = 200
 """Candidates qualified per call of ``Crowd.qualify_chunk``: bounded work per call."""
+
+QUALITY_SPREAD = 200.0
+"""Standard deviation, in rating points, of the default latent quality of ranked items."""
+RATING_SCALE = 400.0
+"""Rating points per factor 10 in the odds that a knowing labeler prefers one item."""
+
+Quality = Callable[[str], float]
+"""Latent quality (rating points) of a ranked item, by its label (file name or text)."""
 
 Oracle = Callable[["TaskSpec"], "dict[str, float] | None"]
 """Answer distribution for a datapoint (keys: options, plus Both/Neither when allowed), or
@@ -268,11 +278,18 @@ _LOW_EFFORT_SHARE = 0.07
 class Crowd:
     """A reproducible population of labelers and the rules by which they answer."""
 
-    def __init__(self, seed: int = 0, size: int = 3000, oracle: Oracle | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        size: int = 3000,
+        oracle: Oracle | None = None,
+        quality: Quality | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size}")
         self.seed = seed
         self.oracle = oracle
+        self.quality: Quality | None = quality
         self.labelers: list[Labeler] = self._population(size)
         self._logit_skill = [_logit(lab.skill) for lab in self.labelers]
         self._typical_ms = [lab.typical_ms for lab in self.labelers]
@@ -313,6 +330,22 @@ class Crowd:
     def difficulty(self, task: TaskSpec | ExampleSpec) -> float:
         """Latent difficulty in [0, 1) of a datapoint or example, before the per-option bump."""
         return _unit(self.seed, "difficulty", task.key)
+
+    def item_quality(self, label: str) -> float:
+        """Latent quality of a ranked item (rating points): ``quality(label)`` when set, else
+        normal with sd ``QUALITY_SPREAD`` drawn from a hash of the seed and the label."""
+        if self.quality is not None:
+            return float(self.quality(label))
+        u = min(max(_unit(self.seed, "quality", label), 1e-12), 1.0 - 1e-12)
+        return QUALITY_SPREAD * statistics.NormalDist().inv_cdf(u)
+
+    def pairwise(self, task: TaskSpec) -> list[tuple[str, float]]:
+        """What a knowing labeler prefers in a ranking matchup: first over second with the
+        Bradley–Terry probability of their latent qualities."""
+        first, second = task.options
+        gap = (self.item_quality(first) - self.item_quality(second)) * math.log(10.0)
+        p = _sigmoid(gap / RATING_SCALE)
+        return [(first, p), (second, 1.0 - p)]
 
     def truth(self, task: TaskSpec | ExampleSpec) -> str:
         """The latent correct option of a datapoint (ignores any oracle)."""
@@ -416,6 +449,12 @@ class Crowd:
         if task.allow_neither_both:
             answers += [BOTH, NEITHER]
         dist = self._oracle_distribution(task, answers)
+        if task.pairwise:
+            # A ranking matchup: the median difficulty, so a labeler knows which item they
+            # prefer with probability ``skill``, and then prefers by the items' qualities.
+            difficulty = D_REF
+            if dist is None:
+                dist = self.pairwise(task)
         names: list[str] = []
         cumulative: list[float] = []
         if dist is not None:

@@ -161,6 +161,9 @@ class TaskSpec:
     options: list[str]
     allow_neither_both: bool = False
     context: str | None = None
+    pairwise: bool = False
+    """A ranking matchup (compare only): the simulated crowd judges it by the two options'
+    latent qualities instead of a hidden correct option."""
 
 
 @dataclass(frozen=True, slots=True)

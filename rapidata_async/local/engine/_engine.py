@@ -29,12 +29,13 @@ from .._results import ResultItem, Vote, build_results_document
 from .._tasks import TaskManager
 from ..crowd.base import TaskBoard
 from ..crowd.clock import Pace
-from ..crowd.population import AudienceSpec, Crowd, Oracle, Qualification
+from ..crowd.population import AudienceSpec, Crowd, Oracle, Qualification, Quality
 from ..crowd.simulated import Pool, SimulatedCrowd
 from ..domain.errors import Conflict, DomainError
 from ..domain.tasks import TaskError, allows_unsure, example_specs, rapid_of, task_for
 from ..store.base import ANY_OWNER, AudienceRow, Store
 from ._job import JobRun
+from ._ranking import RankingRun, RankingSource, session_key
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -56,13 +57,14 @@ class Engine:
         seed: int = 0,
         pace: Pace | None = None,
         oracle: Oracle | None = None,
+        quality: Quality | None = None,
         owner: str | None = None,
         lease_ttl: float = LEASE_TTL,
         scan_interval: float = SCAN_INTERVAL,
     ) -> None:
         self.store = store
         self.tasks = tasks
-        self.model: Crowd = Crowd(seed=seed, oracle=oracle)
+        self.model: Crowd = Crowd(seed=seed, oracle=oracle, quality=quality)
         self.pace: Pace = pace or Pace()
         self.owner: str = owner or f"engine-{secrets.token_hex(6)}"
         self.lease_ttl = lease_ttl
@@ -71,6 +73,8 @@ class Engine:
         self.crowd: SimulatedCrowd = SimulatedCrowd(self.model, self.pool, self.pace)
         self._jobs: set[str] = set()
         self._recruits: set[str] = set()
+        self._rankings: set[str] = set()
+        self._ranking_sources: dict[str, RankingSource] = {}
         # audiences whose qualification failed: not retried every scan (until a restart)
         self._unqualifiable: set[str] = set()
         self._wake = anyio.Event()
@@ -78,6 +82,15 @@ class Engine:
     # -- what the services call ------------------------------------------------------------
     def start(self, job_id: str) -> None:
         """A job was created or retried: look for work now."""
+        self._wake.set()
+
+    def register_ranking(self, source: RankingSource) -> None:
+        """Run the sessions ``source`` calls runnable (see ``_ranking``)."""
+        self._ranking_sources[source.kind] = source
+        self._wake.set()
+
+    def start_ranking(self) -> None:
+        """A ranking session was created or changed: look for work now."""
         self._wake.set()
 
     def recruit(self, audience_id: str) -> None:
@@ -95,6 +108,7 @@ class Engine:
         self.board = TaskBoard()
         self._jobs.clear()
         self._recruits.clear()
+        self._rankings.clear()
         self._unqualifiable.clear()
         await self.resume()
 
@@ -211,7 +225,8 @@ class Engine:
 
     async def _scan(self) -> None:
         store, leases, owner, ttl = self.store, self.store.leases, self.owner, self.lease_ttl
-        for kind, running in (("job", self._jobs), ("recruit", self._recruits)):
+        held_kinds = (("job", self._jobs), ("recruit", self._recruits), ("ranking", self._rankings))
+        for kind, running in held_kinds:
             if running:
                 held = set(await leases.renew(kind, sorted(running), owner, ttl))
                 for key in sorted(running - held):
@@ -224,6 +239,7 @@ class Engine:
             for job_id in await leases.acquire("job", jobs, owner, ttl):
                 self._jobs.add(job_id)
                 self.tasks.spawn(f"job:{job_id}", self._run_job, job_id)
+        await self._scan_rankings()
         skip = self._recruits | self._unqualifiable
         audiences = [a for a in await store.audiences.in_status("Recruiting") if a not in skip]
         if audiences:
@@ -253,6 +269,32 @@ class Engine:
             self.board.withdraw(job_id)
             self._jobs.discard(job_id)
             await self._release("job", job_id)
+
+    async def _scan_rankings(self) -> None:
+        leases, owner, ttl = self.store.leases, self.owner, self.lease_ttl
+        for source in list(self._ranking_sources.values()):
+            wanted = {session_key(source.kind, s): s for s in await source.runnable()}
+            keys = [key for key in wanted if key not in self._rankings]
+            if not keys:
+                continue
+            for key in await leases.acquire("ranking", keys, owner, ttl):
+                self._rankings.add(key)
+                self.tasks.spawn(f"ranking:{key}", self._run_ranking, source, wanted[key])
+
+    async def _run_ranking(self, source: RankingSource, session_id: str) -> None:
+        key = session_key(source.kind, session_id)
+        try:
+            await RankingRun(self.store, self.board, source, session_id).run()
+        except (TaskError, DomainError, ValueError) as exc:
+            log.warning("ranking session %s failed: %s", key, exc)
+            await source.failed(session_id, str(exc))
+        except Exception as exc:
+            log.exception("ranking session %s failed", key)
+            await source.failed(session_id, f"Internal error: {type(exc).__name__}: {exc}")
+        finally:
+            self.board.withdraw(key)
+            self._rankings.discard(key)
+            await self._release("ranking", key)
 
     async def _recruit(self, audience_id: str) -> None:
         try:

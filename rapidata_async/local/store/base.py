@@ -32,7 +32,7 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -40,6 +40,7 @@ from ..._wire import asset as awire
 from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
+from ..._wire.common import AssetInput
 
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
 OWNER_MAIL = "local@rapidata.local"
@@ -191,6 +192,127 @@ class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
     seq: int = 0
 
 
+class FlowConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A ranking flow's settings as stored (what ``GET /flow/{id}`` shows; each flow item
+    keeps a copy of the settings it was created under)."""
+
+    criteria: str
+    starting_elo: int = 1200
+    min_responses: int = 100
+    max_responses: int = 100
+    serve_timeout_seconds: int | None = None
+    drain_duration_seconds: int | None = None
+    audience_id: str | None = None
+    validation_set_id: str | None = None
+    serve_responses: int | None = None
+    serve_to_response_ratio: float | None = None
+    target_response_count: int | None = None
+    feature_flags: list[tuple[str, str]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRow:
+    id: str
+    name: str
+    created_at: str
+    config: FlowConfig
+    item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewFlowItem:
+    """What ``Flows.add_item`` stores: the dataset it ranks and its time to live."""
+
+    dataset_id: str
+    context: str | None
+    context_asset: bytes | None  # the msgspec-encoded asset input, kept as sent
+    ttl_seconds: int
+    drain_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowItemRow:
+    id: str
+    flow_id: str
+    dataset_id: str
+    state: str  # Pending | Running | Completed | Failed | Stopping | Stopped | Incomplete
+    context: str | None
+    context_asset: bytes | None
+    ttl_seconds: int
+    drain_seconds: int | None
+    config: FlowConfig
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    failed_at: str | None
+    failure_message: str | None
+    owner: str
+
+
+VoteOutcome = Literal["first", "second", "tie"]
+
+
+class VoteRecord(msgspec.Struct, frozen=True, gc=False):
+    """One labeler's verdict on one matchup of a ranking session (a flow item, a
+    leaderboard), as stored.
+
+    ``task_id`` names the matchup (unique per session); ``first``/``second`` are the ids of
+    the two items as shown; ``context_key`` what the matchup was about beyond the items (a
+    leaderboard's prompt identifier; None for flows). Demographics are None when unknown.
+    ``created_at`` is set by the store when empty.
+    """
+
+    session_id: str
+    task_id: str
+    labeler_id: str
+    first: str
+    second: str
+    outcome: VoteOutcome
+    context_key: str | None = None
+    country: str | None = None
+    language: str | None = None
+    gender: str | None = None
+    age_group: str | None = None
+    occupation: str | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoteFilter:
+    """Which votes of a session to count; None (or empty) means any. Each field lists the
+    accepted values (a leaderboard's tags become ``context_keys``)."""
+
+    context_keys: Sequence[str] | None = None
+    country: Sequence[str] | None = None
+    language: Sequence[str] | None = None
+    gender: Sequence[str] | None = None
+    age_group: Sequence[str] | None = None
+    occupation: Sequence[str] | None = None
+
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """``(column, accepted values)`` of the filters that are set, in a fixed order."""
+        named = (
+            ("context_key", self.context_keys),
+            ("country", self.country),
+            ("language", self.language),
+            ("gender", self.gender),
+            ("age_group", self.age_group),
+            ("occupation", self.occupation),
+        )
+        return [(column, [str(v) for v in values]) for column, values in named if values]
+
+
+@dataclass(frozen=True, slots=True)
+class PairTally:
+    """Votes of one ordered matchup side assignment: ``first`` shown first, ``second`` second."""
+
+    first: str
+    second: str
+    first_won: int
+    second_won: int
+    ties: int
+
+
 @dataclass(frozen=True, slots=True)
 class JobWork:
     """All a job's run needs, read in one go: the job, what it labels, who labels it, and the
@@ -215,6 +337,103 @@ class ClientRow:
     client_id: str
     tenant: str
     created_at: str
+
+
+# -- MRI: benchmarks, prompts, leaderboards, participants, samples ----------------------------
+class PromptTag(msgspec.Struct, frozen=True, omit_defaults=True):
+    value: str
+    category: str | None = None
+
+
+class PromptSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A benchmark prompt as stored: its identifier (unique per benchmark), text, asset shown
+    with it, tags (never shown to labelers) and origin."""
+
+    identifier: str
+    text: str | None = None
+    asset: AssetInput | None = None
+    tags: list[PromptTag] = []
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRow:
+    id: str
+    name: str
+    created_at: str
+    description: str | None = None
+    min_assets_per_prompt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRow:
+    id: str
+    benchmark_id: str
+    created_at: str
+    spec: PromptSpec
+
+
+class LeaderboardSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What a leaderboard asks and how it collects votes, with the defaults resolved."""
+
+    name: str
+    instruction: str
+    response_budget: int
+    min_responses: int
+    audience_id: str = "global"
+    show_prompt: bool = False
+    show_prompt_asset: bool = False
+    is_inversed: bool = False
+    included_tags: list[str] = []
+    excluded_tags: list[str] = []
+    vote_aggregation: str = "MajorityVote"
+    display_instruction: str | None = None
+    feature_flags: list[tuple[str, str]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    """``state``: ``Running`` while a run collects votes, else ``Idle``. ``target_votes``: the
+    votes the runs asked for so far (each run adds its ``response_budget``)."""
+
+    id: str
+    benchmark_id: str
+    created_at: str
+    spec: LeaderboardSpec
+    state: str
+    target_votes: int
+    owner: str
+
+
+class ParticipantSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    name: str
+    cost: float | None = None
+    cost_unit: str | None = None
+    family: str | None = None
+    lab: str | None = None
+    proprietary_name: str | None = None
+    license_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRow:
+    """``status``: ``Created`` until submitted, then ``Submitted``."""
+
+    id: str
+    benchmark_id: str
+    created_at: str
+    status: str
+    spec: ParticipantSpec
+    sample_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    id: str
+    participant_id: str
+    identifier: str
+    created_at: str
+    asset: AssetInput
 
 
 # -- interfaces --------------------------------------------------------------------------------
@@ -417,6 +636,74 @@ class Jobs(Protocol):
         ...
 
 
+class Flows(Protocol):
+    async def create(self, name: str, config: FlowConfig, *, owner: str) -> FlowRow: ...
+
+    async def get(self, flow_id: str, *, owner: Owner, field: str | None = None) -> FlowRow:
+        """A flow not deleted (a deleted one is ``NotFound``, like an unknown id)."""
+        ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[FlowRow], int]:
+        """Filters and sorts: ``name``, ``created_at``."""
+        ...
+
+    async def update_config(self, flow_id: str, config: FlowConfig, *, owner: str) -> None: ...
+
+    async def delete(self, flow_id: str, *, owner: str) -> None:
+        """Soft delete: the flow disappears from every read; its unfinished items stop
+        (``Pending`` ones at once, ``Running`` ones through ``Stopping``)."""
+        ...
+
+    async def add_item(self, flow_id: str, item: NewFlowItem, *, owner: str) -> FlowItemRow:
+        """A ``Pending`` item with a copy of the flow's config; bumps the flow's item count."""
+        ...
+
+    async def item(self, item_id: str, *, owner: Owner, field: str | None = None) -> FlowItemRow:
+        """An item of a flow not deleted."""
+        ...
+
+    async def items(
+        self, flow_id: str, query: ListQuery, *, owner: str
+    ) -> tuple[builtins.list[FlowItemRow], int]:
+        """Filters and sorts: ``state``, ``created_at``."""
+        ...
+
+    async def items_in_states(self, states: Sequence[str]) -> builtins.list[str]:
+        """Ids of items in ``states`` (the engine), oldest first."""
+        ...
+
+    async def set_item_state(
+        self,
+        item_id: str,
+        state: str,
+        *,
+        only_from: Sequence[str] | None = None,
+        failure_message: str | None = None,
+    ) -> bool:
+        """Move an item to ``state`` (only from one of ``only_from`` when given), stamping
+        ``started_at`` (Running), ``completed_at`` (Completed, Incomplete, Stopped) or
+        ``failed_at`` (Failed). True if it changed."""
+        ...
+
+
+class Votes(Protocol):
+    async def record(self, votes: Sequence[VoteRecord], *, owner: str) -> int:
+        """Store votes of ``owner``'s sessions in one transaction; a vote whose
+        ``(session_id, task_id, labeler_id)`` is already stored is skipped (a resumed run, two
+        processes during a lease hand-over). Returns how many were new."""
+        ...
+
+    async def tallies(
+        self, session_id: str, *, owner: Owner, where: VoteFilter | None = None
+    ) -> builtins.list[PairTally]:
+        """The session's votes grouped by ``(first, second)``, optionally filtered."""
+        ...
+
+    async def total(self, session_id: str, *, owner: Owner) -> int:
+        """How many votes the session has."""
+        ...
+
+
 class Leases(Protocol):
     async def acquire(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
         """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
@@ -430,6 +717,103 @@ class Leases(Protocol):
     async def release(self, kind: str, keys: Sequence[str], owner: str) -> None: ...
 
 
+class Benchmarks(Protocol):
+    """MRI benchmarks with their prompts, leaderboards, participants and samples. A benchmark
+    belongs to its creator's tenant, and so does everything in it: another tenant's ids are
+    ``NotFound`` (``field`` names the request field that carried the id)."""
+
+    async def create(
+        self,
+        name: str,
+        *,
+        owner: str,
+        description: str | None = None,
+        min_assets_per_prompt: int | None = None,
+    ) -> BenchmarkRow: ...
+
+    async def get(
+        self, benchmark_id: str, *, owner: Owner, field: str | None = None
+    ) -> BenchmarkRow: ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[BenchmarkRow], int]:
+        """Logical fields: ``id``, ``name``, ``created_at``."""
+        ...
+
+    async def add_prompt(self, benchmark_id: str, spec: PromptSpec, *, owner: str) -> PromptRow:
+        """``Conflict`` when the benchmark already has a prompt with this identifier."""
+        ...
+
+    async def prompts(
+        self, benchmark_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[PromptRow], int]:
+        """One page (``query``), or every prompt in registration order (None). Logical fields:
+        ``id``, ``created_at``, ``identifier``, ``text``, ``origin_source``."""
+        ...
+
+    async def add_leaderboard(
+        self, benchmark_id: str, spec: LeaderboardSpec, *, owner: str, target_votes: int
+    ) -> LeaderboardRow:
+        """A new leaderboard, ``Running`` when ``target_votes`` > 0, else ``Idle``."""
+        ...
+
+    async def leaderboard(
+        self, leaderboard_id: str, *, owner: Owner, field: str | None = None
+    ) -> LeaderboardRow: ...
+
+    async def leaderboards(
+        self, benchmark_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[LeaderboardRow], int]:
+        """Logical fields: ``id``, ``name``, ``created_at``; None: all, oldest first."""
+        ...
+
+    async def set_target(self, leaderboard_id: str, target_votes: int, state: str) -> None:
+        """The engine: a run's vote target and the leaderboard's state."""
+        ...
+
+    async def running_leaderboards(self) -> builtins.list[str]:
+        """Ids of the leaderboards in ``Running`` (the engine's scan)."""
+        ...
+
+    async def add_participant(
+        self, benchmark_id: str, spec: ParticipantSpec, *, owner: str
+    ) -> ParticipantRow: ...
+
+    async def participant(
+        self, participant_id: str, *, owner: Owner, field: str | None = None
+    ) -> ParticipantRow: ...
+
+    async def participants(
+        self, benchmark_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[ParticipantRow], int]:
+        """Logical fields: ``id``, ``name``, ``status``, ``created_at``; None: all, oldest
+        first."""
+        ...
+
+    async def add_sample(
+        self, participant_id: str, identifier: str, asset: AssetInput, *, owner: str
+    ) -> SampleRow:
+        """``Invalid`` naming ``identifier`` when the benchmark has no such prompt,
+        ``Conflict`` when the participant already has a sample for it."""
+        ...
+
+    async def samples(
+        self, participant_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[SampleRow], int]:
+        """Logical fields: ``identifier``, ``created_at``; None: all, oldest first."""
+        ...
+
+    async def submit(
+        self, participant_ids: Sequence[str], *, owner: str
+    ) -> builtins.list[ParticipantRow]:
+        """Mark participants ``Submitted`` (all or none: ``NotFound`` naming
+        ``participantIds[i]`` for one that is unknown); the rows as they are now."""
+        ...
+
+    async def benchmark_samples(self, benchmark_id: str) -> dict[str, dict[str, AssetInput]]:
+        """The engine: per submitted participant, its samples (prompt identifier -> asset)."""
+        ...
+
+
 class Store(Protocol):
     """One backend database: the aggregates above, opened and closed together."""
 
@@ -440,7 +824,10 @@ class Store(Protocol):
     definitions: Definitions
     audiences: Audiences
     jobs: Jobs
+    votes: Votes
+    flows: Flows
     leases: Leases
+    benchmarks: Benchmarks
 
     @property
     def assets_dir(self) -> Path | None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from .._http import public
 from ._jobview import job_events, job_page, results_fragment
 from ._media import serve_media
+from ._mri import benchmark_page, leaderboard_page
 from ._preview import definition_page
 from ._render import page, static_file
 
@@ -22,18 +23,6 @@ async def index(request: web.Request) -> web.Response:
 
 
 @public
-async def mri_page(request: web.Request) -> web.Response:
-    """MRI benchmarks and leaderboards: this backend has none yet, so the page says so."""
-    return page(
-        "mri.html",
-        status=404,
-        title="MRI benchmark",
-        benchmark_id=request.match_info["benchmarkId"],
-        leaderboard_id=request.match_info.get("leaderboardId"),
-    )
-
-
-@public
 async def static(request: web.Request) -> web.Response:
     return static_file(request.match_info["name"])
 
@@ -43,7 +32,7 @@ routes.get("/definitions/{definitionId}")(public(definition_page))
 routes.get("/audiences/{audienceId}/job/{jobId}")(public(job_page))
 routes.get("/audiences/{audienceId}/job/{jobId}/events")(public(job_events))
 routes.get("/audiences/{audienceId}/job/{jobId}/results")(public(results_fragment))
-routes.get("/mri/benchmarks/{benchmarkId}")(mri_page)
-routes.get("/mri/benchmarks/{benchmarkId}/leaderboard/{leaderboardId}")(mri_page)
+routes.get("/mri/benchmarks/{benchmarkId}")(public(benchmark_page))
+routes.get("/mri/benchmarks/{benchmarkId}/leaderboard/{leaderboardId}")(public(leaderboard_page))
 routes.get("/media/{name}")(public(serve_media))
 routes.get("/static/{name}")(static)

@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
@@ -93,9 +93,51 @@ CREATE TABLE IF NOT EXISTS responses (
     PRIMARY KEY (job_id, datapoint_id, labeler_id));
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id text NOT NULL, datapoint_id text NOT NULL, PRIMARY KEY (job_id, datapoint_id));
+CREATE TABLE IF NOT EXISTS flows (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    created_at text NOT NULL, config bytea NOT NULL, item_count integer NOT NULL DEFAULT 0,
+    deleted_at text, owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS flows_owner ON flows (owner, created_at);
+CREATE TABLE IF NOT EXISTS flow_items (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, flow_id text NOT NULL,
+    dataset_id text NOT NULL, state text NOT NULL, context text, context_asset bytea,
+    ttl_seconds integer NOT NULL, drain_seconds integer, config bytea NOT NULL,
+    created_at text NOT NULL, started_at text, completed_at text, failed_at text,
+    failure_message text, owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS flow_items_flow ON flow_items (flow_id, created_at);
+CREATE INDEX IF NOT EXISTS flow_items_state ON flow_items (state);
+CREATE TABLE IF NOT EXISTS votes (
+    seq bigint GENERATED ALWAYS AS IDENTITY, session_id text NOT NULL, task_id text NOT NULL,
+    labeler_id text NOT NULL, first_item text NOT NULL, second_item text NOT NULL,
+    outcome text NOT NULL, context_key text, country text, language text, gender text,
+    age_group text, occupation text, created_at text NOT NULL, owner text NOT NULL,
+    PRIMARY KEY (session_id, task_id, labeler_id));
 CREATE TABLE IF NOT EXISTS leases (
     kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
     expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS benchmarks (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    created_at text NOT NULL, description text, min_assets integer, owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS benchmarks_owner ON benchmarks (owner, created_at);
+CREATE TABLE IF NOT EXISTS prompts (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, benchmark_id text NOT NULL,
+    identifier text NOT NULL, text text, origin_source text, created_at text NOT NULL,
+    body bytea NOT NULL, UNIQUE (benchmark_id, identifier));
+CREATE TABLE IF NOT EXISTS leaderboards (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, benchmark_id text NOT NULL,
+    name text NOT NULL, created_at text NOT NULL, owner text NOT NULL, state text NOT NULL,
+    target_votes bigint NOT NULL, body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS leaderboards_benchmark ON leaderboards (benchmark_id);
+CREATE INDEX IF NOT EXISTS leaderboards_state ON leaderboards (state);
+CREATE TABLE IF NOT EXISTS participants (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, benchmark_id text NOT NULL,
+    name text NOT NULL, status text NOT NULL, created_at text NOT NULL, owner text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS participants_benchmark ON participants (benchmark_id);
+CREATE TABLE IF NOT EXISTS samples (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, participant_id text NOT NULL,
+    identifier text NOT NULL, created_at text NOT NULL, asset bytea NOT NULL,
+    UNIQUE (participant_id, identifier));
 """
 
 # What a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
@@ -111,7 +153,15 @@ _RESET_TABLES = (
     "jobs",
     "responses",
     "closed_datapoints",
+    "flows",
+    "flow_items",
+    "votes",
     "leases",
+    "benchmarks",
+    "prompts",
+    "leaderboards",
+    "participants",
+    "samples",
 )
 
 _LOCK = (

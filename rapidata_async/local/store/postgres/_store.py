@@ -9,23 +9,29 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
+    Flows,
     Jobs,
     Leases,
     Store,
     StoreUnavailable,
+    Votes,
 )
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
+from ._benchmarks import PgBenchmarks
 from ._clients import PgClients
 from ._datasets import PgDatasets
 from ._db import Db, redact
 from ._definitions import PgDefinitions
+from ._flows import PgFlows
 from ._jobs import PgJobs
 from ._leases import PgLeases
 from ._schema import prepare, reset
+from ._votes import PgVotes
 
 # Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
 CONNECT_TIMEOUT = 10.0
@@ -66,7 +72,10 @@ class PostgresStore:
         self.definitions: Definitions = PgDefinitions(self._db)
         self.audiences: Audiences = PgAudiences(self._db)
         self.jobs: Jobs = PgJobs(self._db)
+        self.votes: Votes = PgVotes(self._db)
+        self.flows: Flows = PgFlows(self._db)
         self.leases: Leases = PgLeases(self._db)
+        self.benchmarks: Benchmarks = PgBenchmarks(self._db)
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.dsn)!r})"

@@ -69,9 +69,47 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id TEXT NOT NULL, datapoint_id TEXT NOT NULL, PRIMARY KEY (job_id, datapoint_id))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flows (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, config BLOB NOT NULL,
+    item_count INTEGER NOT NULL DEFAULT 0, deleted_at TEXT, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS flows_owner ON flows (owner, created_at);
+CREATE TABLE IF NOT EXISTS flow_items (
+    id TEXT PRIMARY KEY, flow_id TEXT NOT NULL, dataset_id TEXT NOT NULL, state TEXT NOT NULL,
+    context TEXT, context_asset BLOB, ttl_seconds INTEGER NOT NULL, drain_seconds INTEGER,
+    config BLOB NOT NULL, created_at TEXT NOT NULL, started_at TEXT, completed_at TEXT,
+    failed_at TEXT, failure_message TEXT, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS flow_items_flow ON flow_items (flow_id, created_at);
+CREATE INDEX IF NOT EXISTS flow_items_state ON flow_items (state);
+CREATE TABLE IF NOT EXISTS votes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, task_id TEXT NOT NULL,
+    labeler_id TEXT NOT NULL, first_item TEXT NOT NULL, second_item TEXT NOT NULL,
+    outcome TEXT NOT NULL, context_key TEXT, country TEXT, language TEXT, gender TEXT,
+    age_group TEXT, occupation TEXT, created_at TEXT NOT NULL, owner TEXT NOT NULL,
+    UNIQUE (session_id, task_id, labeler_id));
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS benchmarks (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, description TEXT,
+    min_assets INTEGER, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS benchmarks_owner ON benchmarks (owner, created_at);
+CREATE TABLE IF NOT EXISTS prompts (
+    id TEXT PRIMARY KEY, benchmark_id TEXT NOT NULL, identifier TEXT NOT NULL, text TEXT,
+    origin_source TEXT, created_at TEXT NOT NULL, body BLOB NOT NULL,
+    UNIQUE (benchmark_id, identifier));
+CREATE TABLE IF NOT EXISTS leaderboards (
+    id TEXT PRIMARY KEY, benchmark_id TEXT NOT NULL, name TEXT NOT NULL,
+    created_at TEXT NOT NULL, owner TEXT NOT NULL, state TEXT NOT NULL,
+    target_votes INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS leaderboards_benchmark ON leaderboards (benchmark_id);
+CREATE INDEX IF NOT EXISTS leaderboards_state ON leaderboards (state);
+CREATE TABLE IF NOT EXISTS participants (
+    id TEXT PRIMARY KEY, benchmark_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, owner TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS participants_benchmark ON participants (benchmark_id);
+CREATE TABLE IF NOT EXISTS samples (
+    id TEXT PRIMARY KEY, participant_id TEXT NOT NULL, identifier TEXT NOT NULL,
+    created_at TEXT NOT NULL, asset BLOB NOT NULL, UNIQUE (participant_id, identifier));
 """
 
 # The tenant columns (NULL: a shared seeded audience) and their indexes, created after the
@@ -97,7 +135,15 @@ RESET_TABLES = (
     "jobs",
     "responses",
     "closed_datapoints",
+    "flows",
+    "flow_items",
+    "votes",
     "leases",
+    "benchmarks",
+    "prompts",
+    "leaderboards",
+    "participants",
+    "samples",
 )
 
 # Columns added after the first release: a file DB from then gets them on open.

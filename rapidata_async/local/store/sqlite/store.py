@@ -16,12 +16,15 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
+    Flows,
     Jobs,
     Leases,
     StoreUnavailable,
+    Votes,
 )
 from ..credentials import touch_private
 from . import _schema
@@ -29,11 +32,14 @@ from ._db import Database
 from .assets import SqliteAssets
 from .audiences import SqliteAudiences
 from .batches import SqliteBatches
+from .benchmarks import SqliteBenchmarks
 from .clients import SqliteClients
 from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
+from .flows import SqliteFlows
 from .jobs import SqliteJobs
 from .leases import SqliteLeases
+from .votes import SqliteVotes
 
 
 class SqliteStore:
@@ -55,7 +61,10 @@ class SqliteStore:
         self.definitions: Definitions = SqliteDefinitions(self.db)
         self.audiences: Audiences = SqliteAudiences(self.db)
         self.jobs: Jobs = SqliteJobs(self.db)
+        self.votes: Votes = SqliteVotes(self.db)
+        self.flows: Flows = SqliteFlows(self.db)
         self.leases: Leases = SqliteLeases(self.db)
+        self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path) if self.path else None!r})"

@@ -1,0 +1,365 @@
+"""A pairwise ranking session on the task board: the shared runner of ranking flows and MRI
+leaderboards.
+
+Interface
+---------
+The thing being ranked registers a **source** with the engine (``Engine.register_ranking``)
+and describes each session by a **plan**; the engine's scanner leases every session the
+source calls runnable (lease kind ``"ranking"``, key ``"<source kind>:<session id>"``) and
+runs it here, so a session survives a restart or a killed process like a job does::
+
+    class Pairs:                                   # a Matchups provider
+        ids = ["a.png", "b.png", "c.png"]          # the items (vote rows name them by id)
+        def task(self, i: int, j: int) -> tuple[TaskSpec, str | None]:
+            spec = TaskSpec(f"my:{ids[i]}|{ids[j]}", "compare", [label_i, label_j],
+                            context="Which is better?")
+            return spec, None                      # context_key: e.g. an MRI prompt id
+
+    class MySessions:                              # a RankingSource
+        kind = "mine"
+        async def runnable(self) -> list[str]: ...          # sessions that should run now
+        async def plan(self, session_id) -> RankingPlan | None: ...   # None: nothing to do
+        async def should_stop(self, session_id) -> bool: ...          # polled twice a second
+        async def finished(self, session_id, outcome: RankingOutcome) -> None: ...
+        async def failed(self, session_id, message: str) -> None: ...
+
+    engine.register_ranking(MySessions())
+    engine.start_ranking()                         # look for runnable sessions now
+
+What a run does
+---------------
+It reads the session's stored votes (``store.votes``), opens up to ``plan.parallel``
+matchups on the task board for ``plan.audience_id`` (each a unique task id — the
+``datapoint_id`` of the board — with the provider's compare ``TaskSpec``, marked
+``pairwise``, open for ``plan.min_responses`` distinct labelers) and takes the responses off
+the stream one at a time. Each becomes a ``VoteRecord`` (first / second / tie for Both or
+Neither, the labeler's demographics, the provider's ``context_key``) and updates the pair
+counts at once; whenever a matchup has its votes, ``ranking.next_pairs`` (the matchmaker;
+``plan.matchmaker`` to swap it) picks the next ones from the counts so far, never a pair
+already open. Votes are stored in batches (idempotent per session, task id and labeler).
+
+It ends with an outcome handed to ``source.finished``:
+
+- ``"completed"``: matchmaking has nothing left to ask (``plan.budget`` votes reached —
+  counting votes promised to open matchups — or every pair at ``plan.max_per_pair``);
+- ``"expired"``: ``plan.deadline`` (epoch seconds) passed first; ``plan.drain_seconds``
+  before it no new matchup opens and open ones stop being handed out (answers in flight
+  still count until the deadline);
+- ``"stopped"``: ``source.should_stop`` said so.
+
+``plan.serve_timeout``: a matchup still short of its votes that many seconds after it
+opened is closed (answers arriving later are dropped) and matchmaking picks again. An error
+goes to ``source.failed`` (by the engine) with its message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import anyio
+import numpy as np
+
+from ..crowd.base import OpenWork, ResponseStream, TaskBoard
+from ..domain.ranking import MatchState, PairCounts, next_pairs
+from ..domain.tasks import TaskSpec
+from ..store.base import ANY_OWNER, PairTally, ResponseRecord, Store, VoteOutcome, VoteRecord
+
+log = logging.getLogger("rapidata_async.local")
+
+RankingOutcome = Literal["completed", "expired", "stopped"]
+Matchmaker = Callable[[MatchState, int, np.random.Generator], list[tuple[int, int]]]
+
+TICK = 0.1
+"""Longest the run waits for responses before it looks at the clock and the stop flag."""
+FLUSH_SECONDS = 0.2
+FLUSH_VOTES = 1000
+STOP_POLL = 0.5
+_UNKNOWN = "Unknown"
+
+
+class Matchups(Protocol):
+    """What is being ranked: ``ids`` of the items (``n_items = len(ids)``), and the compare
+    task that shows items ``i`` and ``j`` (options: their labels, ``i`` first) with the
+    ``context_key`` its votes are stored under (None when there is none)."""
+
+    @property
+    def ids(self) -> Sequence[str]: ...
+
+    def task(self, i: int, j: int) -> tuple[TaskSpec, str | None]: ...
+
+
+@dataclass(frozen=True)
+class RankingPlan:
+    """One session's parameters (see the module docstring)."""
+
+    session_id: str
+    owner: str
+    audience_id: str
+    matchups: Matchups
+    min_responses: int = 1
+    budget: int | None = None
+    max_per_pair: int | None = None
+    deadline: float | None = None
+    drain_seconds: float = 0.0
+    serve_timeout: float | None = None
+    parallel: int | None = None
+    matchmaker: Matchmaker = next_pairs
+    seed: int = 0
+
+
+class RankingSource(Protocol):
+    """Sessions of one kind (flow items, leaderboards) as the engine's scanner sees them."""
+
+    kind: str
+
+    async def runnable(self) -> list[str]: ...
+
+    async def plan(self, session_id: str) -> RankingPlan | None: ...
+
+    async def should_stop(self, session_id: str) -> bool: ...
+
+    async def finished(self, session_id: str, outcome: RankingOutcome) -> None: ...
+
+    async def failed(self, session_id: str, message: str) -> None: ...
+
+
+def pair_counts(ids: Sequence[str], tallies: Sequence[PairTally]) -> PairCounts:
+    """The votes among ``ids`` (tallies naming other items are left out)."""
+    index = {item: k for k, item in enumerate(ids)}
+    first: list[int] = []
+    second: list[int] = []
+    outcome: list[float] = []
+    for t in tallies:
+        a, b = index.get(t.first), index.get(t.second)
+        if a is None or b is None or a == b:
+            continue
+        for won, count in ((1.0, t.first_won), (0.0, t.second_won), (0.5, t.ties)):
+            first.extend([a] * count)
+            second.extend([b] * count)
+            outcome.extend([won] * count)
+    return PairCounts.from_battles(max(len(ids), 1), first, second, outcome)
+
+
+def session_key(kind: str, session_id: str) -> str:
+    """The lease key of a session, and its id on the task board."""
+    return f"{kind}:{session_id}"
+
+
+class _Matchup:
+    __slots__ = ("context_key", "first", "opened", "received", "retired", "second", "spec")
+
+    def __init__(self, first: int, second: int, spec: TaskSpec, context_key: str | None) -> None:
+        self.first = first
+        self.second = second
+        self.spec = spec
+        self.context_key = context_key
+        self.received = 0
+        self.opened = time.monotonic()
+        self.retired = False  # no longer handed out (drain, serve timeout)
+
+
+class RankingRun:
+    """One run of one session; ``run`` returns its outcome (or raises)."""
+
+    def __init__(
+        self, store: Store, board: TaskBoard, source: RankingSource, session_id: str
+    ) -> None:
+        self.store = store
+        self.board = board
+        self.source = source
+        self.session_id = session_id
+        self.key = session_key(source.kind, session_id)
+        self._token = secrets.token_hex(4)
+        self._next = 0
+
+    async def run(self) -> RankingOutcome | None:
+        plan = await self.source.plan(self.session_id)
+        if plan is None:
+            return None
+        ids = list(plan.matchups.ids)
+        tallies = await self.store.votes.tallies(plan.session_id, owner=ANY_OWNER)
+        self.plan = plan
+        self.ids = ids
+        self.counts = pair_counts(ids, tallies)
+        self.rng = np.random.default_rng([plan.seed, len(tallies)])
+        self.open: dict[str, _Matchup] = {}
+        self.buffer: list[VoteRecord] = []
+        self.draining = False
+        stream = self.board.publish(self.key, plan.audience_id, [])
+        try:
+            with stream:
+                outcome = await self._loop(stream)
+        finally:
+            self.board.withdraw(self.key)
+            with anyio.CancelScope(shield=True):
+                await self._flush()
+        await self.source.finished(self.session_id, outcome)
+        return outcome
+
+    # -- matchmaking --------------------------------------------------------------------------
+    def _in_flight(self) -> int:
+        return sum(
+            self.plan.min_responses - m.received for m in self.open.values() if not m.retired
+        )
+
+    def _refill(self) -> None:
+        """Open matchups up to ``parallel``, most informative first, never a pair twice."""
+        plan = self.plan
+        if self.draining or len(self.ids) < 2:
+            return
+        parallel = plan.parallel or max(1, len(self.ids) // 2)
+        want = parallel - sum(1 for m in self.open.values() if not m.retired)
+        if want <= 0:
+            return
+        state = MatchState(
+            self.counts,
+            min_responses=plan.min_responses,
+            budget=plan.budget,
+            in_flight=self._in_flight(),
+            max_per_pair=plan.max_per_pair,
+        )
+        busy = {(min(m.first, m.second), max(m.first, m.second)) for m in self.open.values()}
+        picks = plan.matchmaker(state, want + len(busy), self.rng)
+        work: list[OpenWork] = []
+        for i, j in picks:
+            if len(work) >= want:
+                break
+            if (min(i, j), max(i, j)) in busy:
+                continue
+            busy.add((min(i, j), max(i, j)))
+            if self.rng.random() < 0.5:
+                i, j = j, i  # which side an item is shown on is chance
+            spec, context_key = plan.matchups.task(i, j)
+            if spec.kind == "compare" and not spec.pairwise:
+                spec = dataclasses.replace(spec, pairwise=True)
+            task_id = f"{self.session_id}:{self._token}:{self._next}"
+            self._next += 1
+            self.open[task_id] = _Matchup(i, j, spec, context_key)
+            work.append(OpenWork(task_id, spec, frozenset(), plan.min_responses))
+        if work:
+            self.board.add(self.key, work)
+
+    def _ended(self) -> RankingOutcome | None:
+        """With nothing open: ``"expired"`` while draining (nothing more will be asked before
+        the deadline), ``"completed"`` when matchmaking has nothing more to ask."""
+        if self.open:
+            return None
+        if self.draining:
+            return "expired"
+        self._refill()
+        return None if self.open else "completed"
+
+    # -- responses ----------------------------------------------------------------------------
+    def _take(self, response: ResponseRecord) -> None:
+        task_id = response.datapoint_id
+        matchup = self.open.get(task_id)
+        if matchup is None:
+            self.board.settle(self.key, task_id, 0)
+            return
+        options = matchup.spec.options
+        outcome: VoteOutcome
+        if response.answer == options[0]:
+            outcome = "first"
+        elif response.answer == options[1]:
+            outcome = "second"
+        else:
+            outcome = "tie"
+        self.buffer.append(
+            VoteRecord(
+                self.session_id,
+                task_id,
+                response.labeler_id,
+                self.ids[matchup.first],
+                self.ids[matchup.second],
+                outcome,
+                matchup.context_key,
+                _known(response.country),
+                _known(response.language),
+                _known(response.gender),
+                _known(response.age),
+                _known(response.occupation),
+            )
+        )
+        won = {"first": 1.0, "second": 0.0, "tie": 0.5}[outcome]
+        self.counts = self.counts.merged(
+            PairCounts.from_battles(self.counts.n_items, [matchup.first], [matchup.second], [won])
+        )
+        matchup.received += 1
+        room = self.plan.min_responses - matchup.received
+        if room <= 0 or matchup.retired:
+            del self.open[task_id]
+            self.board.settle(self.key, task_id, 0)
+        else:
+            self.board.settle(self.key, task_id, room)
+
+    def _retire(self, task_id: str, matchup: _Matchup, *, keep: bool) -> None:
+        """Stop handing a matchup out; ``keep``: answers in flight still count."""
+        self.board.retire(self.key, task_id)
+        if keep:
+            matchup.retired = True
+        else:
+            del self.open[task_id]
+
+    def _clock(self, now: float) -> bool:
+        """Drain and serve timeouts; True once the deadline passed."""
+        plan = self.plan
+        if plan.deadline is not None:
+            if now >= plan.deadline:
+                return True
+            if not self.draining and now >= plan.deadline - plan.drain_seconds:
+                self.draining = True
+                for task_id, matchup in list(self.open.items()):
+                    self._retire(task_id, matchup, keep=True)
+        if plan.serve_timeout is not None:
+            limit = time.monotonic() - plan.serve_timeout
+            for task_id, matchup in list(self.open.items()):
+                if matchup.opened <= limit:
+                    self._retire(task_id, matchup, keep=False)
+        return False
+
+    async def _loop(self, stream: ResponseStream) -> RankingOutcome:
+        last_flush = last_poll = time.monotonic()
+        self._refill()
+        while True:
+            if self._clock(time.time()):
+                return "expired"
+            ended = self._ended()
+            if ended is not None:
+                return ended
+            batch = stream.receive_batch_nowait()
+            if not batch:
+                with anyio.move_on_after(self._wait()):
+                    batch = await stream.receive_batch()
+            for response in batch:
+                self._take(response)
+            self._refill()
+            now = time.monotonic()
+            if len(self.buffer) >= FLUSH_VOTES or (
+                self.buffer and now - last_flush >= FLUSH_SECONDS
+            ):
+                await self._flush()
+                last_flush = now
+            if now - last_poll >= STOP_POLL:
+                last_poll = now
+                if await self.source.should_stop(self.session_id):
+                    return "stopped"
+
+    def _wait(self) -> float:
+        if self.plan.deadline is None:
+            return TICK
+        return max(0.0, min(TICK, self.plan.deadline - time.time()))
+
+    async def _flush(self) -> None:
+        if self.buffer:
+            votes, self.buffer = self.buffer, []
+            await self.store.votes.record(votes, owner=self.plan.owner)
+
+
+def _known(value: str) -> str | None:
+    return None if not value or value == _UNKNOWN else value
