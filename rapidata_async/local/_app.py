@@ -57,7 +57,7 @@ from ._tokens import TokenIssuer
 from .crowd.clock import Pace
 from .crowd.population import Oracle, Quality
 from .domain.errors import DomainError
-from .engine import Engine
+from .engine import Engine, LeaderboardSessions
 from .services import assets, audiences, datasets, jobs, mri
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
@@ -392,6 +392,7 @@ class LocalBackend:
                 # Renew well within the TTL, also when a test shortens it.
                 scan_interval=min(1.0, self.lease_ttl / 4),
             )
+            runner.register_ranking(LeaderboardSessions(store, runner.model.item_groups))
             blobs = blobs_for(store.assets_dir)
             fetcher = None
             if self.fetch_urls:

@@ -2,5 +2,6 @@
 referee, persisted in batches."""
 
 from ._engine import Engine
+from ._leaderboards import LeaderboardSessions
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "LeaderboardSessions"]

@@ -111,8 +111,10 @@ class LeaderboardSessions:
 
     kind = KIND
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, item_groups: dict[str, str] | None = None) -> None:
         self.store = store
+        # The crowd's label -> item map: a participant's samples share its latent quality.
+        self.item_groups = item_groups if item_groups is not None else {}
         # The vote target each session's current run was planned with.
         self._planned: dict[str, int] = {}
 
@@ -134,6 +136,9 @@ class LeaderboardSessions:
             await benchmarks.set_target(board.id, board.target_votes, "Idle")
             return None
         self._planned[board.id] = board.target_votes
+        for participant_id, labels in matchups.samples.items():
+            for label in labels.values():
+                self.item_groups[label] = f"participant:{participant_id}"
         return RankingPlan(
             session_id=board.id,
             owner=board.owner,

@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
