@@ -19,6 +19,7 @@ PUBLIC_MODULES = (
     "rapidata_async",
     "rapidata_async.audience",
     "rapidata_async.job",
+    "rapidata_async.mri",
     "rapidata_async.results",
     "rapidata_async.local",
 )
@@ -36,6 +37,8 @@ VALUES = {
     "AudienceStatus",
     "DataType",
     "JobState",
+    "LevelOfDetail",
+    "ParticipantStatus",
 }
 
 

@@ -62,9 +62,7 @@ def media(tmp_path: Path, model: str, n: int = len(PROMPTS)) -> list[str]:
 
 
 async def benchmark_with_prompts(client: AsyncRapidataClient, name: str) -> RapidataBenchmark:
-    return await client.mri.create_new_benchmark(
-        name, identifiers=IDS, prompts=PROMPTS, tags=TAGS
-    )
+    return await client.mri.create_new_benchmark(name, identifiers=IDS, prompts=PROMPTS, tags=TAGS)
 
 
 async def collected(standings_of: Any, votes: int) -> Standings:
@@ -82,7 +80,10 @@ async def test_docs_example_end_to_end(client: AsyncRapidataClient, tmp_path: Pa
     benchmark = await benchmark_with_prompts(client, "AI Art Competition")
     # Prompts are created concurrently: the listing's order is the server's, the lists align.
     listed_prompts = zip(
-        await benchmark.identifiers(), await benchmark.prompts(), await benchmark.tags(), strict=True
+        await benchmark.identifiers(),
+        await benchmark.prompts(),
+        await benchmark.tags(),
+        strict=True,
     )
     assert sorted(listed_prompts) == sorted(zip(IDS, PROMPTS, TAGS, strict=True))
     leaderboard = await benchmark.create_leaderboard(
@@ -95,9 +96,7 @@ async def test_docs_example_end_to_end(client: AsyncRapidataClient, tmp_path: Pa
     assert (leaderboard.response_budget, leaderboard.min_responses_per_matchup) == (20, 3)
     assert leaderboard.show_prompt and not leaderboard.inverse_ranking
     for model in ("flux", "imagen", "dalle"):
-        participant = await benchmark.evaluate_model(
-            model, media(tmp_path, model), prompts=PROMPTS
-        )
+        participant = await benchmark.evaluate_model(model, media(tmp_path, model), prompts=PROMPTS)
         assert (participant.name, participant.status) == (model, "Submitted")
     participants = await benchmark.participants()
     assert sorted((p.name, p.status) for p in participants) == [
@@ -108,7 +107,11 @@ async def test_docs_example_end_to_end(client: AsyncRapidataClient, tmp_path: Pa
     assert await benchmark.run() == []  # evaluate_model already submitted every model
 
     [listed] = await benchmark.leaderboards()
-    assert (listed.id, listed.name, listed.benchmark_id) == (leaderboard.id, "Realism", benchmark.id)
+    assert (listed.id, listed.name, listed.benchmark_id) == (
+        leaderboard.id,
+        "Realism",
+        benchmark.id,
+    )
     standings = await collected(listed.get_standings, 20)
     assert len(standings) == 3
     frame = standings.to_polars()
@@ -179,9 +182,7 @@ async def test_standings_filters_reach_the_server(
     proxied: AsyncRapidataClient, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     benchmark = await benchmark_with_prompts(proxied, "Filters")
-    leaderboard = await benchmark.create_leaderboard(
-        "Pick", "Which is better?", level_of_detail=40
-    )
+    leaderboard = await benchmark.create_leaderboard("Pick", "Which is better?", level_of_detail=40)
     for model in ("a", "b"):
         await benchmark.evaluate_model(model, media(tmp_path, model), identifiers=IDS)
     everything = await collected(leaderboard.get_standings, 40)
@@ -216,7 +217,9 @@ async def test_evaluate_model_reuploads_only_missing_samples(
     assert len(refused) == 2
     listing = [c for c in proxy.calls("/participant/") if c.method == "GET"]
     assert listing, "the server's samples were listed before re-uploading"
-    after = [c for c in posts if c is not None and proxy.seen.index(c) > proxy.seen.index(listing[0])]
+    after = [
+        c for c in posts if c is not None and proxy.seen.index(c) > proxy.seen.index(listing[0])
+    ]
     assert sorted(json.loads(c.body)["identifier"] for c in after) == sorted(refused)
     assert len(posts) == len(IDS) + 2
     assert [p.status for p in await benchmark.participants()] == ["Submitted"]
@@ -268,14 +271,16 @@ async def test_live_standings_yield_growing_battle_counts(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"identifiers": ["a", "b", "a"], "prompts": ["x", "y", "z"]}, r"identifiers\[2\]: 'a' is given twice"),
+        ({"identifiers": ["a", "b", "a"], "prompts": ["x", "y", "z"]},
+         r"identifiers\[2\]: 'a' is given twice"),
         ({"prompts": ["x", "x"]}, r"prompts\[1\]: 'x' is given twice"),
         ({"identifiers": ["a", "b"], "prompts": ["x"]}, "identifiers has 2, prompts has 1"),
         ({"identifiers": ["a"]}, "prompts or prompt_assets"),
         ({"prompt_assets": [["https://x/a.png"]]}, "identifiers or prompts"),
         ({"prompts": ["x"], "tags": ["a"]}, r"tags\[0\]: must be a list of tags"),
         ({"prompts": ["x"], "tags": [[3]]}, r"tags\[0\]\[0\]"),
-        ({"prompts": ["x"], "prompt_assets": [[]]}, r"prompt_assets\[0\]: must be a non-empty list"),
+        ({"prompts": ["x"], "prompt_assets": [[]]},
+         r"prompt_assets\[0\]: must be a non-empty list"),
         ({"prompts": ["x"], "prompt_assets": [["ftp://x/a.png"]]}, r"prompt_assets\[0\]\[0\]"),
         ({"prompts": ["x"], "origins": [5]}, r"origins\[0\]"),
         ({"identifiers": ["a"], "prompts": [None]}, r"prompts\[0\]: needs a prompt text"),
@@ -314,21 +319,24 @@ async def test_bad_leaderboards_and_models_fail_before_any_request(
         ({"media": ["a.png"]}, "identifiers or prompts: give exactly one"),
         ({"media": ["a.png"], "identifiers": ["x"], "prompts": ["y"]}, "exactly one"),
         ({"media": [], "identifiers": []}, "media: must be a non-empty list"),
-        ({"media": ["a.png"], "identifiers": ["nope"]}, r"identifiers\[0\]: 'nope' is not a prompt"),
+        ({"media": ["a.png"], "identifiers": ["nope"]},
+         r"identifiers\[0\]: 'nope' is not a prompt"),
         ({"media": ["a.png"], "prompts": ["A dog"]}, r"prompts\[0\]: 'A dog' is not a prompt"),
         ({"media": ["gs://a.png"], "identifiers": ["city"]}, r"media\[0\]"),
     ]:  # fmt: skip
         with pytest.raises(ValueError, match=message):
             await benchmark.evaluate_model("m", **kwargs)
     with pytest.raises(ValueError, match="interval: must be a positive number"):
-        async for _ in (await benchmark.create_leaderboard("L", "?", skip_initial_run=True)).live_standings(
-            interval=0
-        ):
+        async for _ in (
+            await benchmark.create_leaderboard("L", "?", skip_initial_run=True)
+        ).live_standings(interval=0):
             pass
     assert [c.path for c in proxy.seen[before:]] == ["/leaderboard"]  # only the valid create
 
 
-async def test_plain_string_prompt_assets_are_deprecated(client: AsyncRapidataClient, tmp_path: Path) -> None:
+async def test_plain_string_prompt_assets_are_deprecated(
+    client: AsyncRapidataClient, tmp_path: Path
+) -> None:
     picture = tmp_path / "p.png"
     picture.write_bytes(b"p" * 100)
     with pytest.warns(DeprecationWarning, match=r"prompt_assets\[0\]: a plain string"):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
+from .. import _validate as check
 from .._context import poll
 from .._logging import echo
 from .._wire import mri as wire
@@ -245,6 +246,7 @@ class RapidataLeaderboard:
         gender: list[Gender | str] | None = None,
         age_bucket: list[AgeGroup | str] | None = None,
         occupation: list[str] | None = None,
+        run_id: str | None = None,
     ) -> Standings:
         """The standings: ``GET /leaderboard/{id}/standings/query``.
 
@@ -252,9 +254,11 @@ class RapidataLeaderboard:
         ``country[in]``, ``language[in]``, ``gender[in]``, ``age_bucket[in]``,
         ``occupation[in]``): only matchups of prompts with one of ``tags``, only votes of
         labelers matching the demographics. ``gender``/``age_bucket`` take the ``Gender`` /
-        ``AgeGroup`` members or their values.
+        ``AgeGroup`` members or their values; ``run_id`` (``run_id[in]``) one run's votes.
         """
         params = self._filters(tags, country, language, gender, age_bucket, occupation)
+        if run_id is not None:
+            params += _in("run_id", [check.resource_id(run_id, "run_id")])
         return await self._standings(params)
 
     def _filters(

@@ -22,6 +22,7 @@ RESPONSE_BUDGETS: dict[str, int] = {
 """``level_of_detail`` -> ``responseBudget``."""
 
 ParticipantStatus = wire.ParticipantStatus
+"""A participant's state: ``Created``, ``Submittable``, ``Submitted`` or ``Disabled``."""
 
 
 class VoteAggregation(StrEnum):
