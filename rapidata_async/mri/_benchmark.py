@@ -11,6 +11,7 @@ import anyio
 from .. import _validate as check
 from .._config import rapidata_config
 from .._exceptions import FailedUpload, FailedUploadException
+from .._links import show_link
 from .._logging import echo, logger
 from .._settings import RapidataSetting, feature_flags
 from .._types import DataType
@@ -478,9 +479,4 @@ class RapidataBenchmark:
 
     async def view(self, *, open_browser: bool = False) -> str:
         """The dashboard page of this benchmark; no API call. Prints and returns the URL."""
-        echo(f"Benchmark in dashboard: {self.url}")
-        if open_browser:
-            import webbrowser
-
-            await anyio.to_thread.run_sync(webbrowser.open, self.url)
-        return self.url
+        return await show_link("Benchmark in dashboard", self.url, open_browser=open_browser)

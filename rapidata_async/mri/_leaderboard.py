@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import msgspec
 
 from .. import _validate as check
 from .._context import poll
-from .._logging import echo
+from .._links import show_link
 from .._wire import mri as wire
 from . import _checks as checks
 from ._types import VoteAggregation
@@ -231,12 +230,7 @@ class RapidataLeaderboard:
 
     async def view(self, *, open_browser: bool = False) -> str:
         """The dashboard page of this leaderboard; no API call. Prints and returns the URL."""
-        echo(f"Leaderboard in dashboard: {self.url}")
-        if open_browser:
-            import webbrowser
-
-            await anyio.to_thread.run_sync(webbrowser.open, self.url)
-        return self.url
+        return await show_link("Leaderboard in dashboard", self.url, open_browser=open_browser)
 
     async def get_standings(
         self,
@@ -296,7 +290,7 @@ class RapidataLeaderboard:
     async def live_standings(
         self,
         interval: float = 5.0,
-        timeout: float | None = None,  # noqa: ASYNC109 - a deadline over many polls
+        timeout: float | None = None,
         *,
         tags: list[str] | None = None,
     ) -> AsyncIterator[Standings]:
