@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 
 from rapidata_async.local import LocalBackend
@@ -257,3 +258,118 @@ async def test_bad_queries_are_400(api: Api) -> None:
         assert field in problem["errors"]
     status, _ = await api.call("GET", "/leaderboard/nope/standings/query")
     assert status == 404
+
+
+# -- running leaderboards ------------------------------------------------------------------------
+QUALITY = {"m0": 300.0, "m1": 100.0, "m2": -100.0, "m3": -300.0}
+"""Latent quality (rating points) per model: the true order is m0, m1, m2, m3."""
+
+
+async def _standings(api: Api, board_id: str, **filters: Any) -> Any:
+    return await api.ok("GET", f"/leaderboard/{board_id}/standings/query", params=filters)
+
+
+async def _settled(api: Api, board_id: str, votes: int) -> Any:
+    """The standings once the leaderboard has ``votes`` votes (polled with a deadline)."""
+    with anyio.fail_after(60):
+        while True:
+            result = await _standings(api, board_id)
+            if result["totalResponses"] >= votes:
+                return result
+            await anyio.sleep(0.2)
+
+
+async def test_leaderboards_recover_the_true_order_with_intervals(
+    api: Api, backend: LocalBackend
+) -> None:
+    backend.quality = lambda label: QUALITY[label.split("|")[0]]
+    try:
+        benchmark_id = await _benchmark(api, 6)
+        board = {"benchmarkId": benchmark_id, "showPrompt": True, "minResponses": 3}
+        plain = await api.ok(
+            "POST", "/leaderboard", {**board, "name": "Quality", "instruction": "Which is better?",
+                                     "responseBudget": 600}
+        )  # fmt: skip
+        assert (plain["responseBudget"], plain["voteAggregation"]) == (600, "AllVotes")
+        inverse = await api.ok(
+            "POST", "/leaderboard", {**board, "name": "Worse", "instruction": "Which is worse?",
+                                     "responseBudget": 300, "isInversed": True}
+        )  # fmt: skip
+        tagged = await api.ok(
+            "POST", "/leaderboard", {**board, "name": "Even", "instruction": "Which is better?",
+                                     "responseBudget": 60, "includedTags": ["even"]}
+        )  # fmt: skip
+        models = [await _model(api, benchmark_id, name, 6) for name in QUALITY]
+        await api.ok("POST", "/participants/submit", {"participantIds": models})
+
+        result = await _settled(api, plain["id"], 600)
+        assert 600 <= result["totalResponses"] <= 603
+        items = result["items"]
+        assert [i["name"] for i in items] == ["m0", "m1", "m2", "m3"]
+        for item in items:
+            assert item["ciLow"] <= item["score"] <= item["ciHigh"]
+            assert item["ciHigh"] - item["ciLow"] > 0
+            assert item["battles"] == item["totalMatches"] > 0
+            assert item["rankLow"] <= items.index(item) + 1 <= item["rankHigh"]
+        assert sum(i["battles"] for i in items) == 2 * result["totalResponses"]
+        assert items[0]["score"] > 1000 > items[-1]["score"]  # centred on 1000
+
+        worse = await _settled(api, inverse["id"], 300)
+        assert [i["name"] for i in worse["items"]] == ["m3", "m2", "m1", "m0"]
+
+        even = await _settled(api, tagged["id"], 60)
+        odd = await _standings(api, tagged["id"], **{"prompt_identifier[in]": "p1"})
+        assert (even["totalResponses"] >= 60, odd["totalResponses"]) == (True, 0)
+
+        # Filters count fewer battles: the even prompts, the women, both.
+        total = result["totalResponses"]
+        by_tag = await _standings(api, plain["id"], **{"tags[in]": "even"})
+        women = await _standings(api, plain["id"], **{"gender[in]": "Female"})
+        both = await _standings(api, plain["id"], **{"tags[in]": "even", "gender[in]": "Female"})
+        assert 0 < both["totalResponses"] < min(by_tag["totalResponses"], women["totalResponses"])
+        assert max(by_tag["totalResponses"], women["totalResponses"]) < total
+        nowhere = await _standings(api, plain["id"], **{"tags[in]": "no-such-tag"})
+        assert nowhere["totalResponses"] == 0
+        assert all(i["battles"] == 0 for i in nowhere["items"])
+
+        # Polling again reuses the fit.
+        fits = backend.context.standings.fits
+        again = await _standings(api, plain["id"])
+        assert again == result
+        assert backend.context.standings.fits == fits
+    finally:
+        backend.quality = None
+
+
+async def test_pages_show_the_benchmark_and_the_standings_plot(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    benchmark_id = await _benchmark(api, 2, name="Page <b>bench</b>")
+    board = await api.ok(
+        "POST",
+        "/leaderboard",
+        {"benchmarkId": benchmark_id, "name": "Look", "instruction": "Nicer?",
+         "showPrompt": False, "responseBudget": 30, "minResponses": 3},
+    )  # fmt: skip
+    models = [await _model(api, benchmark_id, name, 2) for name in ("<script>x</script>", "m1")]
+    await api.ok("POST", "/participants/submit", {"participantIds": models})
+    await _settled(api, board["id"], 30)
+    async with session.get(f"/mri/benchmarks/{benchmark_id}") as response:
+        assert response.status == 200
+        html = await response.text()
+    assert "Page &lt;b&gt;bench&lt;/b&gt;" in html and "<b>bench</b>" not in html
+    assert f"/mri/benchmarks/{benchmark_id}/leaderboard/{board['id']}" in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
+    async with session.get(f"/mri/benchmarks/{benchmark_id}/leaderboard/{board['id']}") as r:
+        assert r.status == 200
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+        page = await r.text()
+    assert page.count("<circle ") == 2 and page.count('class="interval"') == 2
+    assert "<script>x" not in page
+    for path in (
+        "/mri/benchmarks/nope",
+        f"/mri/benchmarks/nope/leaderboard/{board['id']}",
+        f"/mri/benchmarks/{benchmark_id}/leaderboard/nope",
+    ):
+        async with session.get(path) as response:
+            assert response.status == 404, path

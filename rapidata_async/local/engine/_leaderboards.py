@@ -34,6 +34,8 @@ from ._ranking import RankingOutcome, RankingPlan
 log = logging.getLogger("rapidata_async.local")
 
 KIND = "leaderboard"
+PARALLEL = 16
+"""Matchups a leaderboard run keeps open at most."""
 
 
 def eligible(prompt: PromptSpec, spec: LeaderboardSpec) -> bool:
@@ -146,6 +148,8 @@ class LeaderboardSessions:
             matchups=matchups,
             min_responses=board.spec.min_responses,
             budget=board.target_votes,
+            # Every pair at once while there are few: the crowd answers them side by side.
+            parallel=min(PARALLEL, n * (n - 1) // 2),
             matchmaker=matchups.matchmaker,
             seed=zlib.crc32(board.id.encode()),
         )

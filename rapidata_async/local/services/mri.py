@@ -241,13 +241,16 @@ async def create_leaderboard(request: web.Request) -> web.Response:
         )
     else:
         raise field_error("benchmarkId", "Name the benchmark: benchmarkId or benchmarkName.")
+    participants, _ = await store.benchmarks.participants(benchmark.id, None, owner=owner)
     if body.skip_initial_run:
         # The models already in the benchmark count as submitted, without a run.
-        participants, _ = await store.benchmarks.participants(benchmark.id, None, owner=owner)
         waiting = [p.id for p in participants if p.status != "Submitted"]
         if waiting:
             await store.benchmarks.submit(waiting, owner=owner)
-    target = 0 if body.skip_initial_run else spec.response_budget
+    # The initial run compares the models already submitted; with fewer than two there is
+    # nothing to compare, and the first submissions start the run instead.
+    submitted = sum(1 for p in participants if p.status == "Submitted")
+    target = spec.response_budget if submitted >= 2 and not body.skip_initial_run else 0
     row = await store.benchmarks.add_leaderboard(
         benchmark.id, spec, owner=owner, target_votes=target
     )
@@ -412,8 +415,12 @@ async def _submit(
     for benchmark_id in benchmarks:
         boards, _ = await store.benchmarks.leaderboards(benchmark_id, None, owner=ANY_OWNER)
         for board in boards:
-            votes = await store.votes.total(board.id, owner=ANY_OWNER)
-            target = max(board.target_votes, votes) + board.spec.response_budget
+            # A running run grows by one budget; an idle leaderboard starts a run of one
+            # budget from the votes it has.
+            base = board.target_votes
+            if board.state != "Running":
+                base = await store.votes.total(board.id, owner=ANY_OWNER)
+            target = base + board.spec.response_budget
             await store.benchmarks.set_target(board.id, target, "Running")
     context.runner.start_ranking()
     return rows
