@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .._context import ClientContext
     from ..audience import AgeGroup, Gender
 
+SETTLE_POLLS = 2
+"""Polls without a new vote, past the budget, after which live standings end."""
 _PANDAS_HINT = "pip install 'rapidata-async[pandas]'"
 _COLUMNS = (
     "name",
@@ -298,14 +300,15 @@ class RapidataLeaderboard:
 
         Polls ``GET /leaderboard/{id}/standings/query`` every ``interval`` seconds and yields
         a snapshot whenever the vote count (``totalResponses``) changed, the first one at
-        once. Ends after the snapshot in which the run's budget (``response_budget``
-        responses) is spent, or every model is ``Idle`` with votes in; past ``timeout``
+        once. Ends once the run's ``response_budget`` is spent (to within one matchup of
+        ``min_responses_per_matchup``) and two more polls brought no new vote (or every model is ``Idle`` with votes in); past ``timeout``
         seconds raises ``WaitTimeoutError``. Transient failures are polled through.
         """
         if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
             raise ValueError(f"interval: must be a positive number of seconds, got {interval!r}")
         params = self._filters(tags, None, None, None, None, None)
         last: int | None = None
+        still = 0  # polls in a row without a new vote
         async for standings in poll(
             self._ctx,
             lambda: self._standings(params),
@@ -315,13 +318,22 @@ class RapidataLeaderboard:
             cap=interval,
         ):
             if standings.total_responses != last:
-                last = standings.total_responses
+                last, still = standings.total_responses, 0
                 yield standings
-            if self._finished(standings):
+            else:
+                still += 1
+            if self._finished(standings, still):
                 return
 
-    def _finished(self, standings: Standings) -> bool:
-        if standings.total_responses >= self.response_budget:
+    def _finished(self, standings: Standings, still: int) -> bool:
+        """The budget is spent (to within one matchup) and no vote came for two polls (a
+        later submission grows the
+        run by another budget, so reaching one budget alone does not end it), or every
+        model is ``Idle``."""
+        # A run stops short of its budget when the next matchup (min responses) no longer
+        # fits, so "spent" is: within one matchup of the budget.
+        spent = self.response_budget - self.min_responses_per_matchup + 1
+        if standings.total_responses >= spent and still >= SETTLE_POLLS:
             return True
         return (
             standings.total_responses > 0
