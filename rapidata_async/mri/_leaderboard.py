@@ -301,8 +301,9 @@ class RapidataLeaderboard:
         Polls ``GET /leaderboard/{id}/standings/query`` every ``interval`` seconds and yields
         a snapshot whenever the vote count (``totalResponses``) changed, the first one at
         once. Ends once the run's ``response_budget`` is spent (to within one matchup of
-        ``min_responses_per_matchup``) and two more polls brought no new vote (or every model is ``Idle`` with votes in); past ``timeout``
-        seconds raises ``WaitTimeoutError``. Transient failures are polled through.
+        ``min_responses_per_matchup``) and two more polls brought no new vote, or every
+        model is ``Idle`` with votes in. Past ``timeout`` seconds raises
+        ``WaitTimeoutError``. Transient failures are polled through.
         """
         if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
             raise ValueError(f"interval: must be a positive number of seconds, got {interval!r}")
