@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 import anyio
 import pytest
 from _proxy import FaultProxy
@@ -143,6 +144,10 @@ async def test_docs_example_end_to_end(client: AsyncRapidataClient, tmp_path: Pa
     assert await leaderboard.view() == (
         f"{client.app_url}/mri/benchmarks/{benchmark.id}/leaderboard/{leaderboard.id}"
     )
+    async with aiohttp.ClientSession() as session:  # the local backend serves both pages
+        for url, shown in [(benchmark.url, "AI Art Competition"), (leaderboard.url, "Realism")]:
+            async with session.get(url) as page:
+                assert page.status == 200 and shown in await page.text()
 
 
 async def test_find_and_get(client: AsyncRapidataClient) -> None:
@@ -348,3 +353,24 @@ async def test_plain_string_prompt_assets_are_deprecated(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len((await benchmark.prompt_assets())[0] or []) == 1
+
+
+async def test_run_submits_participants_left_unsubmitted(
+    proxied: AsyncRapidataClient, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    benchmark = await benchmark_with_prompts(proxied, "Run")
+    done = await benchmark.evaluate_model("text model", ["a", "b"], IDS[:2], data_type="text")
+    proxy.fail(422, times=4, path="/asset/file")  # both files fail, also on their re-upload
+    with pytest.raises(FailedUploadException) as info:
+        await benchmark.evaluate_model("half", media(tmp_path, "half", 2), IDS[:2])
+    assert len(info.value.failed_uploads) == 2
+    left = info.value.participant
+    assert left is not None
+    submitted = await benchmark.run()
+    assert [(p.id, p.status) for p in submitted] == [(left.id, "Submitted")]
+    batch = proxy.calls("/participants/submit")
+    assert json.loads(batch[-1].body) == {"participantIds": [left.id]}
+    assert {(p.id, p.status) for p in await benchmark.participants()} == {
+        (done.id, "Submitted"),
+        (left.id, "Submitted"),
+    }
