@@ -24,6 +24,7 @@ from ._exceptions import (
     ConflictError,
     FailedUpload,
     FailedUploadException,
+    FlowItemFailedError,
     InternalServerError,
     JobBlockedError,
     JobFailedError,
@@ -42,7 +43,7 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
-from ._types import AudienceStatus, DataType, JobState
+from ._types import AudienceStatus, DataType, FlowItemState, JobState
 from ._uploads import UploadProgress, UploadTracker
 from ._version import __version__
 from .audience import (
@@ -61,6 +62,14 @@ from .audience import (
     OrFilter,
     RapidataAudience,
     RapidataFilter,
+)
+from .flow import (
+    FlowItem,
+    FlowItemResult,
+    FlowManager,
+    RankedDatapoint,
+    RankingFlow,
+    RankingFlowConfig,
 )
 from .job import Job, JobDefinition, JobManager, JobProgress, JobRevision, RapidataDataset
 from .mri import (
@@ -95,6 +104,11 @@ __all__ = [
     "DeviceType",
     "FailedUpload",
     "FailedUploadException",
+    "FlowItem",
+    "FlowItemFailedError",
+    "FlowItemResult",
+    "FlowItemState",
+    "FlowManager",
     "Gender",
     "GenderFilter",
     "InternalServerError",
@@ -117,6 +131,9 @@ __all__ = [
     "Origin",
     "Participant",
     "PermissionDeniedError",
+    "RankedDatapoint",
+    "RankingFlow",
+    "RankingFlowConfig",
     "RapidataApiError",
     "RapidataAudience",
     "RapidataBenchmark",

@@ -28,6 +28,7 @@ from ._credentials import resolve_credentials
 from ._transport import Transport, TransportSettings
 from ._uploads._cache import AssetCache
 from .audience import AudienceManager
+from .flow import FlowManager
 from .job import JobManager
 from .mri import RapidataBenchmarkManager
 
@@ -199,7 +200,7 @@ class AsyncRapidataClient:
         ctx = self._context
         other = object.__new__(AsyncRapidataClient)
         other.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "mri")}
+            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "flow", "mri")}
         )
         other._timeout = self._timeout if timeout is None else timeout
         if connect_timeout is not None:
@@ -252,6 +253,11 @@ class AsyncRapidataClient:
     def job(self) -> JobManager:
         """Job definitions and jobs: ``create_compare_job_definition``, ``find_jobs``, …"""
         return JobManager(self._context)
+
+    @cached_property
+    def flow(self) -> FlowManager:
+        """Ranking flows: ``create_ranking_flow``, ``find_flows``, ``get_flow_by_id``."""
+        return FlowManager(self._context)
 
     @cached_property
     def mri(self) -> RapidataBenchmarkManager:

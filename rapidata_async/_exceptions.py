@@ -20,6 +20,7 @@
       MissingCredentialsError                              no client id/secret found anywhere
       JobFailedError                                       a job ended in state Failed
       JobBlockedError                                      a job can't progress without a person
+      FlowItemFailedError                                  a ranking flow item ended in Failed
       WaitTimeoutError (also a TimeoutError)               a wait passed its own deadline
 
 Catch ``RapidataStatusError`` and read ``status_code``, ``title``, ``errors`` (field -> messages)
@@ -53,6 +54,7 @@ __all__ = [
     "ConflictError",
     "FailedUpload",
     "FailedUploadException",
+    "FlowItemFailedError",
     "InternalServerError",
     "JobBlockedError",
     "JobFailedError",
@@ -265,7 +267,9 @@ class FailedUploadException(RapidataError):
     ``FailedUpload`` per failure. ``dataset``, ``job_definition`` and ``order`` are the
     objects created so far (``None`` when not created). Raised by ``create_*_job_definition``
     when more datapoints failed than ``failure_tolerance`` allows: then no job definition
-    exists yet, and ``retry()`` uploads the failed ones again and creates it.
+    exists yet, and ``retry()`` uploads the failed ones again and creates it. Raised likewise
+    by a ranking flow's ``create_new_flow_batch`` (unless ``accept_failed_uploads``): the flow
+    item does not exist yet, and ``retry()`` uploads the failed ones again and creates it.
 
     MRI raises it too: for prompts (``create_new_benchmark``, ``add_prompts``; ``benchmark``
     holds the ones that landed, ``retry()`` adds the failed ones) and for samples
@@ -301,12 +305,13 @@ class FailedUploadException(RapidataError):
         """Upload the failed datapoints again into the same dataset, then create the job
         definition if the failures now stay within the tolerance; returns the
         ``JobDefinition``, or raises ``FailedUploadException`` again (retry that one in turn).
-        Only for a failed ``create_*_job_definition``."""
+        For a failed ``create_new_flow_batch`` it creates and returns the ``FlowItem`` once
+        every datapoint is in. Only for those two calls."""
         if self._retry is None:
             raise RuntimeError(
-                "retry() is only available when creating a job definition, adding prompts or "
-                "evaluating a model failed; upload the "
-                "failed datapoints with `await e.dataset.add_datapoints(e.failed_uploads)`"
+                "retry() is only available when creating a job definition or a flow batch, "
+                "adding prompts or evaluating a model failed; upload the failed datapoints "
+                "with `await e.dataset.add_datapoints(e.failed_uploads)`"
             )
         return await self._retry()
 
@@ -360,9 +365,13 @@ class JobBlockedError(RapidataError):
     audience that can produce responses)."""
 
 
+class FlowItemFailedError(RapidataError):
+    """A ranking flow item ended in state ``Failed``; the message carries the server's reason."""
+
+
 class WaitTimeoutError(RapidataError, TimeoutError):
     """A wait (``get_results(timeout=…)``, ``progress(timeout=…)``, ``wait(timeout=…)``) did
-    not see what it waited for before its deadline; the job itself goes on."""
+    not see what it waited for before its deadline; the job (or flow item) itself goes on."""
 
 
 def _identify(obj: Any) -> str | None:

@@ -16,12 +16,12 @@ T = TypeVar("T", covariant=True)
 
 
 def listing_params(
-    *, name: str, amount: int, page: int, eq: Mapping[str, str | None] | None = None
+    *, name: str | None, amount: int, page: int, eq: Mapping[str, str | None] | None = None
 ) -> list[tuple[str, str]]:
     """``page``, ``page_size``, ``sort=-created_at``, ``name[contains]`` and ``<k>[eq]``.
 
-    ``name[contains]`` is always sent, empty when there is no name: the API reads an empty
-    value as "no filter".
+    ``name[contains]`` is sent empty when there is no name (the API reads an empty value as
+    "no filter"), and left out when ``name`` is None (listings without a name filter).
     """
     if page < 1:
         raise ValueError(f"page: must be >= 1, got {page}")
@@ -29,8 +29,9 @@ def listing_params(
         ("page", str(page)),
         ("page_size", str(amount)),
         ("sort", "-created_at"),
-        ("name[contains]", name),
     ]
+    if name is not None:
+        params.append(("name[contains]", name))
     params += [(f"{k}[eq]", v) for k, v in (eq or {}).items() if v is not None]
     return params
 
@@ -52,9 +53,10 @@ class Listing(Generic[T]):
         op_id: str,
         item_type: type[W],
         wrap: Callable[[W], T],
-        name: str,
+        name: str | None,
         amount: int,
         page: int,
+        keep: Callable[[W], bool] | None = None,
         **eq: str | None,
     ) -> None:
         check.amount(amount)
@@ -62,6 +64,7 @@ class Listing(Generic[T]):
         self._ctx, self._path, self._op_id = ctx, path, op_id
         self._type: Any = Page[item_type]  # type: ignore[valid-type]
         self._wrap = wrap
+        self._keep = keep
         self._name, self._amount, self._page, self._eq = name, amount, page, eq
 
     async def _fetch(self, page: int) -> tuple[list[T], bool]:
@@ -74,7 +77,8 @@ class Listing(Generic[T]):
             response_type=self._type,
         )
         more = page < res.total_pages if res.total_pages else len(res.items) >= self._amount
-        return [self._wrap(item) for item in res.items], more and bool(res.items)
+        kept = res.items if self._keep is None else [i for i in res.items if self._keep(i)]
+        return [self._wrap(item) for item in kept], more and bool(res.items)
 
     async def _first(self) -> list[T]:
         return (await self._fetch(self._page))[0]

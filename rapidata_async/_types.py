@@ -24,6 +24,12 @@ JobState = Literal[
 AudienceStatus = Literal["Created", "Pending", "Recruiting", "Ready"]
 """The state of an audience: ``Created`` until recruiting starts, ``Ready`` once qualified."""
 
+FlowItemState = Literal[
+    "Pending", "Running", "Completed", "Failed", "Stopping", "Stopped", "Incomplete"
+]
+"""The state of a ranking flow item (``GET /flow/ranking/item/{id}`` ``state``): final once
+``Completed``, ``Failed``, ``Stopped`` or ``Incomplete`` (time to live over, partial results)."""
+
 RevisionState = Literal["Pending", "Completed", "Failed"]
 """The state of a job definition's revision."""
 
@@ -36,6 +42,7 @@ __all__ = [
     "AudienceStatus",
     "DataType",
     "DeviceTypeName",
+    "FlowItemState",
     "GenderName",
     "JobState",
     "RevisionState",

@@ -18,6 +18,7 @@ import pytest
 PUBLIC_MODULES = (
     "rapidata_async",
     "rapidata_async.audience",
+    "rapidata_async.flow",
     "rapidata_async.job",
     "rapidata_async.mri",
     "rapidata_async.results",
@@ -36,6 +37,7 @@ VALUES = {
     # Literal type aliases: their docstrings sit next to them in `_types.py`.
     "AudienceStatus",
     "DataType",
+    "FlowItemState",
     "JobState",
     "LevelOfDetail",
     "ParticipantStatus",

@@ -34,7 +34,7 @@ pytest.importorskip("rapidata", reason="optional extra: dev (the official client
 trustme = pytest.importorskip("trustme", reason="optional extra: dev (trustme)")
 
 RUNNER = Path(__file__).with_name("_official_client.py")
-SCENARIOS = ("quickstart", "classification", "custom_audience", "mri")
+SCENARIOS = ("quickstart", "classification", "custom_audience", "mri", "flow")
 RUN_TIMEOUT = 120.0
 
 # The official client warns after assign_job whenever GET /audience/{id}/user-metrics shows
@@ -271,3 +271,28 @@ async def test_mri_benchmark_leaderboard_and_standings(
     board = await store.benchmarks.leaderboard(report["leaderboard_id"], owner=ANY_OWNER)
     assert (board.spec.show_prompt, board.spec.min_responses) == (True, 3)
     assert await store.votes.total(board.id, owner=ANY_OWNER) >= 36
+async def test_ranking_flow(reports: dict[str, Any], tls_backend: TlsBackend) -> None:
+    report = reports["flow"]
+    assert "error" not in report, report["error"]
+    assert report["validation_warnings"] == [] and report["logged"] == []
+    assert report["status"] == "Completed"
+    # Three images, every pair met until it had max_response_threshold (4) votes.
+    assert report["total_votes"] == report["responses"] == 3 * 4
+    # Results and matrix name each image by its source URL, as the client keys them.
+    urls = sorted(report["elo"])
+    assert urls == sorted(report["matrix_index"]) and len(urls) == 3
+    assert all(url.startswith("https://assets.rapidata.ai/") for url in urls)
+    assert sum(map(sum, report["matrix"])) == 12
+    assert round(sum(report["elo"].values()) / 3) in range(1198, 1203)  # startingElo 1200
+    # The text batch ran under the updated config: max 6 votes per pair, Elo around 1000.
+    assert sorted(report["text_elo"]) == sorted(
+        ["a short answer", "a long answer", "a wrong answer"]
+    )
+    assert report["text_votes"] == 3 * 6
+    assert round(sum(report["text_elo"].values()) / 3) in range(998, 1003)
+    assert sorted(report["items"]) == sorted([report["item_id"], report["text_item_id"]])
+    assert report["found"] == [[report["flow_id"], "Image Quality Ranking"]]
+    assert report["again"] == [report["flow_id"], "Image Quality Ranking", "RapidataRankingFlow"]
+    assert report["after_delete"] == []
+    store = tls_backend.backend.store
+    assert await store.votes.total(report["item_id"], owner=None) == 12

@@ -35,6 +35,11 @@ EXPECTED = {
     "DeviceFilter",
     "FailedUpload",
     "FailedUploadException",
+    "FlowItem",
+    "FlowItemFailedError",
+    "FlowItemResult",
+    "FlowItemState",
+    "FlowManager",
     "InternalServerError",
     "Job",
     "JobBlockedError",
@@ -69,6 +74,9 @@ EXPECTED = {
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
+    "RankedDatapoint",
+    "RankingFlow",
+    "RankingFlowConfig",
     "RateLimitError",
     "UnprocessableEntityError",
     "UploadProgress",
@@ -92,7 +100,7 @@ def test_modules_are_private_or_namespaces() -> None:
     # Public: the user-facing namespaces and the rooms of the local backend (route tables,
     # store, domain rules, crowd, job engine, app pages), whose insides are the backend's own.
     rooms = {"services", "store", "domain", "crowd", "engine", "web"}
-    public = {"audience", "job", "local", "mri", "results", *rooms}
+    public = {"audience", "flow", "job", "local", "mri", "results", *rooms}
     for info in pkgutil.walk_packages(rapidata_async.__path__, "rapidata_async."):
         parts = info.name.split(".")[1:]
         inside_room = len(parts) > 2 and parts[0] == "local" and parts[1] in rooms
@@ -103,6 +111,7 @@ def test_modules_are_private_or_namespaces() -> None:
 
 def test_docs_names_exist() -> None:
     from rapidata_async.audience import RapidataAudience
+    from rapidata_async.flow import FlowItem, FlowManager, RankingFlow
     from rapidata_async.job import Job, JobDefinition, JobManager
     from rapidata_async.mri import RapidataBenchmark, RapidataBenchmarkManager, RapidataLeaderboard
 
@@ -123,6 +132,18 @@ def test_docs_names_exist() -> None:
             ["add_compare_example", "add_classification_example", "assign_job", "find_jobs"],
         ),
         (JobDefinition, ["preview"]),
+        (FlowManager, ["create_ranking_flow", "find_flows", "get_flow_by_id"]),
+        (RankingFlow, ["create_new_flow_batch", "get_flow_items", "update_config", "delete"]),
+        (
+            FlowItem,
+            [
+                "get_status",
+                "get_results",
+                "get_win_loss_matrix",
+                "get_response_count",
+                "progress",
+            ],
+        ),
         (
             RapidataBenchmarkManager,
             ["create_new_benchmark", "get_benchmark_by_id", "find_benchmarks"],

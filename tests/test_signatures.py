@@ -29,6 +29,7 @@ from rapidata_async import (
     OrFilter,
 )
 from rapidata_async.audience import AudienceManager, RapidataAudience
+from rapidata_async.flow import FlowItem, FlowManager, RankingFlow
 from rapidata_async.job import JobManager
 
 rapidata = pytest.importorskip("rapidata")
@@ -41,6 +42,9 @@ def _official() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
     from rapidata.rapidata_client.audience.rapidata_audience_manager import (
         RapidataAudienceManager,
     )
+    from rapidata.rapidata_client.flow.rapidata_flow_item import RapidataFlowItem
+    from rapidata.rapidata_client.flow.rapidata_flow_manager import RapidataFlowManager
+    from rapidata.rapidata_client.flow.rapidata_ranking_flow import RapidataRankingFlow
     from rapidata.rapidata_client.job.rapidata_job_manager import RapidataJobManager
 
     pairs: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {}
@@ -73,6 +77,21 @@ def _official() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
                 "start_recruiting",
                 "get_examples",
             ],
+        ),
+        (
+            FlowManager,
+            RapidataFlowManager,
+            ["create_ranking_flow", "find_flows", "get_flow_by_id"],
+        ),
+        (
+            RankingFlow,
+            RapidataRankingFlow,
+            ["create_new_flow_batch", "get_flow_items", "update_config", "delete"],
+        ),
+        (
+            FlowItem,
+            RapidataFlowItem,
+            ["get_status", "get_results", "get_win_loss_matrix", "get_response_count"],
         ),
     ]:
         for name in names:

@@ -58,9 +58,10 @@ from .crowd.clock import Pace
 from .crowd.population import Oracle, Quality
 from .domain.errors import DomainError
 from .engine import Engine, LeaderboardSessions
-from .services import assets, audiences, datasets, jobs, mri
+from .services import _flow_routes, assets, audiences, datasets, jobs, mri
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
+from .services.flows import FlowSessions
 from .store import describe, is_postgres_url, open_store
 from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
@@ -164,6 +165,7 @@ def create_app(context: Context) -> web.Application:
         jobs.routes,
         audiences.routes,
         mri.routes,
+        _flow_routes.routes,
         page_routes(),
         _local_routes,
     ):
@@ -393,6 +395,7 @@ class LocalBackend:
                 scan_interval=min(1.0, self.lease_ttl / 4),
             )
             runner.register_ranking(LeaderboardSessions(store, runner.model.item_groups))
+            runner.register_ranking(FlowSessions(store))
             blobs = blobs_for(store.assets_dir)
             fetcher = None
             if self.fetch_urls:

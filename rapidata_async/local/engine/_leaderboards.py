@@ -101,9 +101,7 @@ class LeaderboardMatchups:
     ) -> list[tuple[int, int]]:
         """``next_pairs`` without the pairs that share no eligible prompt."""
         n = len(self._ids)
-        blocked = sum(
-            1 for i in range(n) for j in range(i + 1, n) if not self.common(i, j)
-        )
+        blocked = sum(1 for i in range(n) for j in range(i + 1, n) if not self.common(i, j))
         picks = next_pairs(state, k + blocked, rng)
         return [(i, j) for i, j in picks if self.common(i, j)][:k]
 

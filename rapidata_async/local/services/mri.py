@@ -356,7 +356,9 @@ async def add_sample(request: web.Request) -> web.Response:
     participant_id = request.match_info["participantId"]
     await store.benchmarks.participant(participant_id, owner=owner)
     await _check_assets(store, _refs(body.asset, "asset"), owner)
-    row = await store.benchmarks.add_sample(participant_id, body.identifier, body.asset, owner=owner)
+    row = await store.benchmarks.add_sample(
+        participant_id, body.identifier, body.asset, owner=owner
+    )
     return respond(wire.CreateSampleOutput(id=row.id))
 
 
@@ -373,17 +375,17 @@ async def list_samples(request: web.Request) -> web.Response:
     wanted = set(request.query.getall("tags", []))
     prompts, _ = await store.benchmarks.prompts(participant.benchmark_id, None, owner=owner)
     by_identifier = {p.spec.identifier: p for p in prompts}
-    if not fill and not wanted:
-        rows, total = await store.benchmarks.samples(participant.id, query, owner=owner)
-    else:
-        rows, _ = await store.benchmarks.samples(participant.id, None, owner=owner)
+    filtered = fill or bool(wanted)  # then the page is cut here, from the whole list
+    rows, total = await store.benchmarks.samples(
+        participant.id, None if filtered else query, owner=owner
+    )
     names = [n for r in rows for n in out.file_names(r.asset)]
     names += [n for p in prompts for n in out.file_names(p.spec.asset)]
     urls = await store.assets.urls(names)
     items: list[wire.SampleListItem] = [
         out.sample_out(r, by_identifier.get(r.identifier), urls) for r in rows
     ]
-    if not fill and not wanted:
+    if not filtered:
         return respond(page_of(items, total, query))
     if fill:
         have = {r.identifier for r in rows}
@@ -443,7 +445,9 @@ async def _underfilled(
         prompts = [wire.UnderfilledPrompt(identifier=s.identifier, asset_count=1) for s in samples]
         if prompts:
             short.append(
-                wire.ParticipantUnderfilledPrompts(participant_id=row.id, underfilled_prompts=prompts)
+                wire.ParticipantUnderfilledPrompts(
+                    participant_id=row.id, underfilled_prompts=prompts
+                )
             )
     return minimum, short
 

@@ -277,6 +277,25 @@ class VoteRecord(msgspec.Struct, frozen=True, gc=False):
     created_at: str = ""
 
 
+def vote_values(vote: VoteRecord, now: str) -> tuple[str | None, ...]:
+    """A vote's columns in stored order (``created_at`` defaulting to ``now``), owner aside."""
+    return (
+        vote.session_id,
+        vote.task_id,
+        vote.labeler_id,
+        vote.first,
+        vote.second,
+        vote.outcome,
+        vote.context_key,
+        vote.country,
+        vote.language,
+        vote.gender,
+        vote.age_group,
+        vote.occupation,
+        vote.created_at or now,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class VoteFilter:
     """Which votes of a session to count; None (or empty) means any. Each field lists the
@@ -478,6 +497,11 @@ class Assets(Protocol):
 
     async def missing(self, names: Sequence[str], *, owner: Owner) -> set[str]:
         """The names among ``names`` that ``owner`` never uploaded."""
+        ...
+
+    async def originals(self, names: Sequence[str]) -> dict[str, str]:
+        """Original file name per asset name, for the names uploaded as files (the engine,
+        results)."""
         ...
 
     async def urls(self, names: Sequence[str]) -> dict[str, str]:
@@ -735,7 +759,9 @@ class Benchmarks(Protocol):
         self, benchmark_id: str, *, owner: Owner, field: str | None = None
     ) -> BenchmarkRow: ...
 
-    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[BenchmarkRow], int]:
+    async def list(
+        self, query: ListQuery, *, owner: str
+    ) -> tuple[builtins.list[BenchmarkRow], int]:
         """Logical fields: ``id``, ``name``, ``created_at``."""
         ...
 

@@ -16,7 +16,7 @@ from ..._wire import mri as wire
 from .._context import ctx
 from ..domain.errors import NotFound
 from ..services._standings import StandingsFilter
-from ..store.base import ANY_OWNER
+from ..store.base import ANY_OWNER, BenchmarkRow, LeaderboardRow
 from ._render import not_found, page
 
 SHOWN_PROMPTS = 200
@@ -119,12 +119,14 @@ async def leaderboard_page(request: web.Request) -> web.Response:
     store = context.store
     benchmark_id = request.match_info["benchmarkId"]
     leaderboard_id = request.match_info["leaderboardId"]
+    benchmark: BenchmarkRow | None = None
+    board: LeaderboardRow | None = None
     try:
         benchmark = await store.benchmarks.get(benchmark_id, owner=ANY_OWNER)
         board = await store.benchmarks.leaderboard(leaderboard_id, owner=ANY_OWNER)
     except NotFound:
-        board = None
-    if board is None or board.benchmark_id != benchmark_id:
+        pass
+    if benchmark is None or board is None or board.benchmark_id != benchmark_id:
         return not_found(
             "Leaderboard", f"No leaderboard {leaderboard_id} in benchmark {benchmark_id}."
         )

@@ -68,6 +68,15 @@ class PgAssets:
         )
         return set(wanted) - {row[0] for row in rows}
 
+    async def originals(self, names: Sequence[str]) -> dict[str, str]:
+        """Original file name per asset name, for the names uploaded as files."""
+        rows = await self._db.pool.fetch(
+            "SELECT name, original_name FROM assets WHERE name = ANY($1::text[]) "
+            "AND original_name IS NOT NULL",
+            list(dict.fromkeys(names)),
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def urls(self, names: Sequence[str]) -> dict[str, str]:
         """Source URL per asset name, for the names that came from a URL."""
         rows = await self._db.pool.fetch(

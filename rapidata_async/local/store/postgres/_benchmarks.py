@@ -52,15 +52,11 @@ _P_COLS = (
 
 
 def _board_row(row: Sequence[Any]) -> LeaderboardRow:
-    return LeaderboardRow(
-        row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6]
-    )
+    return LeaderboardRow(row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6])
 
 
 def _participant_row(row: Sequence[Any]) -> ParticipantRow:
-    return ParticipantRow(
-        row[0], row[1], row[2], row[3], _participant.decode(row[4]), int(row[5])
-    )
+    return ParticipantRow(row[0], row[1], row[2], row[3], _participant.decode(row[4]), int(row[5]))
 
 
 async def _page(
@@ -328,9 +324,7 @@ class PgBenchmarks:
                 list(participant_ids),
                 owner,
             )
-            return [
-                await _participant_of(conn, p, owner) for p in dict.fromkeys(participant_ids)
-            ]
+            return [await _participant_of(conn, p, owner) for p in dict.fromkeys(participant_ids)]
 
     async def benchmark_samples(self, benchmark_id: str) -> dict[str, dict[str, AssetInput]]:
         rows = await self._db.pool.fetch(

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from ..base import PairTally, VoteFilter, VoteRecord
+from ..base import PairTally, VoteFilter, VoteRecord, vote_values
 from ..seeds import now_iso
 from ._db import Db
 from ._query import Sql
@@ -45,22 +45,7 @@ class PgVotes:
         now = now_iso()
         columns: list[list[Any]] = [[] for _ in range(13)]
         for v in votes:
-            row = (
-                v.session_id,
-                v.task_id,
-                v.labeler_id,
-                v.first,
-                v.second,
-                v.outcome,
-                v.context_key,
-                v.country,
-                v.language,
-                v.gender,
-                v.age_group,
-                v.occupation,
-                v.created_at or now,
-            )
-            for column, value in zip(columns, row, strict=True):
+            for column, value in zip(columns, vote_values(v, now), strict=True):
                 column.append(value)
         added = await self._db.pool.fetchval(_RECORD, *columns, owner)
         return int(added)

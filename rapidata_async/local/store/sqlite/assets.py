@@ -67,6 +67,23 @@ class SqliteAssets:
 
         return await self._db.run(run)
 
+    async def originals(self, names: Sequence[str]) -> dict[str, str]:
+        def run() -> dict[str, str]:
+            out: dict[str, str] = {}
+            unique = list(dict.fromkeys(names))
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for name, original in self._db.conn.execute(
+                    f"SELECT name, original_name FROM assets WHERE name IN ({marks}) "
+                    "AND original_name IS NOT NULL",
+                    chunk,
+                ):
+                    out[name] = original
+            return out
+
+        return await self._db.run(run)
+
     async def urls(self, names: Sequence[str]) -> dict[str, str]:
         def run() -> dict[str, str]:
             known = _known(self._db.conn, names, None)

@@ -73,9 +73,7 @@ _P_COLS = (
 
 
 def _board_row(row: Sequence[Any]) -> LeaderboardRow:
-    return LeaderboardRow(
-        row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6]
-    )
+    return LeaderboardRow(row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6])
 
 
 def _participant_row(row: Sequence[Any]) -> ParticipantRow:
@@ -202,8 +200,7 @@ class SqliteBenchmarks:
             with self._db.tx() as conn:
                 self._benchmark(benchmark_id, owner, "benchmarkId")
                 conn.execute(
-                    f"INSERT INTO leaderboards ({_L_COLS}, name) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO leaderboards ({_L_COLS}, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         row.id,
                         benchmark_id,
@@ -292,8 +289,7 @@ class SqliteBenchmarks:
         self, participant_id: str, owner: str | None, field: str | None = None
     ) -> ParticipantRow:
         row = self._db.conn.execute(
-            f"SELECT {_P_COLS} FROM participants p WHERE p.id = ? "
-            "AND (? IS NULL OR p.owner = ?)",
+            f"SELECT {_P_COLS} FROM participants p WHERE p.id = ? AND (? IS NULL OR p.owner = ?)",
             (participant_id, owner, owner),
         ).fetchone()
         if row is None:
@@ -402,4 +398,3 @@ def _unknown_identifier(identifier: str) -> Invalid:
     return Invalid.field(
         "identifier", f"The benchmark has no prompt with identifier '{identifier}'."
     )
-

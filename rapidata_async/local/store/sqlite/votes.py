@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from ..base import PairTally, VoteFilter, VoteRecord
+from ..base import PairTally, VoteFilter, VoteRecord, vote_values
 from ..seeds import now_iso
 from ._db import Database
 
@@ -34,25 +34,7 @@ class SqliteVotes:
 
     async def record(self, votes: Sequence[VoteRecord], *, owner: str) -> int:
         now = now_iso()
-        rows = [
-            (
-                v.session_id,
-                v.task_id,
-                v.labeler_id,
-                v.first,
-                v.second,
-                v.outcome,
-                v.context_key,
-                v.country,
-                v.language,
-                v.gender,
-                v.age_group,
-                v.occupation,
-                v.created_at or now,
-                owner,
-            )
-            for v in votes
-        ]
+        rows = [(*vote_values(v, now), owner) for v in votes]
 
         def run() -> int:
             with self._db.tx() as conn:
