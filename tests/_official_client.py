@@ -254,6 +254,8 @@ def mri() -> dict[str, Any]:
         "standings": standings.to_dict("records"),
         "columns": [str(c) for c in standings.columns],
     }
+
+
 FLOW_IMAGES = [
     "https://assets.rapidata.ai/flux_flower.jpg",
     "https://assets.rapidata.ai/mj_flower.jpg",

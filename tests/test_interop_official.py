@@ -35,7 +35,7 @@ trustme = pytest.importorskip("trustme", reason="optional extra: dev (trustme)")
 
 RUNNER = Path(__file__).with_name("_official_client.py")
 SCENARIOS = ("quickstart", "classification", "custom_audience", "mri", "flow")
-RUN_TIMEOUT = 120.0
+RUN_TIMEOUT = 240.0
 
 # The official client warns after assign_job whenever GET /audience/{id}/user-metrics shows
 # nobody Graduated; curated and global audiences report an empty funnel (CALLS.md section 14,
@@ -271,6 +271,8 @@ async def test_mri_benchmark_leaderboard_and_standings(
     board = await store.benchmarks.leaderboard(report["leaderboard_id"], owner=ANY_OWNER)
     assert (board.spec.show_prompt, board.spec.min_responses) == (True, 3)
     assert await store.votes.total(board.id, owner=ANY_OWNER) >= 36
+
+
 async def test_ranking_flow(reports: dict[str, Any], tls_backend: TlsBackend) -> None:
     report = reports["flow"]
     assert "error" not in report, report["error"]

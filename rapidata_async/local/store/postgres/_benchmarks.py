@@ -10,10 +10,9 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
-
 from ...._wire.common import AssetInput
 from ...domain.errors import Conflict, Invalid, NotFound
+from .. import benchmark_rows as shared
 from ..base import (
     BenchmarkRow,
     LeaderboardRow,
@@ -29,11 +28,6 @@ from ..seeds import new_id, now_iso
 from ._db import Db, encode
 from ._query import Column, Columns, Sql, order_clause, page_clause, where_clause
 
-_prompt = msgspec.json.Decoder(PromptSpec)
-_board = msgspec.json.Decoder(LeaderboardSpec)
-_participant = msgspec.json.Decoder(ParticipantSpec)
-_asset = msgspec.json.Decoder(AssetInput)
-
 BENCHMARKS = {name: Column(name) for name in ("id", "name", "created_at")}
 PROMPTS = {
     name: Column(name) for name in ("id", "created_at", "identifier", "text", "origin_source")
@@ -41,22 +35,13 @@ PROMPTS = {
 LEADERBOARDS = {name: Column(name) for name in ("id", "name", "created_at")}
 PARTICIPANTS = {name: Column(f"p.{name}") for name in ("id", "name", "status", "created_at")}
 SAMPLES = {name: Column(name) for name in ("identifier", "created_at")}
-_ALL = ListQuery(page=1, page_size=1_000_000, order=(("created_at", False),))
 
-_B_COLS = "id, name, created_at, description, min_assets"
-_L_COLS = "id, benchmark_id, created_at, body, state, target_votes, owner"
+_B_COLS = shared.BENCHMARK_COLUMNS
+_L_COLS = shared.LEADERBOARD_COLUMNS
 _P_COLS = (
     "p.id, p.benchmark_id, p.created_at, p.status, p.body, "
     "(SELECT count(*) FROM samples s WHERE s.participant_id = p.id)"
 )
-
-
-def _board_row(row: Sequence[Any]) -> LeaderboardRow:
-    return LeaderboardRow(row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6])
-
-
-def _participant_row(row: Sequence[Any]) -> ParticipantRow:
-    return ParticipantRow(row[0], row[1], row[2], row[3], _participant.decode(row[4]), int(row[5]))
 
 
 async def _page(
@@ -68,7 +53,7 @@ async def _page(
     scope: tuple[str, object],
     tiebreak: str,
 ) -> tuple[builtins.list[Any], int]:
-    query = query or _ALL
+    query = query or shared.ALL
     sql = Sql()
     where = where_clause(query, columns, sql, scope)
     order = order_clause(query, columns, tiebreak=tiebreak)
@@ -102,7 +87,7 @@ async def _participant_of(
     )
     if row is None:
         raise NotFound("Participant", participant_id, field=field)
-    return _participant_row(row)
+    return shared.participant_row(row)
 
 
 class PgBenchmarks:
@@ -140,7 +125,13 @@ class PgBenchmarks:
     ) -> tuple[builtins.list[BenchmarkRow], int]:
         async with self._db.pool.acquire() as conn:
             rows, total = await _page(
-                conn, "benchmarks", _B_COLS, BENCHMARKS, query, ("owner = {}", owner), "seq DESC"
+                conn,
+                "benchmarks",
+                _B_COLS,
+                BENCHMARKS,
+                query,
+                ("owner = {}", owner),
+                "seq DESC",
             )
         return [BenchmarkRow(*r) for r in rows], total
 
@@ -174,7 +165,7 @@ class PgBenchmarks:
             cols = "id, benchmark_id, created_at, body"
             scope = ("benchmark_id = {}", benchmark_id)
             rows, total = await _page(conn, "prompts", cols, PROMPTS, query, scope, "seq ASC")
-        return [PromptRow(r[0], r[1], r[2], _prompt.decode(r[3])) for r in rows], total
+        return [PromptRow(r[0], r[1], r[2], shared.prompt_spec(r[3])) for r in rows], total
 
     # -- leaderboards --------------------------------------------------------------------------
     async def add_leaderboard(
@@ -209,7 +200,7 @@ class PgBenchmarks:
         )
         if row is None:
             raise NotFound("Leaderboard", leaderboard_id, field=field)
-        return _board_row(row)
+        return shared.leaderboard_row(row)
 
     async def leaderboards(
         self, benchmark_id: str, query: ListQuery | None, *, owner: str | None
@@ -218,9 +209,15 @@ class PgBenchmarks:
             await _benchmark(conn, benchmark_id, owner, "benchmarkId")
             scope = ("benchmark_id = {}", benchmark_id)
             rows, total = await _page(
-                conn, "leaderboards", _L_COLS, LEADERBOARDS, query, scope, "seq ASC"
+                conn,
+                "leaderboards",
+                _L_COLS,
+                LEADERBOARDS,
+                query,
+                scope,
+                "seq ASC",
             )
-        return [_board_row(r) for r in rows], total
+        return [shared.leaderboard_row(r) for r in rows], total
 
     async def set_target(self, leaderboard_id: str, target_votes: int, state: str) -> None:
         await self._db.pool.execute(
@@ -270,7 +267,7 @@ class PgBenchmarks:
             rows, total = await _page(
                 conn, "participants p", _P_COLS, PARTICIPANTS, query, scope, "p.seq ASC"
             )
-        return [_participant_row(r) for r in rows], total
+        return [shared.participant_row(r) for r in rows], total
 
     async def add_sample(
         self, participant_id: str, identifier: str, asset: AssetInput, *, owner: str
@@ -310,7 +307,7 @@ class PgBenchmarks:
             cols = "id, participant_id, identifier, created_at, asset"
             scope = ("participant_id = {}", participant_id)
             rows, total = await _page(conn, "samples", cols, SAMPLES, query, scope, "seq ASC")
-        return [SampleRow(r[0], r[1], r[2], r[3], _asset.decode(r[4])) for r in rows], total
+        return [SampleRow(r[0], r[1], r[2], r[3], shared.asset(r[4])) for r in rows], total
 
     async def submit(
         self, participant_ids: Sequence[str], *, owner: str
@@ -335,5 +332,5 @@ class PgBenchmarks:
         )
         out: dict[str, dict[str, AssetInput]] = {}
         for participant_id, identifier, asset in rows:
-            out.setdefault(participant_id, {})[identifier] = _asset.decode(asset)
+            out.setdefault(participant_id, {})[identifier] = shared.asset(asset)
         return out

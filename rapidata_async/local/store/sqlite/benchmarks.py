@@ -14,7 +14,8 @@ from typing import Any
 import msgspec
 
 from ...._wire.common import AssetInput
-from ...domain.errors import Conflict, Invalid, NotFound
+from ...domain.errors import NotFound
+from .. import benchmark_rows as shared
 from ..base import (
     BenchmarkRow,
     LeaderboardRow,
@@ -31,10 +32,6 @@ from ._db import Database
 from ._listing import Columns
 
 _enc = msgspec.json.Encoder()
-_prompt = msgspec.json.Decoder(PromptSpec)
-_board = msgspec.json.Decoder(LeaderboardSpec)
-_participant = msgspec.json.Decoder(ParticipantSpec)
-_asset = msgspec.json.Decoder(AssetInput)
 
 BENCHMARKS = Columns(
     filters={"id": "id", "name": "name", "created_at": "created_at"},
@@ -62,26 +59,13 @@ SAMPLES = Columns(
     filters={"identifier": "identifier", "created_at": "created_at"},
     sorts={"identifier": "identifier", "created_at": "created_at"},
 )
-_ALL = ListQuery(page=1, page_size=1_000_000, order=(("created_at", False),))
 
-_B_COLS = "id, name, created_at, description, min_assets"
-_L_COLS = "id, benchmark_id, created_at, body, state, target_votes, owner"
+_B_COLS = shared.BENCHMARK_COLUMNS
+_L_COLS = shared.LEADERBOARD_COLUMNS
 _P_COLS = (
     "p.id, p.benchmark_id, p.created_at, p.status, p.body, "
     "(SELECT COUNT(*) FROM samples s WHERE s.participant_id = p.id)"
 )
-
-
-def _board_row(row: Sequence[Any]) -> LeaderboardRow:
-    return LeaderboardRow(row[0], row[1], row[2], _board.decode(row[3]), row[4], row[5], row[6])
-
-
-def _participant_row(row: Sequence[Any]) -> ParticipantRow:
-    return ParticipantRow(row[0], row[1], row[2], row[3], _participant.decode(row[4]), row[5])
-
-
-def _scope(owner: str | None) -> tuple[str, list[Any]]:
-    return "(? IS NULL OR owner = ?)", [owner, owner]
 
 
 class SqliteBenchmarks:
@@ -97,7 +81,7 @@ class SqliteBenchmarks:
         scope: tuple[str, list[Any]],
         tiebreak: str,
     ) -> tuple[builtins.list[Any], int]:
-        query = query or _ALL
+        query = query or shared.ALL
         where, params = columns.where(query, scope)
         order = columns.order(query, tiebreak=tiebreak)
         limit, paging = columns.page(query)
@@ -144,7 +128,12 @@ class SqliteBenchmarks:
     ) -> tuple[builtins.list[BenchmarkRow], int]:
         def run() -> tuple[builtins.list[BenchmarkRow], int]:
             rows, total = self._page(
-                "benchmarks", _B_COLS, BENCHMARKS, query, ("owner = ?", [owner]), "rowid DESC"
+                "benchmarks",
+                _B_COLS,
+                BENCHMARKS,
+                query,
+                ("owner = ?", [owner]),
+                "rowid DESC",
             )
             return [BenchmarkRow(*r) for r in rows], total
 
@@ -172,7 +161,7 @@ class SqliteBenchmarks:
                         ),
                     )
                 except sqlite3.IntegrityError:
-                    raise _duplicate_prompt(spec.identifier) from None
+                    raise shared.duplicate_prompt(spec.identifier) from None
 
         await self._db.run(run)
         return row
@@ -185,7 +174,7 @@ class SqliteBenchmarks:
             scope = ("benchmark_id = ?", [benchmark_id])
             cols = "id, benchmark_id, created_at, body"
             rows, total = self._page("prompts", cols, PROMPTS, query, scope, "rowid ASC")
-            return [PromptRow(r[0], r[1], r[2], _prompt.decode(r[3])) for r in rows], total
+            return [PromptRow(r[0], r[1], r[2], shared.prompt_spec(r[3])) for r in rows], total
 
         return await self._db.run(run)
 
@@ -226,7 +215,7 @@ class SqliteBenchmarks:
             ).fetchone()
             if row is None:
                 raise NotFound("Leaderboard", leaderboard_id, field=field)
-            return _board_row(row)
+            return shared.leaderboard_row(row)
 
         return await self._db.run(run)
 
@@ -239,7 +228,7 @@ class SqliteBenchmarks:
             rows, total = self._page(
                 "leaderboards", _L_COLS, LEADERBOARDS, query, scope, "rowid ASC"
             )
-            return [_board_row(r) for r in rows], total
+            return [shared.leaderboard_row(r) for r in rows], total
 
         return await self._db.run(run)
 
@@ -294,7 +283,7 @@ class SqliteBenchmarks:
         ).fetchone()
         if row is None:
             raise NotFound("Participant", participant_id, field=field)
-        return _participant_row(row)
+        return shared.participant_row(row)
 
     async def participant(
         self, participant_id: str, *, owner: str | None, field: str | None = None
@@ -310,7 +299,7 @@ class SqliteBenchmarks:
             rows, total = self._page(
                 "participants p", _P_COLS, PARTICIPANTS, query, scope, "p.rowid ASC"
             )
-            return [_participant_row(r) for r in rows], total
+            return [shared.participant_row(r) for r in rows], total
 
         return await self._db.run(run)
 
@@ -328,7 +317,7 @@ class SqliteBenchmarks:
                     (participant.benchmark_id, identifier),
                 ).fetchone()
                 if known is None:
-                    raise _unknown_identifier(identifier)
+                    raise shared.unknown_identifier(identifier)
                 try:
                     conn.execute(
                         "INSERT INTO samples (id, participant_id, identifier, created_at, asset) "
@@ -336,7 +325,7 @@ class SqliteBenchmarks:
                         (sample_id, participant_id, identifier, created, _enc.encode(asset)),
                     )
                 except sqlite3.IntegrityError:
-                    raise _duplicate_sample(identifier) from None
+                    raise shared.duplicate_sample(identifier) from None
 
         await self._db.run(run)
         return SampleRow(sample_id, participant_id, identifier, created, asset)
@@ -349,7 +338,7 @@ class SqliteBenchmarks:
             scope = ("participant_id = ?", [participant_id])
             cols = "id, participant_id, identifier, created_at, asset"
             rows, total = self._page("samples", cols, SAMPLES, query, scope, "rowid ASC")
-            return [SampleRow(r[0], r[1], r[2], r[3], _asset.decode(r[4])) for r in rows], total
+            return [SampleRow(r[0], r[1], r[2], r[3], shared.asset(r[4])) for r in rows], total
 
         return await self._db.run(run)
 
@@ -378,23 +367,7 @@ class SqliteBenchmarks:
                 "WHERE p.benchmark_id = ? AND p.status = 'Submitted' ORDER BY s.rowid",
                 (benchmark_id,),
             ):
-                out.setdefault(participant_id, {})[identifier] = _asset.decode(asset)
+                out.setdefault(participant_id, {})[identifier] = shared.asset(asset)
             return out
 
         return await self._db.run(run)
-
-
-def _duplicate_prompt(identifier: str) -> Conflict:
-    message = f"The benchmark already has a prompt with identifier '{identifier}'."
-    return Conflict(message, {"identifier": [message]})
-
-
-def _duplicate_sample(identifier: str) -> Conflict:
-    message = f"The participant already has a sample for identifier '{identifier}'."
-    return Conflict(message, {"identifier": [message]})
-
-
-def _unknown_identifier(identifier: str) -> Invalid:
-    return Invalid.field(
-        "identifier", f"The benchmark has no prompt with identifier '{identifier}'."
-    )
