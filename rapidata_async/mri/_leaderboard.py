@@ -85,7 +85,7 @@ def _standing(item: wire.StandingItem) -> Standing:
 
 
 class Standings:
-    """A leaderboard's standings at one moment, best score first.
+    """A leaderboard's standings at one moment, best first as the server ranks them.
 
     Iterate over it for ``Standing`` items, or take a frame: ``to_polars()``, ``to_pandas()``
     (columns ``name``, ``wins``, ``total_matches``, ``score``, ``ci_low``, ``ci_high``,
@@ -93,10 +93,9 @@ class Standings:
     """
 
     def __init__(self, items: Sequence[Standing], total_responses: int) -> None:
-        self.items: tuple[Standing, ...] = tuple(
-            sorted(items, key=lambda s: (s.score is None, -(s.score or 0.0), s.name))
-        )
-        """The models, best score first (unscored last)."""
+        self.items: tuple[Standing, ...] = tuple(items)
+        """The models in the server's order: best first (by score; lowest score first on an
+        ``inverse_ranking`` leaderboard)."""
         self.total_responses: int = total_responses
         """Votes behind these standings (under the filters asked for)."""
 
@@ -113,7 +112,7 @@ class Standings:
         return self.items[index]
 
     def to_polars(self) -> pl.DataFrame:
-        """One row per model, best first: ``name`` (String), ``wins``, ``total_matches``,
+        """One row per model, in ``items`` order: ``name`` (String), ``wins``, ``total_matches``,
         ``score``, ``ci_low``, ``ci_high`` (Float64), ``rank_low``, ``rank_high``,
         ``battles`` (Int64)."""
         import polars as pl
