@@ -23,6 +23,7 @@ from rapidata_async import (
     RapidataBenchmark,
     Standings,
     Tag,
+    UploadTracker,
 )
 from rapidata_async.local import LocalBackend
 
@@ -374,3 +375,23 @@ async def test_run_submits_participants_left_unsubmitted(
         (done.id, "Submitted"),
         (left.id, "Submitted"),
     }
+
+
+async def test_failed_prompts_keep_the_benchmark_and_retry_adds_them(
+    proxied: AsyncRapidataClient, proxy: FaultProxy
+) -> None:
+    proxy.fail(422, times=1, path="/benchmark/", body=b'{"title":"refused"}')
+    tracker = UploadTracker()
+    with pytest.raises(FailedUploadException) as info:
+        await proxied.mri.create_new_benchmark(
+            "Half", identifiers=IDS, prompts=PROMPTS, upload_progress=tracker
+        )
+    exc = info.value
+    assert isinstance(exc.benchmark, RapidataBenchmark)
+    assert [type(p).__name__ for p in exc.failed_uploads] == ["BenchmarkPrompt"]
+    assert "1 prompt failed to upload (benchmark" in str(exc)
+    snapshots = [p async for p in tracker]
+    assert (snapshots[-1].created, snapshots[-1].failed) == (3, 1)
+    assert len(await exc.benchmark.identifiers()) == 3
+    await exc.retry()
+    assert sorted(await exc.benchmark.identifiers()) == sorted(IDS)
