@@ -39,11 +39,11 @@ Matchmaking
 ``next_pairs`` is active sampling for the order: from the fit's Laplace covariance Σ it
 estimates Σ_i Var(rank_i) (delta method on smoothed ranks) and greedily hands out the matchups
 that lower it most, each folded into Σ before the next (details on the function). It is cheap
-enough to run per answer: one fit plus n×n products, about a millisecond for 20 items and a
-few tens of milliseconds for 100 (``benchmarks/ranking.py`` (c) measures it). Against
-``uniform_pairs`` it saves votes where random pairs waste them on blowouts: with 20 items of
-quality sd 200 points it reaches uniform's 300-vote Spearman with about three quarters of
-the votes, with sd 400 about half; with sd 100 (all pairs near 50/50) little is saved.
+enough to run per answer: one fit plus a few n×n products, milliseconds for 20 items and about
+20 ms for 100 on a busy two-core machine (``benchmarks/ranking.py`` (c) measures it). Against
+``uniform_pairs`` it saves votes where random pairs waste them on lopsided matchups: with 20
+items of quality sd 200 points it reaches uniform's 300-vote Spearman with about three
+quarters of the votes, with sd 400 with about 55 %, with sd 100 (pairs near 50/50) 85 %.
 """
 
 from __future__ import annotations
