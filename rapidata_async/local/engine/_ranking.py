@@ -29,14 +29,16 @@ runs it here, so a session survives a restart or a killed process like a job doe
 What a run does
 ---------------
 It reads the session's stored votes (``store.votes``), opens up to ``plan.parallel``
-matchups on the task board for ``plan.audience_id`` (each a unique task id — the
-``datapoint_id`` of the board — with the provider's compare ``TaskSpec``, marked
-``pairwise``, open for ``plan.min_responses`` distinct labelers) and takes the responses off
-the stream one at a time. Each becomes a ``VoteRecord`` (first / second / tie for Both or
-Neither, the labeler's demographics, the provider's ``context_key``) and updates the pair
-counts at once; whenever a matchup has its votes, ``ranking.next_pairs`` (the matchmaker;
-``plan.matchmaker`` to swap it) picks the next ones from the counts so far, never a pair
-already open. Votes are stored in batches (idempotent per session, task id and labeler).
+(default: one per item) matchups on the task board for ``plan.audience_id`` (each a unique
+task id — the ``datapoint_id`` of the board — with the provider's compare ``TaskSpec``,
+marked ``pairwise``, open for ``plan.min_responses`` distinct labelers) and takes the
+responses off the stream one at a time. Each becomes a ``VoteRecord`` (first / second / tie
+for Both or Neither, the labeler's demographics, the provider's ``context_key``) and updates
+the pair counts at once; once a quarter of the open matchups have their votes (or none is
+left), ``ranking.next_pairs`` (the matchmaker; ``plan.matchmaker`` to swap it) picks the next
+ones from the counts so far, never a pair already open (rounds, not one matchup at a time:
+each change of the board wakes the audience's idle simulated labelers). Votes are stored in
+batches (idempotent per session, task id and labeler).
 
 It ends with an outcome handed to ``source.finished``:
 
@@ -63,6 +65,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import anyio
+import anyio.to_thread
 import numpy as np
 
 from ..crowd.base import OpenWork, ResponseStream, TaskBoard
@@ -80,6 +83,8 @@ TICK = 0.1
 FLUSH_SECONDS = 0.2
 FLUSH_VOTES = 1000
 STOP_POLL = 0.5
+INLINE_ITEMS = 64
+"""Up to this many items matchmaking runs on the event loop (a few ms); beyond, in a thread."""
 SMALL_BATCH = 64
 LINGER_SECONDS = 0.01
 """After a small batch, wait this long before the next look: answers come one at a time, and
@@ -238,14 +243,21 @@ class RankingRun:
             self.plan.min_responses - m.received for m in self.open.values() if not m.retired
         )
 
-    def _refill(self) -> None:
-        """Open matchups up to ``parallel``, most informative first, never a pair twice."""
+    async def _refill(self) -> None:
+        """Open matchups up to ``parallel``, most informative first, never a pair twice.
+
+        Matchups open in rounds, once a quarter of the open ones are done (or none is left):
+        every change of the board wakes the audience's idle labelers, and matchmaking refits
+        the votes (a few ms for a few dozen items, seconds for hundreds: beyond
+        ``INLINE_ITEMS`` it runs in a worker thread)."""
         plan = self.plan
         if self.draining or len(self.ids) < 2:
             return
-        parallel = plan.parallel or max(1, len(self.ids) // 2)
-        want = parallel - sum(1 for m in self.open.values() if not m.retired)
-        if want <= 0:
+        parallel = plan.parallel or len(self.ids)
+        active = sum(1 for m in self.open.values() if not m.retired)
+        want = parallel - active
+        large = len(self.ids) > INLINE_ITEMS
+        if want <= 0 or (active and want < max(1, parallel // 4)):
             return
         state = MatchState(
             self.counts,
@@ -255,7 +267,16 @@ class RankingRun:
             max_per_pair=plan.max_per_pair,
         )
         busy = {(min(m.first, m.second), max(m.first, m.second)) for m in self.open.values()}
-        picks = plan.matchmaker(state, want + len(busy), self.rng)
+        if large:
+            picks = await anyio.to_thread.run_sync(
+                plan.matchmaker, state, want + len(busy), self.rng
+            )
+        else:
+            picks = plan.matchmaker(state, want + len(busy), self.rng)
+        self._open(picks, want, busy)
+
+    def _open(self, picks: list[tuple[int, int]], want: int, busy: set[tuple[int, int]]) -> None:
+        plan = self.plan
         work: list[OpenWork] = []
         for i, j in picks:
             if len(work) >= want:
@@ -275,14 +296,14 @@ class RankingRun:
         if work:
             self.board.add(self.key, work)
 
-    def _ended(self) -> RankingOutcome | None:
+    async def _ended(self) -> RankingOutcome | None:
         """With nothing open: ``"expired"`` while draining (nothing more will be asked before
         the deadline), ``"completed"`` when matchmaking has nothing more to ask."""
         if self.open:
             return None
         if self.draining:
             return "expired"
-        self._refill()
+        await self._refill()
         return None if self.open else "completed"
 
     # -- responses ----------------------------------------------------------------------------
@@ -352,11 +373,11 @@ class RankingRun:
 
     async def _loop(self, stream: ResponseStream) -> RankingOutcome:
         last_flush = last_poll = time.monotonic()
-        self._refill()
+        await self._refill()
         while True:
             if self._clock(time.time()):
                 return "expired"
-            ended = self._ended()
+            ended = await self._ended()
             if ended is not None:
                 return ended
             batch = stream.receive_batch_nowait()
@@ -365,7 +386,7 @@ class RankingRun:
                     batch = await stream.receive_batch()
             for response in batch:
                 self._take(response)
-            self._refill()
+            await self._refill()
             # Let the crowd and the requests run: with instant pace answers never stop coming.
             await anyio.sleep(LINGER_SECONDS if len(batch) < SMALL_BATCH else 0)
             now = time.monotonic()

@@ -61,7 +61,7 @@ DEFAULT_TTL = 240
 TTL_RANGE = (10, 3600)
 MAX_SECONDS = 3600
 MAX_ELO = 100_000
-MAX_FLOW_DATAPOINTS = 1000
+MAX_FLOW_DATAPOINTS = 500
 """Datapoints one flow item may rank."""
 FINAL_STATES = frozenset({"Completed", "Failed", "Stopped", "Incomplete"})
 ACTIVE_STATES = ("Pending", "Running", "Stopping")
