@@ -122,14 +122,14 @@ class JobRun:
             tallies[dp.id] = tally
             answered = frozenset([r.labeler_id for r in stored]) if stored else _NOBODY
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
-        audience = work.audience
+        audience, tenant = work.audience, work.job.tenant
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
         del work, tasks
         if closed:
             await jobs.record(job_id, [], closed)
         if tallies:
-            stream = engine.board.publish(job_id, audience.id, open_work)
+            stream = engine.board.publish(job_id, audience.id, open_work, tenant=tenant)
             del open_work
             try:
                 with stream:

@@ -13,6 +13,7 @@ from ..base import (
     Datasets,
     Definitions,
     Jobs,
+    Labelers,
     Leases,
     Store,
     StoreUnavailable,
@@ -24,6 +25,7 @@ from ._datasets import PgDatasets
 from ._db import Db, redact
 from ._definitions import PgDefinitions
 from ._jobs import PgJobs
+from ._labelers import PgLabelers
 from ._leases import PgLeases
 from ._schema import prepare, reset
 
@@ -60,6 +62,7 @@ class PostgresStore:
         self._datasets = PgDatasets(self._db)
         # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
         self.clients: Clients = PgClients(self._db)
+        self.labelers: Labelers = PgLabelers(self._db)
         self.assets: Assets = PgAssets(self._db)
         self.batches: Batches = PgBatches(self._db)
         self.datasets: Datasets = self._datasets

@@ -72,6 +72,13 @@ CREATE TABLE IF NOT EXISTS closed_datapoints (
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS labelers (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, audiences TEXT NOT NULL,
+    created_at TEXT NOT NULL, token_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id TEXT NOT NULL, audience_id TEXT NOT NULL, state TEXT NOT NULL,
+    user_score REAL NOT NULL, PRIMARY KEY (labeler_id, audience_id)) WITHOUT ROWID;
 """
 
 # The tenant columns (NULL: a shared seeded audience) and their indexes, created after the
@@ -98,6 +105,8 @@ RESET_TABLES = (
     "responses",
     "closed_datapoints",
     "leases",
+    "labelers",
+    "labeler_qualifications",
 )
 
 # Columns added after the first release: a file DB from then gets them on open.

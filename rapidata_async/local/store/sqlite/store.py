@@ -20,6 +20,7 @@ from ..base import (
     Datasets,
     Definitions,
     Jobs,
+    Labelers,
     Leases,
     StoreUnavailable,
 )
@@ -33,6 +34,7 @@ from .clients import SqliteClients
 from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
 from .jobs import SqliteJobs
+from .labelers import SqliteLabelers
 from .leases import SqliteLeases
 
 
@@ -48,6 +50,7 @@ class SqliteStore:
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
         self.clients: Clients = SqliteClients(self.db)
+        self.labelers: Labelers = SqliteLabelers(self.db)
         self.assets: Assets = SqliteAssets(self.db)
         self.batches: Batches = SqliteBatches(self.db)
         self._datasets = SqliteDatasets(self.db)
