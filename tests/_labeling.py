@@ -9,8 +9,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import aiohttp
-
-from rapidata_async.local import LocalBackend
+import anyio
 
 COOKIE = "rapidata_label"
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -84,14 +83,22 @@ class Person:
         form = await self.get("/label/join")
         return await self.post("/label/join", {"csrf": form.fields["csrf"], "token": token})
 
+    async def task(self, deadline: float = 30.0) -> Page:
+        """/label once it shows something to answer (a job's run publishes its tasks a moment
+        after the job is created): polled with a deadline."""
+        with anyio.fail_after(deadline):
+            while True:
+                page = await self.get("/label")
+                assert page.status == 200, page.text
+                if page.answers:
+                    return page
+                await anyio.sleep(0.05)
+
     async def answer(self, pick: int = 0) -> tuple[Page, Page]:
-        """Open /label and click answer button ``pick``; (the task page, the POST's answer)."""
-        page = await self.get("/label")
-        assert page.status == 200, page.text
+        """Wait for a task and click answer button ``pick``; (the task page, the POST's
+        answer)."""
+        page = await self.task()
         form = {**page.fields, "answer": page.answers[pick]}
         action = "/label/qualify" if "audience" in page.fields else "/label/answer"
         return page, await self.post(action, form)
 
-
-async def invite(backend: LocalBackend, name: str, **kwargs: object) -> str:
-    return await backend.invite_labeler(name, **kwargs)  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ from ._render import page, render, secure
 from ._session import Session, Sessions
 
 FORM_BYTES = 4096
-IDLE_REFRESH_SECONDS = 5
+IDLE_REFRESH_SECONDS = 3
 LAYOUTS = "label-layouts"
 LAYOUT_CACHE = 32
 NOTICES = {
