@@ -101,4 +101,3 @@ class Person:
         form = {**page.fields, "answer": page.answers[pick]}
         action = "/label/qualify" if "audience" in page.fields else "/label/answer"
         return page, await self.post(action, form)
-

@@ -13,14 +13,14 @@ import aiohttp
 import anyio
 import pytest
 from _labeling import Person
-from _poll import eventually
 from test_tenants import raw_for
 
 from rapidata_async import AsyncRapidataClient
 from rapidata_async.__main__ import main
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.crowd.base import OpenWork, TaskBoard
-from rapidata_async.local.crowd.people import People, Person as Labeler, grade, trial_order
+from rapidata_async.local.crowd.people import People, grade, trial_order
+from rapidata_async.local.crowd.people import Person as Labeler
 from rapidata_async.local.domain.tasks import ExampleSpec, TaskSpec
 
 HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy")
@@ -231,6 +231,18 @@ async def test_the_owner_invites_through_the_api_and_no_one_else_can(
     assert (await other.call("GET", "/_local/labelers"))[1]["items"] == []
     async with http.post(people.url + "/_local/labelers", json={"name": "Eve"}) as response:
         assert response.status == 401
+
+
+async def test_with_the_simulated_crowd_the_page_says_people_are_not_asked(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with LocalBackend() as backend:  # crowd="simulated"
+        ada = Person(backend.url, http)
+        assert (await ada.sign_in(await backend.invite_labeler("Ada"))).status == 303
+        page = await ada.get("/label")
+    assert page.status == 200 and "simulated crowd only" in page.text
+    with pytest.raises(ValueError, match="crowd must be one of"):
+        LocalBackend(crowd="robots")
 
 
 async def test_a_task_nobody_answers_in_time_goes_to_someone_else() -> None:

@@ -491,6 +491,7 @@ class LocalBackend:
         await context.runner.restart()
         await context.batches.restart()
         context.stats.clear()
+        context.pages.clear()
 
     def client(
         self, *, credential: tuple[str, str] | None = None, **kwargs: Any

@@ -243,14 +243,29 @@ def _meaning(layout: Layout, options: list[str], unsure: bool, answer: str) -> s
     return answer if answer in options else None
 
 
-async def answer(request: web.Request) -> web.Response:
-    sessions = Sessions.of(request)
+async def _signed_post(request: web.Request) -> tuple[dict[str, str], LabelerRow] | web.Response:
+    """The form of a signed-in person's POST with its CSRF token right, else the 403 page."""
     form = await _form(request)
     signed_in = await _signed_in(request)
     session = signed_in[0] if signed_in is not None else None
-    if signed_in is None or not sessions.check_post(request, session, form.get("csrf", "")):
+    if signed_in is None or not Sessions.of(request).check_post(
+        request, session, form.get("csrf", "")
+    ):
         return _forbidden("Sign in with your invite link; the form expired or came from elsewhere.")
-    _, row = signed_in
+    return form, signed_in[1]
+
+
+def _not_an_answer() -> web.Response:
+    return page(
+        "not_found.html", status=400, title="Not an answer", detail="Pick one of the answers."
+    )
+
+
+async def answer(request: web.Request) -> web.Response:
+    posted = await _signed_post(request)
+    if isinstance(posted, web.Response):
+        return posted
+    form, row = posted
     people = ctx(request).runner.people
     key = labeler_key(row.id)
     held = people.holding(key)
@@ -262,9 +277,7 @@ async def answer(request: web.Request) -> web.Response:
         layout, held.task.options, held.task.allow_neither_both, form.get("answer", "")
     )
     if meaning is None:
-        return page(
-            "not_found.html", status=400, title="Not an answer", detail="Pick one of the answers."
-        )
+        return _not_an_answer()
     person = await _person(request, row)
     if not await people.answer(person, job_id, datapoint_id, meaning):
         return _redirect("/label?notice=late")
@@ -272,13 +285,10 @@ async def answer(request: web.Request) -> web.Response:
 
 
 async def qualify(request: web.Request) -> web.Response:
-    sessions = Sessions.of(request)
-    form = await _form(request)
-    signed_in = await _signed_in(request)
-    session = signed_in[0] if signed_in is not None else None
-    if signed_in is None or not sessions.check_post(request, session, form.get("csrf", "")):
-        return _forbidden("Sign in with your invite link; the form expired or came from elsewhere.")
-    _, row = signed_in
+    posted = await _signed_post(request)
+    if isinstance(posted, web.Response):
+        return posted
+    form, row = posted
     item = await _qualify.pending(request, row)
     if (
         item is None
@@ -288,9 +298,7 @@ async def qualify(request: web.Request) -> web.Response:
         return _redirect("/label")  # answered already (a second click), or nothing pending
     meaning = _qualify.example_answer(item, form.get("answer", ""))
     if meaning is None:
-        return page(
-            "not_found.html", status=400, title="Not an answer", detail="Pick one of the answers."
-        )
+        return _not_an_answer()
     state = await _qualify.record(request, row, item, meaning)
     if state is None:
         return _redirect("/label")
