@@ -115,6 +115,13 @@ async def test_answers_need_the_sessions_csrf_token(
     join = await Person(people.url, http).post("/label/join", {"csrf": "", "token": "x.y"})
     assert join.status == 403
     assert (await job.get_progress()).completion_percentage == 0
+    # Meanwhile the job view says what the job waits for.
+    with anyio.fail_after(15):
+        while True:
+            view = await bob.get(f"/audiences/global/job/{job.id}")
+            if "waiting for people" in view.text:
+                break
+            await anyio.sleep(0.1)
     assert (await ada.post("/label/answer", form)).status == 303
     assert (await job.get_results(timeout=30)).results[0].aggregated_results[form["answer"]] == 1
 
@@ -243,6 +250,19 @@ async def test_with_the_simulated_crowd_the_page_says_people_are_not_asked(
     assert page.status == 200 and "simulated crowd only" in page.text
     with pytest.raises(ValueError, match="crowd must be one of"):
         LocalBackend(crowd="robots")
+
+
+async def test_in_mixed_mode_the_simulated_crowd_fills_in_beside_people(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with LocalBackend(crowd="mixed") as backend, backend.client() as client:
+        ada = Person(backend.url, http)
+        await ada.sign_in(await backend.invite_labeler("Ada"))
+        page = await ada.get("/label")
+        assert "simulated crowd only" not in page.text
+        # Nobody answers on the page, yet the job completes: the crowd answered it.
+        results = await (await _job(client, n=3)).get_results(timeout=30)
+    assert [sum(r.aggregated_results.values()) for r in results.results] == [1, 1, 1]
 
 
 async def test_a_task_nobody_answers_in_time_goes_to_someone_else() -> None:
