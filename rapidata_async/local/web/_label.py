@@ -220,7 +220,10 @@ async def label_page(request: web.Request) -> web.Response:
         )
     task, _ = got
     layout = await _layout(request, task.job_id)
-    dp = layout.datapoints[task.datapoint_id]
+    dp = layout.datapoints.get(task.datapoint_id)
+    if dp is None:  # a layout cached before the datapoint existed: read it again
+        ctx(request).pages[LAYOUTS].pop(task.job_id, None)
+        dp = (await _layout(request, task.job_id)).datapoints[task.datapoint_id]
     [card] = await tasks_of(request, [dp], layout.rapid, layout.settings)
     card.number = engine.people.answered[labeler_key(row.id)] + 1
     return _view(
