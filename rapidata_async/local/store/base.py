@@ -166,6 +166,7 @@ class JobRow:
     completed: int  # datapoints the referee closed
     response_count: int
     reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
+    tenant: str | None = None  # the tenant that created it (None: from before tenants)
 
 
 class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
@@ -453,6 +454,19 @@ class SampleRow:
     identifier: str
     created_at: str
     asset: AssetInput
+@dataclass(frozen=True, slots=True)
+class LabelerRow:
+    """A person invited to the labeling page by a tenant (``owner``). ``audiences``: the
+    audiences besides the global one they may answer for (custom ones after passing the
+    qualification examples); ``qualifications``: audience id -> (``Graduated`` | ``Dropped``,
+    user score) of the custom audiences they went through."""
+
+    id: str
+    owner: str
+    name: str
+    audiences: list[str]
+    created_at: str
+    qualifications: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
 # -- interfaces --------------------------------------------------------------------------------
@@ -481,6 +495,37 @@ class Clients(Protocol):
 
     async def remove(self, client_id: str) -> bool:
         """Delete the client (its tokens stop working); False when there was none."""
+        ...
+
+
+class Labelers(Protocol):
+    """People of the labeling page; their invite tokens are stored as hashes
+    (``credentials.hash_secret``), like client secrets."""
+
+    async def add(
+        self,
+        labeler_id: str,
+        token_hash: str,
+        *,
+        owner: str,
+        name: str,
+        audiences: Sequence[str],
+    ) -> LabelerRow: ...
+
+    async def get(self, labeler_id: str) -> tuple[LabelerRow, str] | None:
+        """The labeler and the stored hash of their token, or None (unscoped: the labeling
+        page finds a person by the id in their invite token or session)."""
+        ...
+
+    async def list(self, *, owner: str) -> builtins.list[LabelerRow]:
+        """``owner``'s labelers, oldest first."""
+        ...
+
+    async def set_qualification(
+        self, labeler_id: str, audience_id: str, state: str, user_score: float
+    ) -> None:
+        """Record how the labeler did on a custom audience's examples (replaces an earlier
+        outcome)."""
         ...
 
 
@@ -844,6 +889,7 @@ class Store(Protocol):
     """One backend database: the aggregates above, opened and closed together."""
 
     clients: Clients
+    labelers: Labelers
     assets: Assets
     batches: Batches
     datasets: Datasets
@@ -868,5 +914,5 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def reset(self) -> None:
-        """Tests: wipe all data but credentials, assets and seeds."""
+        """Tests: wipe all data (labelers too) but credentials, assets and seeds."""
         ...

@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
@@ -138,6 +138,14 @@ CREATE TABLE IF NOT EXISTS samples (
     seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, participant_id text NOT NULL,
     identifier text NOT NULL, created_at text NOT NULL, asset bytea NOT NULL,
     UNIQUE (participant_id, identifier));
+CREATE TABLE IF NOT EXISTS labelers (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, owner text NOT NULL,
+    name text NOT NULL, audiences text[] NOT NULL, created_at text NOT NULL,
+    token_hash text NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id text NOT NULL, audience_id text NOT NULL, state text NOT NULL,
+    user_score float8 NOT NULL, PRIMARY KEY (labeler_id, audience_id));
 """
 
 # What a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
@@ -162,6 +170,8 @@ _RESET_TABLES = (
     "leaderboards",
     "participants",
     "samples",
+    "labelers",
+    "labeler_qualifications",
 )
 
 _LOCK = (

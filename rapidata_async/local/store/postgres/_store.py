@@ -15,6 +15,7 @@ from ..base import (
     Definitions,
     Flows,
     Jobs,
+    Labelers,
     Leases,
     Store,
     StoreUnavailable,
@@ -29,6 +30,7 @@ from ._db import Db, redact
 from ._definitions import PgDefinitions
 from ._flows import PgFlows
 from ._jobs import PgJobs
+from ._labelers import PgLabelers
 from ._leases import PgLeases
 from ._schema import prepare, reset
 from ._votes import PgVotes
@@ -66,6 +68,7 @@ class PostgresStore:
         self._datasets = PgDatasets(self._db)
         # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
         self.clients: Clients = PgClients(self._db)
+        self.labelers: Labelers = PgLabelers(self._db)
         self.assets: Assets = PgAssets(self._db)
         self.batches: Batches = PgBatches(self._db)
         self.datasets: Datasets = self._datasets

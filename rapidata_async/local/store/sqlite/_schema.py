@@ -110,6 +110,13 @@ CREATE INDEX IF NOT EXISTS participants_benchmark ON participants (benchmark_id)
 CREATE TABLE IF NOT EXISTS samples (
     id TEXT PRIMARY KEY, participant_id TEXT NOT NULL, identifier TEXT NOT NULL,
     created_at TEXT NOT NULL, asset BLOB NOT NULL, UNIQUE (participant_id, identifier));
+CREATE TABLE IF NOT EXISTS labelers (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, audiences TEXT NOT NULL,
+    created_at TEXT NOT NULL, token_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id TEXT NOT NULL, audience_id TEXT NOT NULL, state TEXT NOT NULL,
+    user_score REAL NOT NULL, PRIMARY KEY (labeler_id, audience_id)) WITHOUT ROWID;
 """
 
 # The tenant columns (NULL: a shared seeded audience) and their indexes, created after the
@@ -144,6 +151,8 @@ RESET_TABLES = (
     "leaderboards",
     "participants",
     "samples",
+    "labelers",
+    "labeler_qualifications",
 )
 
 # Columns added after the first release: a file DB from then gets them on open.

@@ -22,6 +22,7 @@ from ..base import (
     Definitions,
     Flows,
     Jobs,
+    Labelers,
     Leases,
     StoreUnavailable,
     Votes,
@@ -38,6 +39,7 @@ from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
 from .flows import SqliteFlows
 from .jobs import SqliteJobs
+from .labelers import SqliteLabelers
 from .leases import SqliteLeases
 from .votes import SqliteVotes
 
@@ -54,6 +56,7 @@ class SqliteStore:
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
         self.clients: Clients = SqliteClients(self.db)
+        self.labelers: Labelers = SqliteLabelers(self.db)
         self.assets: Assets = SqliteAssets(self.db)
         self.batches: Batches = SqliteBatches(self.db)
         self._datasets = SqliteDatasets(self.db)
