@@ -16,6 +16,7 @@ from ..base import (
     Leases,
     Store,
     StoreUnavailable,
+    ValidationSets,
 )
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
@@ -26,6 +27,7 @@ from ._definitions import PgDefinitions
 from ._jobs import PgJobs
 from ._leases import PgLeases
 from ._schema import prepare, reset
+from ._validation import PgValidationSets
 
 # Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
 CONNECT_TIMEOUT = 10.0
@@ -66,6 +68,7 @@ class PostgresStore:
         self.definitions: Definitions = PgDefinitions(self._db)
         self.audiences: Audiences = PgAudiences(self._db)
         self.jobs: Jobs = PgJobs(self._db)
+        self.validation_sets: ValidationSets = PgValidationSets(self._db)
         self.leases: Leases = PgLeases(self._db)
 
     def __repr__(self) -> str:

@@ -69,6 +69,14 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id TEXT NOT NULL, datapoint_id TEXT NOT NULL, PRIMARY KEY (job_id, datapoint_id))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS validation_sets (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    owner_mail TEXT NOT NULL, dimensions BLOB NOT NULL, modalities TEXT NOT NULL,
+    owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_rapids (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -97,6 +105,8 @@ RESET_TABLES = (
     "jobs",
     "responses",
     "closed_datapoints",
+    "validation_sets",
+    "validation_rapids",
     "leases",
 )
 

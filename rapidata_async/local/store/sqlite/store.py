@@ -22,6 +22,7 @@ from ..base import (
     Jobs,
     Leases,
     StoreUnavailable,
+    ValidationSets,
 )
 from ..credentials import touch_private
 from . import _schema
@@ -34,6 +35,7 @@ from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
 from .jobs import SqliteJobs
 from .leases import SqliteLeases
+from .validation import SqliteValidationSets
 
 
 class SqliteStore:
@@ -55,6 +57,7 @@ class SqliteStore:
         self.definitions: Definitions = SqliteDefinitions(self.db)
         self.audiences: Audiences = SqliteAudiences(self.db)
         self.jobs: Jobs = SqliteJobs(self.db)
+        self.validation_sets: ValidationSets = SqliteValidationSets(self.db)
         self.leases: Leases = SqliteLeases(self.db)
 
     def __repr__(self) -> str:
