@@ -24,6 +24,8 @@ from ._exceptions import (
     ConflictError,
     FailedUpload,
     FailedUploadException,
+    FailedValidationRapid,
+    FailedValidationRapidsException,
     InternalServerError,
     JobBlockedError,
     JobFailedError,
@@ -64,6 +66,7 @@ from .audience import (
 )
 from .job import Job, JobDefinition, JobManager, JobProgress, JobRevision, RapidataDataset
 from .results import JobResults, read_results
+from .validation import RapidataValidationSet, ValidationSetManager
 
 __all__ = [
     "AgeFilter",
@@ -84,6 +87,8 @@ __all__ = [
     "DeviceType",
     "FailedUpload",
     "FailedUploadException",
+    "FailedValidationRapid",
+    "FailedValidationRapidsException",
     "Gender",
     "GenderFilter",
     "InternalServerError",
@@ -114,10 +119,12 @@ __all__ = [
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
+    "RapidataValidationSet",
     "RateLimitError",
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "ValidationSetManager",
     "WaitTimeoutError",
     "__version__",
     "logger",
