@@ -161,6 +161,8 @@ class TaskSpec:
     options: list[str]
     allow_neither_both: bool = False
     context: str | None = None
+    truth: str | None = None
+    """The known correct option (validation rapids); None: the crowd's own latent truth."""
 
 
 @dataclass(frozen=True, slots=True)
