@@ -241,8 +241,8 @@ class ValidationDeck:
         limit: int | None = None,
     ) -> None:
         self.tasks: list[OpenTask] = [OpenTask(job_id, key, spec, (), 0) for key, spec in rapids]
-        self.every = max(1, every)
-        self.limit = len(self.tasks) if limit is None else min(limit, len(self.tasks))
+        self.every: int = max(1, every)
+        self.limit: int = len(self.tasks) if limit is None else min(limit, len(self.tasks))
         self._shown: dict[str, int] = dict(shown or {})
         # real tasks handed out per labeler; a resumed labeler is due after `every` more
         self._real: dict[str, int] = {lid: n * self.every for lid, n in self._shown.items()}

@@ -105,13 +105,15 @@ class LabelerValidation:
     __slots__ = ("_a", "_b", "_coefs", "prior", "right", "score", "total")
 
     def __init__(self, prior: float) -> None:
-        self.prior = prior
+        self.prior: float = prior
+        """The labeler's user score in the audience."""
         p = min(max(prior, 0.001), 0.999)
         self._a, self._b = PRIOR_WEIGHT * p, PRIOR_WEIGHT * (1.0 - p)
         self._coefs = [1.0]  # the polynomial of the right answers, by power of s
-        self.right = 0
-        self.total = 0
-        self.score = prior
+        self.right: int = 0
+        self.total: int = 0
+        self.score: float = prior
+        """Their score in the job: the posterior mean, rounded to 4 decimals."""
 
     def add(self, right: bool, chance: float) -> float:
         """Fold one validation answer in; the labeler's new score."""
