@@ -37,7 +37,7 @@ if not SPEC.exists():
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # The operations the local backend serves today (benchmarks, flows, orders... it does not).
-IMPLEMENTED = r"^/(asset|dataset|datasets|job|jobs|audience|audiences)(/|$)"
+IMPLEMENTED = r"^/(asset|dataset|datasets|job|jobs|audience|audiences|validation-set)(/|$)"
 
 schema = schemathesis.openapi.from_path(SPEC).include(path_regex=IMPLEMENTED)
 

@@ -66,13 +66,18 @@ class Engine:
         lease_ttl: float = LEASE_TTL,
         scan_interval: float = SCAN_INTERVAL,
         crowd: str = "simulated",
+        random_share: float = 0.0,
     ) -> None:
+        """``random_share`` (tests, benchmarks): the share of the simulated crowd that answers
+        uniformly at random (``Crowd.random_answerers``)."""
         if crowd not in CROWD_MODES:
             raise ValueError(f"crowd must be one of {', '.join(CROWD_MODES)}, got {crowd!r}")
         self.mode = crowd
         self.store = store
         self.tasks = tasks
-        self.model: Crowd = Crowd(seed=seed, oracle=oracle, quality=quality)
+        self.model: Crowd = Crowd(
+            seed=seed, oracle=oracle, quality=quality, random_share=random_share
+        )
         self.pace: Pace = pace or Pace()
         self.owner: str = owner or f"engine-{secrets.token_hex(6)}"
         self.lease_ttl = lease_ttl

@@ -40,6 +40,7 @@ from ..._wire import asset as awire
 from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
+from ..._wire import validation as vwire
 from ..._wire.common import AssetInput
 
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
@@ -126,6 +127,8 @@ class RevisionRow:
     pipeline_id: str
     created_at: str
     body: jwire.CreateJobDefinitionInput
+    validation_set_id: str | None = None
+    """The validation set whose rapids a job of this revision mixes in (orders name one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +336,24 @@ class PairTally:
     ties: int
 
 
+class ValidationAnswer(msgspec.Struct, frozen=True, gc=False):
+    """One labeler's answer to one validation rapid shown in one job, as stored.
+
+    ``rapid`` is the rapid's key (``domain.validation``); ``chance`` the probability of a
+    right answer by guessing; ``prior`` the labeler's user score before any validation in this
+    job and ``score`` their score for the job after this answer.
+    """
+
+    job_id: str
+    labeler_id: str
+    rapid: str
+    answer: str
+    correct: bool
+    chance: float
+    prior: float
+    score: float
+
+
 @dataclass(frozen=True, slots=True)
 class JobWork:
     """All a job's run needs, read in one go: the job, what it labels, who labels it, and the
@@ -346,6 +367,19 @@ class JobWork:
     datapoints: list[DatapointRow]
     responses: dict[str, list[ResponseRecord]] = field(default_factory=dict)
     done: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationSetRow:
+    """A validation set: its rapids are kept apart (``ValidationSets.rapids``)."""
+
+    id: str
+    name: str
+    created_at: str
+    owner_mail: str
+    dimensions: list[str]
+    rapid_count: int
+    modalities: list[str]  # payload kinds of its rapids, e.g. ["Compare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +488,8 @@ class SampleRow:
     identifier: str
     created_at: str
     asset: AssetInput
+
+
 @dataclass(frozen=True, slots=True)
 class LabelerRow:
     """A person invited to the labeling page by a tenant (``owner``). ``audiences``: the
@@ -596,10 +632,16 @@ class Datasets(Protocol):
 
 class Definitions(Protocol):
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
+        self,
+        body: jwire.CreateJobDefinitionInput,
+        definition_type: str,
+        *,
+        owner: str,
+        validation_set_id: str | None = None,
     ) -> tuple[str, str]:
-        """A new definition with its revision 1 on a dataset of ``owner``;
-        ``(definition_id, pipeline_id)``."""
+        """A new definition with its revision 1 on a dataset of ``owner``, naming
+        ``validation_set_id`` (a set of ``owner``: else ``NotFound`` naming
+        ``validationSetId``) when given; ``(definition_id, pipeline_id)``."""
         ...
 
     async def get(
@@ -773,6 +815,52 @@ class Votes(Protocol):
         ...
 
 
+class ValidationSets(Protocol):
+    async def create(self, body: vwire.CreateValidationSetInput, *, owner: str) -> str: ...
+
+    async def get(
+        self, set_id: str, *, owner: Owner, field: str | None = None
+    ) -> ValidationSetRow: ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[ValidationSetRow], int]:
+        """``owner``'s sets; filters and sorts ``id``, ``name``, ``created_at``."""
+        ...
+
+    async def add_rapid(
+        self, set_id: str, body: vwire.AddValidationRapidInput, *, owner: str
+    ) -> int:
+        """Append a rapid to a set of ``owner``; assets ``owner`` never uploaded raise
+        ``Invalid`` naming each field. How many rapids the set now has."""
+        ...
+
+    async def update(
+        self,
+        set_id: str,
+        *,
+        owner: str,
+        name: str | None = None,
+        dimensions: Sequence[str] | None = None,
+    ) -> None:
+        """Change what is given (patch semantics)."""
+        ...
+
+    async def rapids(
+        self, set_id: str, *, owner: Owner
+    ) -> builtins.list[vwire.AddValidationRapidInput]:
+        """The set's rapids in the order they were added."""
+        ...
+
+    async def record_answers(self, job_id: str, answers: Sequence[ValidationAnswer]) -> None:
+        """Append a job's validation answers (the engine); an answer whose ``(job, labeler,
+        rapid)`` is stored already is skipped."""
+        ...
+
+    async def answers(self, job_id: str) -> builtins.list[ValidationAnswer]:
+        """A job's validation answers in arrival order (the engine resumes from them; the
+        last one of a labeler holds their score)."""
+        ...
+
+
 class Leases(Protocol):
     async def acquire(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
         """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
@@ -898,6 +986,7 @@ class Store(Protocol):
     jobs: Jobs
     votes: Votes
     flows: Flows
+    validation_sets: ValidationSets
     leases: Leases
     benchmarks: Benchmarks
 

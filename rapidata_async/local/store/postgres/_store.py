@@ -19,6 +19,7 @@ from ..base import (
     Leases,
     Store,
     StoreUnavailable,
+    ValidationSets,
     Votes,
 )
 from ._assets import PgAssets, PgBatches
@@ -33,6 +34,7 @@ from ._jobs import PgJobs
 from ._labelers import PgLabelers
 from ._leases import PgLeases
 from ._schema import prepare, reset
+from ._validation import PgValidationSets
 from ._votes import PgVotes
 
 # Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
@@ -77,6 +79,7 @@ class PostgresStore:
         self.jobs: Jobs = PgJobs(self._db)
         self.votes: Votes = PgVotes(self._db)
         self.flows: Flows = PgFlows(self._db)
+        self.validation_sets: ValidationSets = PgValidationSets(self._db)
         self.leases: Leases = PgLeases(self._db)
         self.benchmarks: Benchmarks = PgBenchmarks(self._db)
 

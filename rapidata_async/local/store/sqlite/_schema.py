@@ -86,6 +86,18 @@ CREATE TABLE IF NOT EXISTS votes (
     outcome TEXT NOT NULL, context_key TEXT, country TEXT, language TEXT, gender TEXT,
     age_group TEXT, occupation TEXT, created_at TEXT NOT NULL, owner TEXT NOT NULL,
     UNIQUE (session_id, task_id, labeler_id));
+CREATE TABLE IF NOT EXISTS validation_sets (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    owner_mail TEXT NOT NULL, dimensions BLOB NOT NULL, modalities TEXT NOT NULL,
+    owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_rapids (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
+CREATE TABLE IF NOT EXISTS validation_answers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, labeler_id TEXT NOT NULL,
+    rapid TEXT NOT NULL, answer TEXT NOT NULL, correct INTEGER NOT NULL, chance REAL NOT NULL,
+    prior REAL NOT NULL, score REAL NOT NULL, UNIQUE (job_id, labeler_id, rapid));
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -145,6 +157,9 @@ RESET_TABLES = (
     "flows",
     "flow_items",
     "votes",
+    "validation_sets",
+    "validation_rapids",
+    "validation_answers",
     "leases",
     "benchmarks",
     "prompts",
@@ -160,6 +175,7 @@ _ADDED_COLUMNS = (
     ("jobs", "reason", "TEXT"),
     ("audiences", "recruiting_started_at", "TEXT"),
     ("clients", "tenant", "TEXT"),
+    ("revisions", "validation_set_id", "TEXT"),
     *((table, "owner", "TEXT") for table in OWNED_TABLES),
 )
 

@@ -25,6 +25,7 @@ from ..base import (
     Labelers,
     Leases,
     StoreUnavailable,
+    ValidationSets,
     Votes,
 )
 from ..credentials import touch_private
@@ -41,6 +42,7 @@ from .flows import SqliteFlows
 from .jobs import SqliteJobs
 from .labelers import SqliteLabelers
 from .leases import SqliteLeases
+from .validation import SqliteValidationSets
 from .votes import SqliteVotes
 
 
@@ -66,6 +68,7 @@ class SqliteStore:
         self.jobs: Jobs = SqliteJobs(self.db)
         self.votes: Votes = SqliteVotes(self.db)
         self.flows: Flows = SqliteFlows(self.db)
+        self.validation_sets: ValidationSets = SqliteValidationSets(self.db)
         self.leases: Leases = SqliteLeases(self.db)
         self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
