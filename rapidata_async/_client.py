@@ -30,6 +30,7 @@ from ._uploads._cache import AssetCache
 from .audience import AudienceManager
 from .flow import FlowManager
 from .job import JobManager
+from .mri import RapidataBenchmarkManager
 
 DEFAULT_ENVIRONMENT = C.DEFAULT_ENVIRONMENT
 ENV_BASE_URL = "RAPIDATA_BASE_URL"
@@ -199,7 +200,7 @@ class AsyncRapidataClient:
         ctx = self._context
         other = object.__new__(AsyncRapidataClient)
         other.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "flow")}
+            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "flow", "mri")}
         )
         other._timeout = self._timeout if timeout is None else timeout
         if connect_timeout is not None:
@@ -257,6 +258,11 @@ class AsyncRapidataClient:
     def flow(self) -> FlowManager:
         """Ranking flows: ``create_ranking_flow``, ``find_flows``, ``get_flow_by_id``."""
         return FlowManager(self._context)
+
+    @cached_property
+    def mri(self) -> RapidataBenchmarkManager:
+        """Benchmarks and leaderboards: ``create_new_benchmark``, ``find_benchmarks``, …"""
+        return RapidataBenchmarkManager(self._context)
 
 
 def _check_base_url(url: str) -> str:

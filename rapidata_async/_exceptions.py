@@ -270,6 +270,11 @@ class FailedUploadException(RapidataError):
     exists yet, and ``retry()`` uploads the failed ones again and creates it. Raised likewise
     by a ranking flow's ``create_new_flow_batch`` (unless ``accept_failed_uploads``): the flow
     item does not exist yet, and ``retry()`` uploads the failed ones again and creates it.
+
+    MRI raises it too: for prompts (``create_new_benchmark``, ``add_prompts``; ``benchmark``
+    holds the ones that landed, ``retry()`` adds the failed ones) and for samples
+    (``evaluate_model``; ``participant`` exists unsubmitted, ``retry()`` uploads what the
+    server still lacks and submits it).
     """
 
     _retry: Callable[[], Awaitable[Any]] | None = None
@@ -281,12 +286,19 @@ class FailedUploadException(RapidataError):
         dataset: Any = None,
         job_definition: Any = None,
         order: Any = None,
+        *,
+        benchmark: Any = None,
+        participant: Any = None,
     ) -> None:
         self.failed_uploads: list[Any] = list(failed_uploads)
         self.detailed_failures: list[FailedUpload[Any]] = list(detailed_failures)
         self.dataset = dataset
         self.job_definition = job_definition
         self.order = order
+        self.benchmark = benchmark
+        """MRI: the benchmark whose prompts failed (it exists, with the prompts that landed)."""
+        self.participant = participant
+        """MRI: the participant whose samples failed (created, not yet submitted)."""
         super().__init__(self._summary())
 
     async def retry(self) -> Any:
@@ -297,9 +309,9 @@ class FailedUploadException(RapidataError):
         every datapoint is in. Only for those two calls."""
         if self._retry is None:
             raise RuntimeError(
-                "retry() is only available when creating a job definition or a flow batch "
-                "failed; upload the failed datapoints with "
-                "`await e.dataset.add_datapoints(e.failed_uploads)`"
+                "retry() is only available when creating a job definition or a flow batch, "
+                "adding prompts or evaluating a model failed; upload the failed datapoints "
+                "with `await e.dataset.add_datapoints(e.failed_uploads)`"
             )
         return await self._retry()
 
@@ -314,13 +326,16 @@ class FailedUploadException(RapidataError):
 
     def _summary(self) -> str:
         count = len(self.failed_uploads) or len(self.detailed_failures)
-        noun = "datapoint" if count == 1 else "datapoints"
+        base = "sample" if self.participant else "prompt" if self.benchmark else "datapoint"
+        noun = base if count == 1 else f"{base}s"
         created = [
             f"{label} {ident}"
             for label, obj in (
                 ("dataset", self.dataset),
                 ("job definition", self.job_definition),
                 ("order", self.order),
+                ("benchmark", self.benchmark),
+                ("participant", self.participant),
             )
             if (ident := _identify(obj)) is not None
         ]

@@ -186,6 +186,76 @@ def custom_audience() -> dict[str, Any]:
     return summary
 
 
+MRI_IDENTIFIERS = ["scene_1", "scene_2", "scene_3"]
+MRI_PROMPTS = ["A serene lake at dawn", "A busy street at night", "A red bicycle"]
+MRI_PROMPT_ASSET = "https://assets.rapidata.ai/prompt_1.jpg"
+MRI_MODELS = ["model-a", "model-b", "model-c"]
+STANDINGS_TIMEOUT = 60.0
+
+
+def mri() -> dict[str, Any]:
+    """The docs' MRI flow: a benchmark with identifiers, prompts, a prompt asset and tags,
+    one more prompt, a leaderboard, two models evaluated and a third added then run, the
+    standings once every model has played, and the benchmark found again."""
+    client = _client()
+    benchmark = client.mri.create_new_benchmark(
+        name="Interop MRI benchmark",
+        identifiers=MRI_IDENTIFIERS,
+        prompts=MRI_PROMPTS,
+        prompt_assets=[[MRI_PROMPT_ASSET], None, None],
+        tags=[["landscape"], ["city", "night"], ["object"]],
+    )
+    benchmark.add_prompts(
+        identifiers=["scene_4"], prompts=["A snowy mountain"], tags=[["landscape"]]
+    )
+    leaderboard = benchmark.create_leaderboard(
+        name="Prompt alignment",
+        instruction="Which description fits the prompt better?",
+        show_prompt=True,
+        level_of_detail="debug",
+        min_responses_per_matchup=3,
+    )
+    identifiers = [*MRI_IDENTIFIERS, "scene_4"]
+    for name in MRI_MODELS[:2]:
+        media = [f"{name}: {prompt}" for prompt in identifiers]
+        benchmark.evaluate_model(name, media=media, identifiers=identifiers, data_type="text")
+    last = MRI_MODELS[2]
+    benchmark.add_model(
+        last,
+        media=[f"{last}: {p}" for p in identifiers],
+        identifiers=identifiers,
+        data_type="text",
+    )
+    benchmark.run()
+    deadline = time.monotonic() + STANDINGS_TIMEOUT
+    while True:
+        standings = leaderboard.get_standings()
+        played = standings["total_matches"] if len(standings) else []
+        # Two runs of the 'debug' budget (20 votes, 18 in whole matchups of 3): the first
+        # two models, then the third against them.
+        if len(standings) == 3 and min(played) > 0 and sum(played) >= 2 * 36:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"standings still incomplete: {standings.to_dict('records')}")
+        time.sleep(0.25)
+    found = client.mri.find_benchmarks("Interop MRI")
+    again = client.mri.get_benchmark_by_id(benchmark.id)
+    return {
+        "benchmark_id": benchmark.id,
+        "leaderboard_id": leaderboard.id,
+        "found": [b.id for b in found],
+        "name": again.name,
+        "identifiers": again.identifiers,
+        "prompts": again.prompts,
+        "prompt_assets": again.prompt_assets,
+        "tags": again.tags,
+        "leaderboards": [(lb.id, lb.name, lb.response_budget) for lb in again.leaderboards],
+        "participants": sorted((p.name, str(p.status)) for p in again.participants),
+        "standings": standings.to_dict("records"),
+        "columns": [str(c) for c in standings.columns],
+    }
+
+
 FLOW_IMAGES = [
     "https://assets.rapidata.ai/flux_flower.jpg",
     "https://assets.rapidata.ai/mj_flower.jpg",
@@ -247,6 +317,7 @@ SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
     "quickstart": quickstart,
     "classification": classification,
     "custom_audience": custom_audience,
+    "mri": mri,
     "flow": flow,
 }
 

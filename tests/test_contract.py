@@ -26,7 +26,7 @@ import msgspec.inspect as mi
 import pytest
 
 from rapidata_async._transport import _auth
-from rapidata_async._wire import asset, audience, dataset, flow, job, results
+from rapidata_async._wire import asset, audience, dataset, flow, job, mri, results
 from rapidata_async._wire.common import Page, ProblemDetails
 from rapidata_async.results import _types as public_results
 
@@ -91,6 +91,26 @@ CONTRACT: tuple[Entry, ...] = (
     Entry("audience_audience_id_example_post", "response", audience.AddExampleOutput),
     Entry("audience_audience_id_recruit_post", "request", None),
     Entry("audience_audience_id_user_metrics_get", "response", audience.UserMetricsOutput),
+    # MRI: benchmarks, prompts, leaderboards, participants, samples (section 9)
+    Entry("benchmark_post", "request", mri.CreateBenchmarkInput),
+    Entry("benchmark_post", "response", mri.CreateBenchmarkOutput),
+    Entry("benchmark_benchmark_id_get", "response", mri.BenchmarkOutput),
+    Entry("benchmarks_get", "response", Page[mri.BenchmarkListItem]),
+    Entry("benchmark_benchmark_id_prompt_post", "request", mri.CreatePromptInput),
+    Entry("benchmark_benchmark_id_prompt_post", "response", mri.CreatePromptOutput),
+    Entry("benchmark_benchmark_id_prompts_get", "response", Page[mri.PromptOutput]),
+    Entry("benchmark_benchmark_id_leaderboards_get", "response", Page[mri.LeaderboardOutput]),
+    Entry("leaderboard_post", "request", mri.CreateLeaderboardInput),
+    Entry("leaderboard_post", "response", mri.CreateLeaderboardOutput),
+    Entry("leaderboard_leaderboard_id_standings_query_get", "response", mri.StandingsOutput),
+    Entry("benchmark_benchmark_id_participants_post", "request", mri.CreateParticipantInput),
+    Entry("benchmark_benchmark_id_participants_post", "response", mri.CreateParticipantOutput),
+    Entry("benchmark_benchmark_id_participants_get", "response", Page[mri.ParticipantOutput]),
+    Entry("participant_participant_id_sample_post", "request", mri.CreateSampleInput),
+    Entry("participant_participant_id_sample_post", "response", mri.CreateSampleOutput),
+    Entry("participant_participant_id_samples_get", "response", Page[mri.SampleListItem]),
+    Entry("participants_submit_post", "request", mri.SubmitParticipantsInput),
+    Entry("participants_submit_post", "response", mri.SubmitParticipantsOutput),
     # ranking flows and their items (section 8)
     Entry("flow_ranking_post", "request", flow.CreateFlowInput),
     Entry("flow_ranking_post", "response", flow.CreateFlowOutput),
@@ -123,6 +143,13 @@ ALLOWED_EXTRA_FIELDS: dict[tuple[str, str], str] = {
     ("ProblemDetails", "error"): "CALLS.md section 1: message <- body message, else error",
     ("ProblemDetails", "stage"): "CALLS.md section 1: URL-ingestion failures carry stage",
     ("ProblemDetails", "upstreamHttpStatus"): "CALLS.md section 1: and upstreamHttpStatus",
+    **{
+        ("StandingItem", name): (
+            "the local backend's bootstrap intervals and vote counts; optional, the hosted "
+            "API leaves them out"
+        )
+        for name in ("ciLow", "ciHigh", "rankLow", "rankHigh", "battles")
+    },
     **{
         ("RankingDatapointResult", name): (
             "local backend only: the Elo confidence and rank intervals and the battle count of "

@@ -20,6 +20,7 @@ PUBLIC_MODULES = (
     "rapidata_async.audience",
     "rapidata_async.flow",
     "rapidata_async.job",
+    "rapidata_async.mri",
     "rapidata_async.results",
     "rapidata_async.local",
 )
@@ -38,6 +39,8 @@ VALUES = {
     "DataType",
     "FlowItemState",
     "JobState",
+    "LevelOfDetail",
+    "ParticipantStatus",
 }
 
 

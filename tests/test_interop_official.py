@@ -27,14 +27,15 @@ from anyio.abc import ByteReceiveStream
 
 from rapidata_async import AsyncRapidataClient, NoShuffle
 from rapidata_async.local import LocalBackend
+from rapidata_async.local.store.base import ANY_OWNER
 from rapidata_async.results import ClassificationResult, CompareResult
 
 pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
 trustme = pytest.importorskip("trustme", reason="optional extra: dev (trustme)")
 
 RUNNER = Path(__file__).with_name("_official_client.py")
-SCENARIOS = ("quickstart", "classification", "custom_audience", "flow")
-RUN_TIMEOUT = 120.0
+SCENARIOS = ("quickstart", "classification", "custom_audience", "mri", "flow")
+RUN_TIMEOUT = 240.0
 
 # The official client warns after assign_job whenever GET /audience/{id}/user-metrics shows
 # nobody Graduated; curated and global audiences report an empty funnel (CALLS.md section 14,
@@ -220,6 +221,56 @@ async def test_custom_audience(reports: dict[str, Any], ours: AsyncRapidataClien
     await _same_job_and_results(ours, report, name="Prompt Alignment Job")
     jobs = await audience.find_jobs()
     assert [j.id for j in jobs] == [report["job_id"]]
+
+
+async def test_mri_benchmark_leaderboard_and_standings(
+    reports: dict[str, Any], tls_backend: TlsBackend
+) -> None:
+    report: dict[str, Any] = reports["mri"]
+    assert "error" not in report, report["error"]
+    assert report["validation_warnings"] == []
+    assert report["found"] == [report["benchmark_id"]]
+    assert report["name"] == "Interop MRI benchmark"
+    # The client uploads prompts concurrently: they are listed in the order they arrived.
+    by_identifier = {
+        identifier: (prompt, asset, tags)
+        for identifier, prompt, asset, tags in zip(
+            report["identifiers"],
+            report["prompts"],
+            report["prompt_assets"],
+            report["tags"],
+            strict=True,
+        )
+    }
+    assert by_identifier == {
+        # The prompt asset reads back as the URL it was uploaded from.
+        "scene_1": (
+            "A serene lake at dawn",
+            ["https://assets.rapidata.ai/prompt_1.jpg"],
+            ["landscape"],
+        ),
+        "scene_2": ("A busy street at night", None, ["city", "night"]),
+        "scene_3": ("A red bicycle", None, ["object"]),
+        "scene_4": ("A snowy mountain", None, ["landscape"]),
+    }
+    assert report["identifiers"][-1] == "scene_4"  # added afterwards
+    assert report["leaderboards"] == [[report["leaderboard_id"], "Prompt alignment", 20]]
+    assert report["participants"] == [
+        [name, "ParticipantStatus.SUBMITTED"] for name in ("model-a", "model-b", "model-c")
+    ]
+    assert report["columns"] == ["name", "wins", "total_matches", "score"]
+    standings = report["standings"]
+    assert sorted(row["name"] for row in standings) == ["model-a", "model-b", "model-c"]
+    assert [row["score"] for row in standings] == sorted(
+        (row["score"] for row in standings), reverse=True
+    )
+    # Two runs of 20 votes (the 'debug' level) in whole matchups of 3: the first two models,
+    # then the third.
+    assert sum(row["total_matches"] for row in standings) >= 2 * 36
+    store = tls_backend.backend.store
+    board = await store.benchmarks.leaderboard(report["leaderboard_id"], owner=ANY_OWNER)
+    assert (board.spec.show_prompt, board.spec.min_responses) == (True, 3)
+    assert await store.votes.total(board.id, owner=ANY_OWNER) >= 36
 
 
 async def test_ranking_flow(reports: dict[str, Any], tls_backend: TlsBackend) -> None:

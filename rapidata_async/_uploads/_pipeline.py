@@ -11,9 +11,10 @@ A failure never stops the run: it becomes a ``FailedUpload`` for that datapoint.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 import anyio
 
@@ -27,13 +28,15 @@ from .._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, Text
 from ._assets import AssetUploader, AssetUploadError
 from ._progress import UploadProgress, UploadTracker
 
+Item = TypeVar("Item")
+
 
 @dataclass
-class UploadOutcome:
-    """What one run did: datapoints created (in input order) and those that failed."""
+class UploadOutcome(Generic[Item]):
+    """What one run did: items created (datapoints: in input order) and those that failed."""
 
-    succeeded: list[Datapoint] = field(default_factory=list)
-    failed: list[FailedUpload[Datapoint]] = field(default_factory=list)
+    succeeded: list[Item] = field(default_factory=list)
+    failed: list[FailedUpload[Item]] = field(default_factory=list)
 
 
 def _urls_of(datapoints: Sequence[Datapoint]) -> list[str]:
@@ -81,7 +84,7 @@ async def _build_body(dp: Datapoint, uploader: AssetUploader) -> wire.CreateData
     )
 
 
-def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
+def _failure(dp: Item, exc: BaseException, stage: str) -> FailedUpload[Item]:
     now = datetime.now(UTC)
     if isinstance(exc, AssetUploadError):
         return FailedUpload(
@@ -106,7 +109,7 @@ def _failure(dp: Datapoint, exc: BaseException) -> FailedUpload[Datapoint]:
         error_type=type(exc).__name__,
         timestamp=now,
         exception=exc,
-        stage="datapoint",
+        stage=stage,
         trace_id=trace_id,
     )
 
@@ -119,7 +122,7 @@ async def upload_datapoints(
     limiter: anyio.CapacityLimiter | None = None,
     tracker: UploadTracker | None = None,
     show_bar: bool = True,
-) -> UploadOutcome:
+) -> UploadOutcome[Datapoint]:
     """Upload the assets of ``datapoints`` and create each with ``POST /dataset/{id}/datapoint``.
 
     At most ``rapidata_config.upload.maxWorkers`` requests are in flight (or ``limiter``'s
@@ -128,12 +131,71 @@ async def upload_datapoints(
     ``silent_mode``). Returns what succeeded and what failed; never raises for a single datapoint.
     """
     cfg = rapidata_config.upload
-    workers = cfg.maxWorkers
+    path = f"/dataset/{dataset_id}/datapoint"
+
+    async def post(dp: Datapoint, uploader: AssetUploader, limiter: anyio.CapacityLimiter) -> None:
+        body = await _build_body(dp, uploader)
+        async with limiter:
+            await ctx.transport.request(
+                "POST",
+                path,
+                op_id="dataset_dataset_id_datapoint_post",
+                json=body,
+                response_type=wire.CreateDatapointOutput,
+                retry=cfg.maxRetries,
+                idempotent=True,  # the API answers a repeated sortIndex with the same datapoint
+            )
+
+    async def create(
+        dp: Datapoint, uploader: AssetUploader, limiter: anyio.CapacityLimiter
+    ) -> None:
+        try:
+            await post(dp, uploader, limiter)
+        except BadRequestError:
+            # A name from the upload cache that the server no longer knows: upload anew.
+            if not await uploader.forget_cached((*dp.asset, *(dp.media_context or ()))):
+                raise
+            await post(dp, uploader, limiter)
+
+    outcome = await run_uploads(
+        ctx,
+        datapoints,
+        _urls_of(datapoints),
+        create,
+        limiter=limiter,
+        tracker=tracker,
+        show_bar=show_bar,
+        desc="Uploading datapoints",
+        unit="dp",
+        stage="datapoint",
+    )
+    outcome.succeeded.sort(key=lambda d: d.sort_index)
+    outcome.failed.sort(key=lambda f: f.item.sort_index)
+    return outcome
+
+
+async def run_uploads(
+    ctx: ClientContext,
+    items: Sequence[Item],
+    urls: list[str],
+    create: Callable[[Item, AssetUploader, anyio.CapacityLimiter], Awaitable[None]],
+    *,
+    limiter: anyio.CapacityLimiter | None = None,
+    tracker: UploadTracker | None = None,
+    show_bar: bool = True,
+    desc: str,
+    unit: str,
+    stage: str,
+) -> UploadOutcome[Item]:
+    """The pipeline's engine, for any kind of item: the ``urls`` go up in batches while
+    ``maxWorkers`` workers (or ``limiter``'s budget) run ``create(item, uploader, limiter)``
+    for one item each; an item whose ``create`` raises an upload or API error becomes a
+    ``FailedUpload`` (``stage`` names the item's own call). Settled in completion order."""
+    workers = rapidata_config.upload.maxWorkers
     limiter = limiter or anyio.CapacityLimiter(workers)
     uploader = AssetUploader(ctx, limiter)
-    outcome = UploadOutcome()
-    total = len(datapoints)
-    path = f"/dataset/{dataset_id}/datapoint"
+    outcome: UploadOutcome[Item] = UploadOutcome()
+    total = len(items)
 
     def publish() -> None:
         progress = UploadProgress(
@@ -148,48 +210,27 @@ async def upload_datapoints(
         if bar.active:
             bar.set(progress.done, **({"failed": progress.failed} if progress.failed else {}))
 
-    async def post(dp: Datapoint) -> None:
-        body = await _build_body(dp, uploader)
-        async with limiter:
-            await ctx.transport.request(
-                "POST",
-                path,
-                op_id="dataset_dataset_id_datapoint_post",
-                json=body,
-                response_type=wire.CreateDatapointOutput,
-                retry=cfg.maxRetries,
-                idempotent=True,  # the API answers a repeated sortIndex with the same datapoint
-            )
-
-    async def create(dp: Datapoint) -> None:
+    async def settle(item: Item) -> None:
         try:
-            try:
-                await post(dp)
-            except BadRequestError:
-                # A name from the upload cache that the server no longer knows: upload anew.
-                if not await uploader.forget_cached((*dp.asset, *(dp.media_context or ()))):
-                    raise
-                await post(dp)
+            await create(item, uploader, limiter)
         except (AssetUploadError, RapidataError) as exc:
-            outcome.failed.append(_failure(dp, exc))
+            outcome.failed.append(_failure(item, exc, stage))
         else:
-            outcome.succeeded.append(dp)
+            outcome.succeeded.append(item)
         publish()
 
-    # Workers pull from one shared iterator: a worker takes the next datapoint only when it is
+    # Workers pull from one shared iterator: a worker takes the next item only when it is
     # free, which bounds memory like a zero-buffer stream, with less scheduling per item.
-    queue = iter(datapoints)
+    queue = iter(items)
 
     async def worker() -> None:
-        for dp in queue:
-            await create(dp)
+        for item in queue:
+            await settle(item)
 
-    with ProgressBar(
-        total=total, desc="Uploading datapoints", unit="dp", enabled=show_bar, counts=True
-    ) as bar:
+    with ProgressBar(total=total, desc=desc, unit=unit, enabled=show_bar, counts=True) as bar:
         try:
             async with anyio.create_task_group() as tg:
-                claimed = uploader.claim_urls(_urls_of(datapoints))
+                claimed = uploader.claim_urls(urls)
                 if claimed:
                     tg.start_soon(uploader.upload_url_batches, claimed)
                 for _ in range(min(workers, max(total, 1))):
@@ -199,6 +240,4 @@ async def upload_datapoints(
                 await ctx.asset_cache.flush()
             if tracker is not None:
                 tracker._close()
-    outcome.succeeded.sort(key=lambda d: d.sort_index)
-    outcome.failed.sort(key=lambda f: f.item.sort_index)
     return outcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -21,6 +21,7 @@ from ._tokens import TokenIssuer
 from .engine import Engine
 from .services._batches import BatchRunner
 from .services._fetch import UrlFetcher
+from .services._standings import Standings
 from .store.base import Store
 from .store.blobs import Blobs, NullBlobs
 
@@ -41,8 +42,12 @@ class Context:
     blobs: Blobs = field(default_factory=NullBlobs)
     # The largest file POST /asset/file accepts (413 past it).
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    # Leaderboard standings, with their latest fits cached.
+    standings: Standings = field(default_factory=Standings)
     # Requests per "METHOD /route/{template}", served at GET /_local/stats.
     stats: Counter[str] = field(default_factory=Counter)
+    # What the pages keep between requests (the labeling page's job layouts), by name.
+    pages: dict[str, Any] = field(default_factory=dict)
 
 
 CONTEXT = web.AppKey("rapidata_local_context", Context)

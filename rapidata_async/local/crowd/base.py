@@ -10,9 +10,9 @@ responses as an async stream::
         board.settle(job_id, response.datapoint_id, tally.room())
 
 Anyone who answers is a *response source*: the simulated crowd (``simulated.SimulatedCrowd``)
-or, later, people on a labeling page. Each asks the board for the next task of an audience
-(``next_task``, never one the same labeler already answered), answers it, and hands the
-answer back (``submit`` / ``submit_nowait``), which routes it into the job's stream; the
+or people on the labeling page (``people.People``). Each asks the board for the next task of
+an audience (``next_task``, never one the same labeler already answered), answers it, and
+hands the answer back (``submit`` / ``submit_nowait``), which routes it into the job's stream; the
 engine ``settle``s each response it takes off the stream.
 
 ``room`` is how many more answers a datapoint may be handed out for right now (the referee's
@@ -220,11 +220,12 @@ class ResponseStream:
 
 
 class _JobBoard:
-    __slots__ = ("audience_id", "available", "job_id", "stream", "tasks")
+    __slots__ = ("audience_id", "available", "job_id", "stream", "tasks", "tenant")
 
-    def __init__(self, job_id: str, audience_id: str) -> None:
+    def __init__(self, job_id: str, audience_id: str, tenant: str | None) -> None:
         self.job_id = job_id
         self.audience_id = audience_id
+        self.tenant = tenant
         self.tasks: dict[str, OpenTask] = {}
         self.available: deque[OpenTask] = deque()
         self.stream = ResponseStream(STREAM_BUFFER)
@@ -242,11 +243,19 @@ class TaskBoard:
         self._published = anyio.Event()
 
     # -- the engine's side -------------------------------------------------------------------
-    def publish(self, job_id: str, audience_id: str, work: Iterable[OpenWork]) -> ResponseStream:
+    def publish(
+        self,
+        job_id: str,
+        audience_id: str,
+        work: Iterable[OpenWork],
+        *,
+        tenant: str | None = None,
+    ) -> ResponseStream:
         """Open a job's datapoints to the audience; returns the stream of their responses.
-        A job published again replaces its earlier board (a resumed run)."""
+        ``tenant``: whose job it is (people see only their own tenant's jobs). A job
+        published again replaces its earlier board (a resumed run)."""
         self.withdraw(job_id)
-        board = _JobBoard(job_id, audience_id)
+        board = _JobBoard(job_id, audience_id, tenant)
         for item in work:
             task = OpenTask(job_id, item.datapoint_id, item.task, item.answered, item.room)
             board.tasks[item.datapoint_id] = task
@@ -321,6 +330,12 @@ class TaskBoard:
         board.stream.end()
         self._touch(board.audience_id)
 
+    def is_open(self, task: OpenTask) -> bool:
+        """Whether ``task`` still wants its answer (its job is on the board and the referee
+        has not closed the datapoint)."""
+        board = self._jobs.get(task.job_id)
+        return board is not None and board.tasks.get(task.datapoint_id) is task
+
     def open_tasks(self, job_id: str) -> list[OpenTask]:
         """The job's datapoints still open (bounded by the job's size)."""
         board = self._jobs.get(job_id)
@@ -347,10 +362,13 @@ class TaskBoard:
     async def wait_published(self) -> None:
         await self._published.wait()
 
-    def next_task(self, audience_id: str, labeler_id: str) -> OpenTask | None:
+    def next_task(
+        self, audience_id: str, labeler_id: str, *, tenant: str | None = None
+    ) -> OpenTask | None:
         """A datapoint of any open job of the audience that ``labeler_id`` has not answered,
-        now handed out to them; None when there is none they may take (bounded scan). The
-        answer goes back through ``submit``, or ``give_back`` if none comes."""
+        now handed out to them; None when there is none they may take (bounded scan). With
+        ``tenant``, only jobs of that tenant. The answer goes back through ``submit``, or
+        ``give_back`` if none comes."""
         boards = self._audiences.get(audience_id)
         if not boards:
             return None
@@ -359,7 +377,7 @@ class TaskBoard:
         start = self._cursor.get(audience_id, 0)
         for i in range(n):
             board = boards[(start + i) % n]
-            if not board.available:
+            if not board.available or (tenant is not None and board.tenant != tenant):
                 continue
             task = self._take(board, labeler_id)
             if task is not None:

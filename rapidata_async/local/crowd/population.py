@@ -290,6 +290,9 @@ class Crowd:
         self.seed = seed
         self.oracle = oracle
         self.quality: Quality | None = quality
+        # Label -> the key of the item it stands for (an MRI participant's samples share
+        # their participant's latent quality); a label not listed is its own item.
+        self.item_groups: dict[str, str] = {}
         self.labelers: list[Labeler] = self._population(size)
         self._logit_skill = [_logit(lab.skill) for lab in self.labelers]
         self._typical_ms = [lab.typical_ms for lab in self.labelers]
@@ -336,7 +339,8 @@ class Crowd:
         normal with sd ``QUALITY_SPREAD`` drawn from a hash of the seed and the label."""
         if self.quality is not None:
             return float(self.quality(label))
-        u = min(max(_unit(self.seed, "quality", label), 1e-12), 1.0 - 1e-12)
+        key = self.item_groups.get(label, label)
+        u = min(max(_unit(self.seed, "quality", key), 1e-12), 1.0 - 1e-12)
         return QUALITY_SPREAD * statistics.NormalDist().inv_cdf(u)
 
     def pairwise(self, task: TaskSpec) -> list[tuple[str, float]]:

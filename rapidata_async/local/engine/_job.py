@@ -55,6 +55,7 @@ WRITES_AHEAD = 4
 REASON_SECONDS = 1.0
 """How often a running job checks whether it waits for labelers."""
 PRECEDING_POLL = 0.25
+PEOPLE_REASON = "waiting for people: they answer on the labeling page /label of this backend"
 _NOBODY: frozenset[str] = frozenset()
 
 
@@ -80,6 +81,7 @@ class Runs(Protocol):
     store: Store
     board: TaskBoard
     pace: Pace
+    mode: str  # simulated | human | mixed
 
     async def ensure_ready(self, audience: AudienceRow, examples: Sequence[Any]) -> object: ...
 
@@ -122,14 +124,14 @@ class JobRun:
             tallies[dp.id] = tally
             answered = frozenset([r.labeler_id for r in stored]) if stored else _NOBODY
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
-        audience = work.audience
+        audience, tenant = work.audience, work.job.tenant
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
         del work, tasks
         if closed:
             await jobs.record(job_id, [], closed)
         if tallies:
-            stream = engine.board.publish(job_id, audience.id, open_work)
+            stream = engine.board.publish(job_id, audience.id, open_work, tenant=tenant)
             del open_work
             try:
                 with stream:
@@ -243,6 +245,11 @@ class JobRun:
     async def _update_reason(self, rule: RefereeRule, audience: AudienceRow) -> None:
         """Say why the job waits when some datapoint has been answered by every labeler who
         qualified so far; clear it once that is no longer so."""
+        if self.engine.mode == "human":
+            if self.reason is None:
+                self.reason = PEOPLE_REASON
+                await self.engine.store.jobs.set_reason(self.job_id, PEOPLE_REASON)
+            return
         qualified = self.engine.qualified_so_far(audience.id)
         if qualified is None or (qualified >= rule.max_votes and self.reason is None):
             return  # enough labelers for any datapoint: nothing can be stuck

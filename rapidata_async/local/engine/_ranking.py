@@ -204,7 +204,7 @@ class RankingRun:
         self.open: dict[str, _Matchup] = {}
         self.buffer: list[VoteRecord] = []
         self.draining = False
-        stream = self.board.publish(self.key, plan.audience_id, [])
+        stream = self.board.publish(self.key, plan.audience_id, [], tenant=plan.owner)
         try:
             with stream:
                 outcome = await self._loop(stream)

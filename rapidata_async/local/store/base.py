@@ -40,6 +40,7 @@ from ..._wire import asset as awire
 from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
+from ..._wire.common import AssetInput
 
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
 OWNER_MAIL = "local@rapidata.local"
@@ -165,6 +166,7 @@ class JobRow:
     completed: int  # datapoints the referee closed
     response_count: int
     reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
+    tenant: str | None = None  # the tenant that created it (None: from before tenants)
 
 
 class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
@@ -357,6 +359,116 @@ class ClientRow:
     created_at: str
 
 
+# -- MRI: benchmarks, prompts, leaderboards, participants, samples ----------------------------
+class PromptTag(msgspec.Struct, frozen=True, omit_defaults=True):
+    value: str
+    category: str | None = None
+
+
+class PromptSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A benchmark prompt as stored: its identifier (unique per benchmark), text, asset shown
+    with it, tags (never shown to labelers) and origin."""
+
+    identifier: str
+    text: str | None = None
+    asset: AssetInput | None = None
+    tags: list[PromptTag] = []
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRow:
+    id: str
+    name: str
+    created_at: str
+    description: str | None = None
+    min_assets_per_prompt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRow:
+    id: str
+    benchmark_id: str
+    created_at: str
+    spec: PromptSpec
+
+
+class LeaderboardSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What a leaderboard asks and how it collects votes, with the defaults resolved."""
+
+    name: str
+    instruction: str
+    response_budget: int
+    min_responses: int
+    audience_id: str = "global"
+    show_prompt: bool = False
+    show_prompt_asset: bool = False
+    is_inversed: bool = False
+    included_tags: list[str] = []
+    excluded_tags: list[str] = []
+    vote_aggregation: str = "MajorityVote"
+    display_instruction: str | None = None
+    feature_flags: list[tuple[str, str]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    """``state``: ``Running`` while a run collects votes, else ``Idle``. ``target_votes``: the
+    votes the runs asked for so far (each run adds its ``response_budget``)."""
+
+    id: str
+    benchmark_id: str
+    created_at: str
+    spec: LeaderboardSpec
+    state: str
+    target_votes: int
+    owner: str
+
+
+class ParticipantSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    name: str
+    cost: float | None = None
+    cost_unit: str | None = None
+    family: str | None = None
+    lab: str | None = None
+    proprietary_name: str | None = None
+    license_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRow:
+    """``status``: ``Created`` until submitted, then ``Submitted``."""
+
+    id: str
+    benchmark_id: str
+    created_at: str
+    status: str
+    spec: ParticipantSpec
+    sample_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    id: str
+    participant_id: str
+    identifier: str
+    created_at: str
+    asset: AssetInput
+@dataclass(frozen=True, slots=True)
+class LabelerRow:
+    """A person invited to the labeling page by a tenant (``owner``). ``audiences``: the
+    audiences besides the global one they may answer for (custom ones after passing the
+    qualification examples); ``qualifications``: audience id -> (``Graduated`` | ``Dropped``,
+    user score) of the custom audiences they went through."""
+
+    id: str
+    owner: str
+    name: str
+    audiences: list[str]
+    created_at: str
+    qualifications: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
 # -- interfaces --------------------------------------------------------------------------------
 class Clients(Protocol):
     async def add(
@@ -383,6 +495,37 @@ class Clients(Protocol):
 
     async def remove(self, client_id: str) -> bool:
         """Delete the client (its tokens stop working); False when there was none."""
+        ...
+
+
+class Labelers(Protocol):
+    """People of the labeling page; their invite tokens are stored as hashes
+    (``credentials.hash_secret``), like client secrets."""
+
+    async def add(
+        self,
+        labeler_id: str,
+        token_hash: str,
+        *,
+        owner: str,
+        name: str,
+        audiences: Sequence[str],
+    ) -> LabelerRow: ...
+
+    async def get(self, labeler_id: str) -> tuple[LabelerRow, str] | None:
+        """The labeler and the stored hash of their token, or None (unscoped: the labeling
+        page finds a person by the id in their invite token or session)."""
+        ...
+
+    async def list(self, *, owner: str) -> builtins.list[LabelerRow]:
+        """``owner``'s labelers, oldest first."""
+        ...
+
+    async def set_qualification(
+        self, labeler_id: str, audience_id: str, state: str, user_score: float
+    ) -> None:
+        """Record how the labeler did on a custom audience's examples (replaces an earlier
+        outcome)."""
         ...
 
 
@@ -643,10 +786,110 @@ class Leases(Protocol):
     async def release(self, kind: str, keys: Sequence[str], owner: str) -> None: ...
 
 
+class Benchmarks(Protocol):
+    """MRI benchmarks with their prompts, leaderboards, participants and samples. A benchmark
+    belongs to its creator's tenant, and so does everything in it: another tenant's ids are
+    ``NotFound`` (``field`` names the request field that carried the id)."""
+
+    async def create(
+        self,
+        name: str,
+        *,
+        owner: str,
+        description: str | None = None,
+        min_assets_per_prompt: int | None = None,
+    ) -> BenchmarkRow: ...
+
+    async def get(
+        self, benchmark_id: str, *, owner: Owner, field: str | None = None
+    ) -> BenchmarkRow: ...
+
+    async def list(
+        self, query: ListQuery, *, owner: str
+    ) -> tuple[builtins.list[BenchmarkRow], int]:
+        """Logical fields: ``id``, ``name``, ``created_at``."""
+        ...
+
+    async def add_prompt(self, benchmark_id: str, spec: PromptSpec, *, owner: str) -> PromptRow:
+        """``Conflict`` when the benchmark already has a prompt with this identifier."""
+        ...
+
+    async def prompts(
+        self, benchmark_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[PromptRow], int]:
+        """One page (``query``), or every prompt in registration order (None). Logical fields:
+        ``id``, ``created_at``, ``identifier``, ``text``, ``origin_source``."""
+        ...
+
+    async def add_leaderboard(
+        self, benchmark_id: str, spec: LeaderboardSpec, *, owner: str, target_votes: int
+    ) -> LeaderboardRow:
+        """A new leaderboard, ``Running`` when ``target_votes`` > 0, else ``Idle``."""
+        ...
+
+    async def leaderboard(
+        self, leaderboard_id: str, *, owner: Owner, field: str | None = None
+    ) -> LeaderboardRow: ...
+
+    async def leaderboards(
+        self, benchmark_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[LeaderboardRow], int]:
+        """Logical fields: ``id``, ``name``, ``created_at``; None: all, oldest first."""
+        ...
+
+    async def set_target(self, leaderboard_id: str, target_votes: int, state: str) -> None:
+        """The engine: a run's vote target and the leaderboard's state."""
+        ...
+
+    async def running_leaderboards(self) -> builtins.list[str]:
+        """Ids of the leaderboards in ``Running`` (the engine's scan)."""
+        ...
+
+    async def add_participant(
+        self, benchmark_id: str, spec: ParticipantSpec, *, owner: str
+    ) -> ParticipantRow: ...
+
+    async def participant(
+        self, participant_id: str, *, owner: Owner, field: str | None = None
+    ) -> ParticipantRow: ...
+
+    async def participants(
+        self, benchmark_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[ParticipantRow], int]:
+        """Logical fields: ``id``, ``name``, ``status``, ``created_at``; None: all, oldest
+        first."""
+        ...
+
+    async def add_sample(
+        self, participant_id: str, identifier: str, asset: AssetInput, *, owner: str
+    ) -> SampleRow:
+        """``Invalid`` naming ``identifier`` when the benchmark has no such prompt,
+        ``Conflict`` when the participant already has a sample for it."""
+        ...
+
+    async def samples(
+        self, participant_id: str, query: ListQuery | None, *, owner: Owner
+    ) -> tuple[builtins.list[SampleRow], int]:
+        """Logical fields: ``identifier``, ``created_at``; None: all, oldest first."""
+        ...
+
+    async def submit(
+        self, participant_ids: Sequence[str], *, owner: str
+    ) -> builtins.list[ParticipantRow]:
+        """Mark participants ``Submitted`` (all or none: ``NotFound`` naming
+        ``participantIds[i]`` for one that is unknown); the rows as they are now."""
+        ...
+
+    async def benchmark_samples(self, benchmark_id: str) -> dict[str, dict[str, AssetInput]]:
+        """The engine: per submitted participant, its samples (prompt identifier -> asset)."""
+        ...
+
+
 class Store(Protocol):
     """One backend database: the aggregates above, opened and closed together."""
 
     clients: Clients
+    labelers: Labelers
     assets: Assets
     batches: Batches
     datasets: Datasets
@@ -656,6 +899,7 @@ class Store(Protocol):
     votes: Votes
     flows: Flows
     leases: Leases
+    benchmarks: Benchmarks
 
     @property
     def assets_dir(self) -> Path | None:
@@ -670,5 +914,5 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def reset(self) -> None:
-        """Tests: wipe all data but credentials, assets and seeds."""
+        """Tests: wipe all data (labelers too) but credentials, assets and seeds."""
         ...

@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "5"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
@@ -115,6 +115,37 @@ CREATE TABLE IF NOT EXISTS votes (
 CREATE TABLE IF NOT EXISTS leases (
     kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
     expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS benchmarks (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    created_at text NOT NULL, description text, min_assets integer, owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS benchmarks_owner ON benchmarks (owner, created_at);
+CREATE TABLE IF NOT EXISTS prompts (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, benchmark_id text NOT NULL,
+    identifier text NOT NULL, text text, origin_source text, created_at text NOT NULL,
+    body bytea NOT NULL, UNIQUE (benchmark_id, identifier));
+CREATE TABLE IF NOT EXISTS leaderboards (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, benchmark_id text NOT NULL,
+    name text NOT NULL, created_at text NOT NULL, owner text NOT NULL, state text NOT NULL,
+    target_votes bigint NOT NULL, body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS leaderboards_benchmark ON leaderboards (benchmark_id);
+CREATE INDEX IF NOT EXISTS leaderboards_state ON leaderboards (state);
+CREATE TABLE IF NOT EXISTS participants (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, benchmark_id text NOT NULL,
+    name text NOT NULL, status text NOT NULL, created_at text NOT NULL, owner text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS participants_benchmark ON participants (benchmark_id);
+CREATE TABLE IF NOT EXISTS samples (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, participant_id text NOT NULL,
+    identifier text NOT NULL, created_at text NOT NULL, asset bytea NOT NULL,
+    UNIQUE (participant_id, identifier));
+CREATE TABLE IF NOT EXISTS labelers (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, owner text NOT NULL,
+    name text NOT NULL, audiences text[] NOT NULL, created_at text NOT NULL,
+    token_hash text NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id text NOT NULL, audience_id text NOT NULL, state text NOT NULL,
+    user_score float8 NOT NULL, PRIMARY KEY (labeler_id, audience_id));
 """
 
 # What a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
@@ -134,6 +165,13 @@ _RESET_TABLES = (
     "flow_items",
     "votes",
     "leases",
+    "benchmarks",
+    "prompts",
+    "leaderboards",
+    "participants",
+    "samples",
+    "labelers",
+    "labeler_qualifications",
 )
 
 _LOCK = (

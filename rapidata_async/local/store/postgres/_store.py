@@ -9,11 +9,13 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
     Flows,
     Jobs,
+    Labelers,
     Leases,
     Store,
     StoreUnavailable,
@@ -21,12 +23,14 @@ from ..base import (
 )
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
+from ._benchmarks import PgBenchmarks
 from ._clients import PgClients
 from ._datasets import PgDatasets
 from ._db import Db, redact
 from ._definitions import PgDefinitions
 from ._flows import PgFlows
 from ._jobs import PgJobs
+from ._labelers import PgLabelers
 from ._leases import PgLeases
 from ._schema import prepare, reset
 from ._votes import PgVotes
@@ -64,6 +68,7 @@ class PostgresStore:
         self._datasets = PgDatasets(self._db)
         # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
         self.clients: Clients = PgClients(self._db)
+        self.labelers: Labelers = PgLabelers(self._db)
         self.assets: Assets = PgAssets(self._db)
         self.batches: Batches = PgBatches(self._db)
         self.datasets: Datasets = self._datasets
@@ -73,6 +78,7 @@ class PostgresStore:
         self.votes: Votes = PgVotes(self._db)
         self.flows: Flows = PgFlows(self._db)
         self.leases: Leases = PgLeases(self._db)
+        self.benchmarks: Benchmarks = PgBenchmarks(self._db)
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.dsn)!r})"

@@ -89,6 +89,34 @@ CREATE TABLE IF NOT EXISTS votes (
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS benchmarks (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, description TEXT,
+    min_assets INTEGER, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS benchmarks_owner ON benchmarks (owner, created_at);
+CREATE TABLE IF NOT EXISTS prompts (
+    id TEXT PRIMARY KEY, benchmark_id TEXT NOT NULL, identifier TEXT NOT NULL, text TEXT,
+    origin_source TEXT, created_at TEXT NOT NULL, body BLOB NOT NULL,
+    UNIQUE (benchmark_id, identifier));
+CREATE TABLE IF NOT EXISTS leaderboards (
+    id TEXT PRIMARY KEY, benchmark_id TEXT NOT NULL, name TEXT NOT NULL,
+    created_at TEXT NOT NULL, owner TEXT NOT NULL, state TEXT NOT NULL,
+    target_votes INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS leaderboards_benchmark ON leaderboards (benchmark_id);
+CREATE INDEX IF NOT EXISTS leaderboards_state ON leaderboards (state);
+CREATE TABLE IF NOT EXISTS participants (
+    id TEXT PRIMARY KEY, benchmark_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, owner TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS participants_benchmark ON participants (benchmark_id);
+CREATE TABLE IF NOT EXISTS samples (
+    id TEXT PRIMARY KEY, participant_id TEXT NOT NULL, identifier TEXT NOT NULL,
+    created_at TEXT NOT NULL, asset BLOB NOT NULL, UNIQUE (participant_id, identifier));
+CREATE TABLE IF NOT EXISTS labelers (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, audiences TEXT NOT NULL,
+    created_at TEXT NOT NULL, token_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id TEXT NOT NULL, audience_id TEXT NOT NULL, state TEXT NOT NULL,
+    user_score REAL NOT NULL, PRIMARY KEY (labeler_id, audience_id)) WITHOUT ROWID;
 """
 
 # The tenant columns (NULL: a shared seeded audience) and their indexes, created after the
@@ -118,6 +146,13 @@ RESET_TABLES = (
     "flow_items",
     "votes",
     "leases",
+    "benchmarks",
+    "prompts",
+    "leaderboards",
+    "participants",
+    "samples",
+    "labelers",
+    "labeler_qualifications",
 )
 
 # Columns added after the first release: a file DB from then gets them on open.

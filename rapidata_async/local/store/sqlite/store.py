@@ -16,11 +16,13 @@ from ..base import (
     Assets,
     Audiences,
     Batches,
+    Benchmarks,
     Clients,
     Datasets,
     Definitions,
     Flows,
     Jobs,
+    Labelers,
     Leases,
     StoreUnavailable,
     Votes,
@@ -31,11 +33,13 @@ from ._db import Database
 from .assets import SqliteAssets
 from .audiences import SqliteAudiences
 from .batches import SqliteBatches
+from .benchmarks import SqliteBenchmarks
 from .clients import SqliteClients
 from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
 from .flows import SqliteFlows
 from .jobs import SqliteJobs
+from .labelers import SqliteLabelers
 from .leases import SqliteLeases
 from .votes import SqliteVotes
 
@@ -52,6 +56,7 @@ class SqliteStore:
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
         self.clients: Clients = SqliteClients(self.db)
+        self.labelers: Labelers = SqliteLabelers(self.db)
         self.assets: Assets = SqliteAssets(self.db)
         self.batches: Batches = SqliteBatches(self.db)
         self._datasets = SqliteDatasets(self.db)
@@ -62,6 +67,7 @@ class SqliteStore:
         self.votes: Votes = SqliteVotes(self.db)
         self.flows: Flows = SqliteFlows(self.db)
         self.leases: Leases = SqliteLeases(self.db)
+        self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path) if self.path else None!r})"
