@@ -183,6 +183,13 @@ async def test_deleting_a_flow_stops_its_running_items(
     await api.call("GET", f"/flow/ranking/item/{item_id}", status=404)
     board = backend.context.runner.board
     await eventually(lambda: not board.open_tasks(f"flow:{item_id}"))
+    with anyio.fail_after(10):
+        while True:
+            stored = await backend.store.flows.item(item_id, owner=None)
+            if stored.state != "Stopping":
+                break
+            await anyio.sleep(0.05)
+    assert stored.state == "Stopped" and stored.completed_at
     assert 0 < await backend.store.votes.total(item_id, owner=None) < 6 * 50
 
 

@@ -770,7 +770,7 @@ class Flows(Protocol):
         ...
 
     async def item(self, item_id: str, *, owner: Owner, field: str | None = None) -> FlowItemRow:
-        """An item of a flow not deleted."""
+        """An item of a flow not deleted (``ANY_OWNER``, the engine: of any flow)."""
         ...
 
     async def items(
