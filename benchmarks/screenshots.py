@@ -9,6 +9,9 @@ simulated crowd answers at a watchable pace, then saves:
 - ``preview-compare.png``, ``preview-classification.png``: ``definition.preview()``
 - ``job-running.png``, ``job-complete.png``: ``job.view()`` while it runs and once done
 - ``mri-leaderboard.png``: ``leaderboard.view()`` (a placeholder until MRI is served)
+- ``label-compare.png``, ``label-classification.png``, ``label-qualification.png``: the
+  labeling page of a second backend whose crowd is people (``crowd="human"``), signed in
+  with an invite link: a compare task, a classification task, a custom audience's example
 """
 
 from __future__ import annotations
@@ -60,6 +63,62 @@ async def _shoot(browser: Any, url: str, name: str, *, full: bool = True) -> Non
         await page.screenshot(path=str(OUT / name), full_page=full)
     finally:
         await page.close()
+
+
+async def _labeling(root: Path, images: list[tuple[Path, Path]], browser: Any) -> None:
+    """The labeling page as an invited person sees it."""
+    async with (
+        LocalBackend(db=root / "people.sqlite3", crowd="human") as backend,
+        backend.client() as client,
+    ):
+        audience = (await client.audience.find_audiences("global"))[0]
+        compare = await client.job.create_compare_job_definition(
+            name="Image prompt alignment",
+            instruction="Which image matches the description better?",
+            datapoints=[[str(a), str(b)] for a, b in images[:1]],
+            contexts=["A small blue book sitting on a large red book."],
+            settings=[AllowNeitherBoth(), NoShuffle()],
+            responses_per_datapoint=1,
+        )
+        likert = await client.job.create_classification_job_definition(
+            name="Answer quality",
+            instruction="How helpful is this answer?",
+            answer_options=["1: Not at all", "2: Somewhat", "3: Very"],
+            datapoints=["Use `git rebase -i HEAD~3` to squash the last three commits."],
+            contexts=["How do I squash commits?"],
+            data_type="text",
+            settings=[NoShuffle(), Markdown()],
+            responses_per_datapoint=1,
+        )
+        experts = await client.audience.create_audience("Git experts", min_tasks=3)
+        for text, truth in [
+            ("git commit --amend changes the last commit.", "True"),
+            ("git push --force never loses work.", "False"),
+            ("git stash keeps uncommitted changes aside.", "True"),
+        ]:
+            await experts.add_classification_example(
+                "Is this statement true?", ["True", "False"], text, [truth], data_type="text"
+            )
+        jobs = [await audience.assign_job(definition) for definition in (compare, likert)]
+        board = backend.context.runner.board
+        while not all(board.open_tasks(job.id) for job in jobs):  # the runs publish them
+            await board.wait_published()
+        page = await browser.new_page()
+        try:
+            await page.goto(await backend.invite_labeler("Ada"))
+            await page.locator("article.task").wait_for()
+            await page.wait_for_load_state("networkidle")
+            for _ in jobs:
+                kind = await page.locator("article.task").get_attribute("data-kind")
+                shot = "label-compare.png" if kind == "Compare" else "label-classification.png"
+                await page.screenshot(path=str(OUT / shot), full_page=True)
+                async with page.expect_navigation():
+                    await page.keyboard.press("1")
+            await page.goto(await backend.invite_labeler("Grace", [experts.id]))
+            await page.locator("article.task").wait_for()
+            await page.screenshot(path=str(OUT / "label-qualification.png"), full_page=True)
+        finally:
+            await page.close()
 
 
 async def main() -> None:
@@ -142,6 +201,7 @@ async def main() -> None:
                         "mri-leaderboard.png",
                         full=False,
                     )
+                    await _labeling(root, images, browser)
                 finally:
                     await browser.close()
     for png in sorted(OUT.glob("*.png")):

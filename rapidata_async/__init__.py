@@ -24,6 +24,8 @@ from ._exceptions import (
     ConflictError,
     FailedUpload,
     FailedUploadException,
+    FailedValidationRapid,
+    FailedValidationRapidsException,
     FlowItemFailedError,
     InternalServerError,
     JobBlockedError,
@@ -84,6 +86,7 @@ from .mri import (
     VoteAggregation,
 )
 from .results import JobResults, read_results
+from .validation import RapidataValidationSet, ValidationSetManager
 
 __all__ = [
     "AgeFilter",
@@ -104,6 +107,8 @@ __all__ = [
     "DeviceType",
     "FailedUpload",
     "FailedUploadException",
+    "FailedValidationRapid",
+    "FailedValidationRapidsException",
     "FlowItem",
     "FlowItemFailedError",
     "FlowItemResult",
@@ -147,6 +152,7 @@ __all__ = [
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
+    "RapidataValidationSet",
     "RateLimitError",
     "Standing",
     "Standings",
@@ -154,6 +160,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "ValidationSetManager",
     "VoteAggregation",
     "WaitTimeoutError",
     "__version__",

@@ -1,4 +1,4 @@
-"""The command line: ``rapidata-async serve | clients | quickstart`` (also
+"""The command line: ``rapidata-async serve | clients | labelers | quickstart`` (also
 ``python -m rapidata_async``)."""
 
 from __future__ import annotations
@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         "SQLite file, <assets-dir>/signing.key for PostgreSQL; or set "
         "RAPIDATA_LOCAL_SIGNING_KEY). Processes sharing a database must share the key",
     )
+    serve.add_argument(
+        "--crowd",
+        choices=("simulated", "human", "mixed"),
+        default="simulated",
+        help="who answers jobs: the simulated crowd, people on the labeling page /label "
+        "(jobs wait for them; prints an invite link for the owner on a terminal), or both",
+    )
     clients = sub.add_parser(
         "clients",
         help="create, list or revoke the client credentials of a backend's database",
@@ -114,6 +121,31 @@ def build_parser() -> argparse.ArgumentParser:
     clients.add_argument(
         "--tenant",
         help="create: a second credential of this existing tenant (sharing its data)",
+    )
+    labelers = sub.add_parser(
+        "labelers",
+        help="invite people to the labeling page of a backend's database, or list them",
+        description="Invite a person to label on the backend's page /label (serve --crowd "
+        "human or mixed): prints their invite link, shown once. They answer the tenant's jobs "
+        "on the global audience, and on each --audience after passing its qualification "
+        "examples.",
+        formatter_class=fmt,
+    )
+    labelers.add_argument("action", choices=("invite", "list"), help="invite a person; list")
+    labelers.add_argument(
+        "--db", default="rapidata-local.sqlite3", help="SQLite file or postgresql:// URL"
+    )
+    labelers.add_argument("--tenant", help="whose jobs they answer (default: the first client's)")
+    labelers.add_argument("--name", help="invite: the person's name, as the owner knows them")
+    labelers.add_argument(
+        "--audience",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="invite: a custom (or curated) audience they may join; repeatable",
+    )
+    labelers.add_argument(
+        "--url", default="http://127.0.0.1:8080", help="the backend's URL, for the invite link"
     )
     quick = sub.add_parser(
         "quickstart",
@@ -161,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
             lease_ttl=args.lease_ttl,
             key_file=args.key_file,
+            crowd=args.crowd,
         )
     if args.command == "clients":
         from .local._admin import manage_clients
@@ -169,6 +202,20 @@ def main(argv: list[str] | None = None) -> int:
             print("error: revoke takes a CLIENT_ID, create and list none", file=sys.stderr)
             return 2
         return manage_clients(args.db, args.action, args.client_id, args.tenant)
+    if args.command == "labelers":
+        from .local._admin import manage_labelers
+
+        if args.action == "invite" and not args.name:
+            print("error: invite needs --name", file=sys.stderr)
+            return 2
+        return manage_labelers(
+            args.db,
+            args.action,
+            tenant=args.tenant,
+            name=args.name,
+            audiences=args.audience,
+            url=args.url,
+        )
     from ._quickstart import main as run
 
     run(args.speed)

@@ -31,6 +31,7 @@ from .audience import AudienceManager
 from .flow import FlowManager
 from .job import JobManager
 from .mri import RapidataBenchmarkManager
+from .validation import ValidationSetManager
 
 DEFAULT_ENVIRONMENT = C.DEFAULT_ENVIRONMENT
 ENV_BASE_URL = "RAPIDATA_BASE_URL"
@@ -200,7 +201,11 @@ class AsyncRapidataClient:
         ctx = self._context
         other = object.__new__(AsyncRapidataClient)
         other.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "flow", "mri")}
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if k not in ("audience", "job", "flow", "mri", "validation")
+            }
         )
         other._timeout = self._timeout if timeout is None else timeout
         if connect_timeout is not None:
@@ -263,6 +268,12 @@ class AsyncRapidataClient:
     def mri(self) -> RapidataBenchmarkManager:
         """Benchmarks and leaderboards: ``create_new_benchmark``, ``find_benchmarks``, …"""
         return RapidataBenchmarkManager(self._context)
+
+    @cached_property
+    def validation(self) -> ValidationSetManager:
+        """Validation sets: ``create_compare_set``, ``create_classification_set``,
+        ``get_validation_set_by_id``, ``find_validation_sets``."""
+        return ValidationSetManager(self._context)
 
 
 def _check_base_url(url: str) -> str:

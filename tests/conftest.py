@@ -97,6 +97,25 @@ async def client(backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
         yield opened
 
 
+@pytest.fixture
+async def few_labelers(client: AsyncRapidataClient) -> str:
+    """Id of a custom audience of a handful of simulated labelers (one small country): work
+    that needs more distinct labelers than that keeps running."""
+    from rapidata_async import CountryFilter
+
+    audience = await client.audience.create_audience(
+        name="Few labelers", filters=[CountryFilter(["LY"])]
+    )
+    for k in range(3):
+        await audience.add_compare_example(
+            instruction="Which is better?",
+            truth=f"good {k}",
+            datapoint=[f"good {k}", f"bad {k}"],
+            data_type="text",
+        )
+    return audience.id
+
+
 @asynccontextmanager
 async def fresh_database(store_name: str, directory: Path) -> AsyncIterator[dict[str, Any]]:
     """``db`` and ``assets_dir`` of a new database of the store: a SQLite file in

@@ -12,7 +12,6 @@ import anyio
 import pytest
 from _poll import eventually
 
-from rapidata_async import AsyncRapidataClient, CountryFilter
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.domain.ranking_sim import spearman
 
@@ -79,22 +78,6 @@ async def _token(session: aiohttp.ClientSession, client_id: str, secret: str) ->
 async def api(backend: LocalBackend) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession(backend.url) as session:
         yield Api(session, await _token(session, backend.client_id, backend.client_secret))
-
-
-@pytest.fixture
-async def few_labelers(client: AsyncRapidataClient) -> str:
-    """A custom audience of a handful of labelers (one small country)."""
-    audience = await client.audience.create_audience(
-        name="Few labelers", filters=[CountryFilter(["LY"])]
-    )
-    for k in range(3):
-        await audience.add_compare_example(
-            instruction="Which is better?",
-            truth=f"good {k}",
-            datapoint=[f"good {k}", f"bad {k}"],
-            data_type="text",
-        )
-    return audience.id
 
 
 @pytest.fixture
@@ -200,6 +183,13 @@ async def test_deleting_a_flow_stops_its_running_items(
     await api.call("GET", f"/flow/ranking/item/{item_id}", status=404)
     board = backend.context.runner.board
     await eventually(lambda: not board.open_tasks(f"flow:{item_id}"))
+    with anyio.fail_after(10):
+        while True:
+            stored = await backend.store.flows.item(item_id, owner=None)
+            if stored.state != "Stopping":
+                break
+            await anyio.sleep(0.05)
+    assert stored.state == "Stopped" and stored.completed_at
     assert 0 < await backend.store.votes.total(item_id, owner=None) < 6 * 50
 
 

@@ -14,8 +14,8 @@ import anyio
 import pytest
 
 from rapidata_async.local import LocalBackend
-from rapidata_async.local._app import plaintext_warning
 from rapidata_async.local._limits import MAX_DEPTH, TOKEN_FORM_BYTES
+from rapidata_async.local._serve import plaintext_warning
 from rapidata_async.local.services._fetch import forbidden_address
 
 

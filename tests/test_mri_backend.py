@@ -376,3 +376,20 @@ async def test_pages_show_the_benchmark_and_the_standings_plot(
     ):
         async with session.get(path) as response:
             assert response.status == 404, path
+
+
+async def test_a_full_benchmark_refuses_more(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rapidata_async.local.services import mri
+
+    monkeypatch.setattr(mri, "MAX_PROMPTS", 2)
+    monkeypatch.setattr(mri, "MAX_PARTICIPANTS", 1)
+    benchmark_id = await _benchmark(api, 2)
+    status, problem = await api.call(
+        "POST", f"/benchmark/{benchmark_id}/prompt", _prompt("p9", "t", [])
+    )
+    assert (status, list(problem["errors"])) == (400, ["benchmarkId"])
+    await _model(api, benchmark_id, "m0", 1)
+    status, problem = await api.call(
+        "POST", f"/benchmark/{benchmark_id}/participants", {"name": "m1"}
+    )
+    assert (status, list(problem["errors"])) == (400, ["benchmarkId"])

@@ -1,5 +1,6 @@
-"""The app pages in a real browser (headless Chromium): what a labeler would see, and a job's
-progress moving live while the simulated crowd answers."""
+"""The app pages in a real browser (headless Chromium): what a labeler would see, a job's
+progress moving live while the simulated crowd answers, and a person answering jobs on the
+labeling page with the keyboard."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import anyio
 import pytest
+from _poll import eventually
 
 from rapidata_async import AsyncRapidataClient, Markdown, NoShuffle
 from rapidata_async.local import LocalBackend
@@ -124,3 +126,75 @@ async def test_job_view_moves_live_without_a_reload(
         assert await rows.count() == 10
     finally:
         await page.close()
+
+
+@pytest.fixture
+async def human_backend(backend_options: dict[str, Any]) -> AsyncIterator[LocalBackend]:
+    async with LocalBackend(crowd="human", **backend_options) as backend:
+        yield backend
+
+
+async def test_a_person_answers_ten_tasks_with_the_keyboard_and_the_results_hold_them(
+    human_backend: LocalBackend, browser: Any
+) -> None:
+    async with human_backend.client() as client:
+        audience = (await client.audience.find_audiences("global"))[0]
+        compare = await client.job.create_compare_job_definition(
+            name="People compare",
+            instruction="Which text reads better?",
+            datapoints=[[f"left {i}", f"right {i}"] for i in range(5)],
+            data_type="text",
+            responses_per_datapoint=1,
+        )
+        classify = await client.job.create_classification_job_definition(
+            name="People classify",
+            instruction="Which animal is it?",
+            answer_options=["cat", "dog", "bird"],
+            datapoints=[f"animal {i}" for i in range(5)],
+            data_type="text",
+            responses_per_datapoint=1,
+        )
+        jobs = [await audience.assign_job(compare), await audience.assign_job(classify)]
+        board = human_backend.context.runner.board
+        # Both jobs' tasks are up (else the page would show "nothing yet" and reload later).
+        await eventually(lambda: all(board.open_tasks(job.id) for job in jobs), deadline=DEADLINE)
+        link = await human_backend.invite_labeler("Ada")
+        page = await browser.new_page()
+        try:
+            dialogs = await _no_dialogs(page)
+            await page.goto(link)
+            await page.wait_for_url("**/label")
+            assert "#" not in page.url  # the token left the address bar
+            chosen: dict[str, str] = {}  # item -> what the person picked
+            for i in range(10):
+                card = page.locator("article.task")
+                await card.wait_for(timeout=DEADLINE * 1000)
+                assert await card.get_attribute("data-number") == str(i + 1)
+                if await card.get_attribute("data-kind") == "Compare":
+                    key = str(i % 2 + 1)
+                    sides = await card.locator("figure.side .media").all_inner_texts()
+                    item = " | ".join(sorted(t.strip() for t in sides))
+                    picked = sides[int(key) - 1].strip()
+                else:
+                    key = str(i % 3 + 1)
+                    item = (await card.locator(".single .media").inner_text()).strip()
+                    button = card.locator(f'button.answer[data-key="{key}"]')
+                    picked = str(await button.get_attribute("data-answer"))
+                async with page.expect_navigation():
+                    await page.keyboard.press(key)
+                chosen[item] = picked
+            await page.locator("#idle").wait_for()
+            assert dialogs == []
+        finally:
+            await page.close()
+        compare_results = await jobs[0].get_results(timeout=DEADLINE)
+        classify_results = await jobs[1].get_results(timeout=DEADLINE)
+    got: dict[str, str] = {}
+    for r in compare_results.results:
+        assert sum(r.aggregated_results.values()) == 1  # exactly the person's answer
+        got[" | ".join(sorted(r.assets))] = max(r.aggregated_results, key=r.aggregated_results.get)
+    for c in classify_results.results:
+        assert sum(c.aggregated_results.values()) == 1
+        got[str(c.original_file_name)] = max(c.aggregated_results, key=c.aggregated_results.get)
+    assert got == chosen
+    assert len(chosen) == 10

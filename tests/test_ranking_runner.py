@@ -4,6 +4,7 @@ stored (idempotently) in ``store.votes``."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import anyio
 import numpy as np
 import pytest
+from _poll import eventually
 
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.domain.ranking import standings
@@ -184,3 +186,24 @@ async def test_votes_are_recorded_once_per_labeler_and_matchup(backend: LocalBac
     assert await votes.total("s5", owner="tenant-a") == 2
     german = await votes.tallies("s5", owner="tenant-a", where=VoteFilter(country=["DE"]))
     assert [(t.first_won, t.ties) for t in german] == [(1, 0)]
+
+
+async def test_a_matchup_short_of_votes_is_replaced_after_the_serve_timeout(
+    backend: LocalBackend, source: Source, few_labelers: str
+) -> None:
+    # A handful of labelers, matchups wanting 50 votes: none completes, each times out.
+    plan = _plan(source, "s6", min_responses=50, serve_timeout=0.3, deadline=time.time() + 1.5)
+    source.plans["s6"] = dataclasses.replace(plan, audience_id=few_labelers)
+    backend.context.runner.start_ranking()
+    board = backend.context.runner.board
+    await eventually(lambda: bool(board.open_tasks("test:s6")))
+    first = {task.datapoint_id for task in board.open_tasks("test:s6")}
+    # Later matchups are new ones: the first were dropped after 0.3 s.
+    await eventually(
+        lambda: (
+            bool(board.open_tasks("test:s6"))
+            and not first & {task.datapoint_id for task in board.open_tasks("test:s6")}
+        )
+    )
+    assert await _finish(source, "s6") == "expired"
+    assert await backend.store.votes.total("s6", owner=None) > 0

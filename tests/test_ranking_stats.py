@@ -214,3 +214,62 @@ def test_spearman_handles_ties_and_constants() -> None:
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert spearman([1, 1, 1], [1, 2, 3]) == 0.0
     assert spearman([1, 2, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486833)
+
+
+def test_adaptive_matchmaking_is_deterministic_given_the_rng() -> None:
+    _, _, counts, _ = simulated(10, 60, seed=8)
+    state = MatchState(counts, min_responses=3, budget=300)
+    runs = [next_pairs(state, 4, np.random.default_rng(42)) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert len(runs[0]) == 4
+    # From no votes at all every pair is alike: the rng alone breaks the ties.
+    empty = MatchState(PairCounts.empty(10), min_responses=3)
+    firsts = {tuple(next_pairs(empty, 1, np.random.default_rng(s))) for s in range(6)}
+    assert len(firsts) > 1
+
+
+def test_adaptive_matchmaking_explores_items_with_few_matches() -> None:
+    # A batch as large as half the items covers every item once before any plays twice.
+    batch = next_pairs(MatchState(PairCounts.empty(10)), 5, np.random.default_rng(0))
+    assert sorted(x for pair in batch for x in pair) == list(range(10))
+    # Two newcomers beside six well-measured items are both in the next two matchups.
+    rng = np.random.default_rng(2)
+    oracle = bt_oracle(latent_quality(6, rng))
+    first, second = random_pairs(6, 600, rng)
+    played = PairCounts.from_battles(8, first, second, vote(oracle, first, second, rng))
+    picks = next_pairs(MatchState(played, min_responses=3), 2, np.random.default_rng(0))
+    assert {6, 7} <= {x for pair in picks for x in pair}
+
+
+def test_adaptive_matchmaking_respects_max_per_pair_and_whole_matchups() -> None:
+    # Pair (0, 1) has 6 votes: with max_per_pair 8 another matchup of 3 would overshoot.
+    counts = PairCounts.from_battles(3, [0] * 6 + [1] * 2, [1] * 6 + [2] * 2, [1.0] * 8)
+    state = MatchState(counts, min_responses=3, max_per_pair=8)
+    picks = next_pairs(state, 3, np.random.default_rng(0))
+    assert (0, 1) not in picks and sorted(picks) == [(0, 2), (1, 2)]
+    # Budget 14 with 8 spent pays for two whole matchups of 3, not a third one.
+    rng = np.random.default_rng(0)
+    assert len(next_pairs(MatchState(counts, min_responses=3, budget=14), 5, rng)) == 2
+    assert next_pairs(MatchState(counts, min_responses=3, budget=10), 5, rng) == []
+    with pytest.raises(ValueError, match="k must be"):
+        next_pairs(state, -1, np.random.default_rng(0))
+
+
+def test_adaptive_matchmaking_recovers_the_order_with_fewer_votes() -> None:
+    def rho(strategy, seed: int, budget: int) -> float:
+        rng = np.random.default_rng(seed)
+        quality = latent_quality(12, rng)
+        oracle = bt_oracle(quality)
+        counts = PairCounts.empty(12)
+        while pairs := strategy(MatchState(counts, min_responses=3, budget=budget), 4, rng):
+            first = np.repeat([a for a, _ in pairs], 3)
+            second = np.repeat([b for _, b in pairs], 3)
+            new = PairCounts.from_battles(12, first, second, vote(oracle, first, second, rng))
+            counts = counts.merged(new)
+        assert counts.total == budget
+        return spearman(fit_bradley_terry(counts), quality)
+
+    seeds = range(12)
+    adaptive = np.mean([rho(next_pairs, s, 120) for s in seeds])
+    uniform = np.mean([rho(uniform_pairs, s, 120) for s in seeds])
+    assert adaptive > uniform

@@ -8,7 +8,8 @@ aiohttp over SQLite with a simulated crowd, so everything runs offline::
             audience = (await client.audience.find_audiences("alignment"))[0]
 """
 
-from ._app import DEFAULT_DB, LocalBackend, create_app, serve_forever
+from ._app import DEFAULT_DB, LocalBackend, create_app
+from ._serve import serve_forever
 from .crowd.population import Oracle
 from .domain.tasks import TaskSpec
 

@@ -18,7 +18,6 @@ Every answer carries an ``x-trace-id`` header; every error is a ProblemDetails b
 
 from __future__ import annotations
 
-import errno
 import functools
 import logging
 import os
@@ -50,6 +49,7 @@ from ._errors import (
     from_domain,
 )
 from ._http import Handler, reject_nul, respond
+from ._labelers import create_invite
 from ._limits import DEFAULT_MAX_UPLOAD_BYTES, LARGE_JSON_BYTES
 from ._server import ProblemSite
 from ._tasks import TaskManager
@@ -57,8 +57,8 @@ from ._tokens import TokenIssuer
 from .crowd.clock import Pace
 from .crowd.population import Oracle, Quality
 from .domain.errors import DomainError
-from .engine import Engine, LeaderboardSessions
-from .services import _flow_routes, assets, audiences, datasets, jobs, mri
+from .engine import CROWD_MODES, Engine, LeaderboardSessions
+from .services import _flow_routes, assets, audiences, datasets, jobs, labelers, mri, validation
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .services.flows import FlowSessions
@@ -66,7 +66,7 @@ from .store import describe, is_postgres_url, open_store
 from .store.base import Store, StoreUnavailable
 from .store.blobs import blobs_for
 from .store.credentials import KEY_ENV, load_signing_key
-from .web import page_routes
+from .web import page_routes, security_headers
 
 if TYPE_CHECKING:
     from .._client import AsyncRapidataClient
@@ -80,7 +80,6 @@ DEFAULT_ASSETS_DIR = "rapidata-local-assets"
 # The signing key's file inside the assets directory of a PostgreSQL backend (shared by every
 # process of one database, like the uploads).
 KEY_FILE_NAME = "signing.key"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _trace_id(request: web.Request) -> str:
@@ -156,7 +155,9 @@ async def local_stats(request: web.Request) -> web.Response:
 
 def create_app(context: Context) -> web.Application:
     """The aiohttp application serving every route over ``context``; ``LocalBackend`` runs it."""
-    app = web.Application(middlewares=[problem_middleware], client_max_size=LARGE_JSON_BYTES)
+    app = web.Application(
+        middlewares=[security_headers, problem_middleware], client_max_size=LARGE_JSON_BYTES
+    )
     app[CONTEXT] = context
     for table in (
         _auth.routes,
@@ -166,6 +167,8 @@ def create_app(context: Context) -> web.Application:
         audiences.routes,
         mri.routes,
         _flow_routes.routes,
+        labelers.routes,
+        validation.routes,
         page_routes(),
         _local_routes,
     ):
@@ -186,7 +189,9 @@ class LocalBackend:
     time, as fast as they can be stored) or ``"realistic"``, where crowd time runs ``speed``
     times faster than the wall clock (a labeler answers in a few seconds of crowd time);
     ``oracle`` steers answers; ``quality`` (label -> rating points) is the latent quality by
-    which the crowd judges ranking matchups (flows, leaderboards);
+    which the crowd judges ranking matchups (flows, leaderboards); ``crowd`` says who answers
+    jobs: ``"simulated"`` (the simulated crowd), ``"human"`` (people on the labeling page
+    ``/label``, invited with ``invite_labeler``: jobs wait for them) or ``"mixed"`` (both);
     ``fetch_urls`` downloads URL assets instead of only recording them: at most
     ``fetch_concurrency`` at once, each up to ``max_url_bytes``, media or text only, and never
     from private, loopback, link-local or multicast addresses unless ``allow_private_urls``.
@@ -227,8 +232,12 @@ class LocalBackend:
         key_file: str | Path | None = None,
         own_credential: bool = True,
         quality: Quality | None = None,
+        crowd: str = "simulated",
     ) -> None:
         self.pace: Pace = Pace(pace, speed)
+        if crowd not in CROWD_MODES:
+            raise ValueError(f"crowd must be one of {', '.join(CROWD_MODES)}, got {crowd!r}")
+        self.crowd = crowd
         if not lease_ttl > 0:
             raise ValueError(f"lease_ttl must be > 0, got {lease_ttl}")
         if max_url_bytes <= 0:
@@ -336,6 +345,21 @@ class LocalBackend:
         client_id, secret, _ = await self.context.clients.create()
         return client_id, secret
 
+    async def invite_labeler(
+        self, name: str, audiences: list[str] | None = None, *, tenant: str | None = None
+    ) -> str:
+        """A new person for the labeling page; returns their invite link (shown once: only
+        a hash of its token is stored). They answer the global audience's jobs of ``tenant``
+        (default: the backend's own credential's tenant) and, after passing their
+        qualification examples, those of the custom ``audiences``."""
+        owner = tenant or await self.context.clients.tenant_of(self.client_id)
+        if owner is None:
+            raise RuntimeError("the backend has no credential of its own; pass tenant=")
+        invite = await create_invite(
+            self.context.store, owner=owner, name=name, audiences=audiences or []
+        )
+        return invite.link(self.url)
+
     async def revoke_client(self, client_id: str) -> bool:
         """Delete a client: its tokens stop working at once. False if there was none."""
         return await self.context.clients.revoke(client_id)
@@ -393,6 +417,7 @@ class LocalBackend:
                 lease_ttl=self.lease_ttl,
                 # Renew well within the TTL, also when a test shortens it.
                 scan_interval=min(1.0, self.lease_ttl / 4),
+                crowd=self.crowd,
             )
             runner.register_ranking(LeaderboardSessions(store, runner.model.item_groups))
             runner.register_ranking(FlowSessions(store))
@@ -489,6 +514,7 @@ class LocalBackend:
         await context.runner.restart()
         await context.batches.restart()
         context.stats.clear()
+        context.pages.clear()
 
     def client(
         self, *, credential: tuple[str, str] | None = None, **kwargs: Any
@@ -511,160 +537,3 @@ class LocalBackend:
 async def _shielded(close: Any) -> None:
     with anyio.CancelScope(shield=True):
         await close()
-
-
-def serve_forever(
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    db: str | Path | None = DEFAULT_DB,
-    *,
-    pace: str = "realistic",
-    speed: float = 60.0,
-    seed: int = 0,
-    fetch_urls: bool = False,
-    allow_private_urls: bool = False,
-    tls_cert: str | None = None,
-    tls_key: str | None = None,
-    assets_dir: str | Path | None = None,
-    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-    lease_ttl: float = LEASE_TTL,
-    key_file: str | Path | None = None,
-) -> int:
-    """Run a backend in the foreground until Ctrl-C (``python -m rapidata_async serve``).
-
-    Prints the URL and the store. On a new database it creates the first client credential
-    and prints its secret with the one line that connects, but only to a terminal (never to
-    a log or a pipe; then it says how to create a credential); on later starts, how to create
-    one (``python -m rapidata_async clients create``). Data survives restarts of a file or
-    PostgreSQL ``db``.
-    ``pace``/``speed``/``lease_ttl``: see ``LocalBackend``. ``tls_cert``/``tls_key`` (PEM)
-    serve https, e.g. for the official client, which only speaks https. Returns the exit
-    status: 1, with a one-line message on stderr, when the port is taken or the database
-    cannot be opened. A non-loopback ``host`` without TLS gets a warning: credentials and
-    tokens would cross the network in clear text.
-    """
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-
-    async def main() -> None:
-        ssl_ctx = None
-        if tls_cert:
-            ssl_ctx = ssl_module.create_default_context(ssl_module.Purpose.CLIENT_AUTH)
-            ssl_ctx.load_cert_chain(tls_cert, tls_key)
-        backend = LocalBackend(
-            db=db,
-            host=host,
-            port=port,
-            pace=pace,
-            speed=speed,
-            seed=seed,
-            ssl=ssl_ctx,
-            fetch_urls=fetch_urls,
-            allow_private_urls=allow_private_urls,
-            log_requests=True,
-            assets_dir=assets_dir,
-            max_upload_bytes=max_upload_bytes,
-            lease_ttl=lease_ttl,
-            key_file=key_file,
-            own_credential=False,
-        )
-        # Entered directly (no task group around it), so a database that cannot be opened
-        # raises StoreUnavailable itself.
-        async with backend:
-            assets = backend.store.assets_dir
-            print(
-                banner(
-                    backend,
-                    assets.resolve() if assets is not None else None,
-                    terminal=sys.stdout.isatty(),
-                    db_option=_db_option(db),
-                ),
-                flush=True,
-            )
-            await anyio.sleep_forever()
-
-    warning = plaintext_warning(host, tls=bool(tls_cert))
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-    try:
-        anyio.run(main)
-    except KeyboardInterrupt:
-        print("stopped", flush=True)
-    except StoreUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except BaseException as exc:
-        if not _address_in_use(exc):
-            raise
-        print(
-            f"error: {host}:{port} is already in use; stop what listens there or pick another "
-            "port with --port",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
-    return 0
-
-
-def _db_option(db: str | Path | None) -> str:
-    """``--db`` as a command to type would take it; a PostgreSQL URL without its password."""
-    if db is None:
-        return " --db :memory:"
-    if is_postgres_url(db):
-        from .store.postgres import redact
-
-        return f" --db '{redact(str(db))}' (with its password)"
-    return f" --db {db}"
-
-
-def banner(backend: LocalBackend, assets: Path | None, *, terminal: bool, db_option: str) -> str:
-    """What ``serve`` prints on start. The secret of a credential created just now appears
-    only when ``terminal`` (stdout is a terminal, not a log file or a pipe)."""
-    url, cid, secret = backend.url, backend.client_id, backend.client_secret
-    create = f"python -m rapidata_async clients create{db_option}"
-    lines = [
-        f"Rapidata local backend on {url}",
-        f"  database:      {describe(backend.db)}",
-        *([f"  assets:        {assets}"] if assets else []),
-    ]
-    if backend.created_credential and terminal:
-        lines += [
-            f"  client_id:     {cid}",
-            f"  client_secret: {secret}   (shown once: only its hash is stored)",
-            "Connect with:",
-            f"  AsyncRapidataClient(base_url={url!r}, client_id={cid!r}, client_secret={secret!r})",
-            f"or: export RAPIDATA_BASE_URL={url} RAPIDATA_CLIENT_ID={cid} "
-            f"RAPIDATA_CLIENT_SECRET={secret}",
-        ]
-    elif backend.created_credential:
-        lines += [
-            f"  client_id:     {cid} (created now; its secret is shown on a terminal only)",
-            f"Create a credential to connect with: {create}",
-        ]
-    elif backend.db is None:
-        lines.append("An in-memory backend shows its credential on a terminal only.")
-    else:
-        lines.append(f"Connect with a credential of this database; create one with: {create}")
-    lines.append("Press Ctrl-C to stop.")
-    return "\n".join(lines)
-
-
-def _address_in_use(exc: BaseException) -> bool:
-    """Whether ``exc`` (or one inside an exception group) is "address already in use"."""
-    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        return True
-    inner = getattr(exc, "exceptions", None)  # an exception group
-    if isinstance(inner, (list, tuple)) and inner:
-        return all(_address_in_use(e) for e in inner)
-    return False
-
-
-def plaintext_warning(host: str, *, tls: bool) -> str | None:
-    """The warning for serving plain http on an address other machines may reach."""
-    if tls or host in LOOPBACK_HOSTS or host.startswith("127."):
-        return None
-    return (
-        f"WARNING: serving plain http on {host}, reachable beyond this machine: the client "
-        "secret and bearer tokens cross the network unencrypted. Pass --tls-cert/--tls-key, "
-        "or bind to 127.0.0.1."
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -46,6 +46,8 @@ class Context:
     standings: Standings = field(default_factory=Standings)
     # Requests per "METHOD /route/{template}", served at GET /_local/stats.
     stats: Counter[str] = field(default_factory=Counter)
+    # What the pages keep between requests (the labeling page's job layouts), by name.
+    pages: dict[str, Any] = field(default_factory=dict)
 
 
 CONTEXT = web.AppKey("rapidata_local_context", Context)

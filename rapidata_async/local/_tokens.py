@@ -47,6 +47,11 @@ class TokenIssuer:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
 
+    def derive(self, purpose: str) -> bytes:
+        """A key for another use of the backend's key (the labeling page's session cookies),
+        so that nothing signed for one purpose passes as another."""
+        return hmac.new(self._key, f"derive:{purpose}".encode(), hashlib.sha256).digest()
+
     def issue(self, client_id: str) -> str:
         claims = {"sub": client_id, "exp": int(time.time()) + self.lifetime}
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())

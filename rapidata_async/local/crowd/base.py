@@ -10,9 +10,9 @@ responses as an async stream::
         board.settle(job_id, response.datapoint_id, tally.room())
 
 Anyone who answers is a *response source*: the simulated crowd (``simulated.SimulatedCrowd``)
-or, later, people on a labeling page. Each asks the board for the next task of an audience
-(``next_task``, never one the same labeler already answered), answers it, and hands the
-answer back (``submit`` / ``submit_nowait``), which routes it into the job's stream; the
+or people on the labeling page (``people.People``). Each asks the board for the next task of
+an audience (``next_task``, never one the same labeler already answered), answers it, and
+hands the answer back (``submit`` / ``submit_nowait``), which routes it into the job's stream; the
 engine ``settle``s each response it takes off the stream.
 
 ``room`` is how many more answers a datapoint may be handed out for right now (the referee's
@@ -22,8 +22,9 @@ so early stopping does not waste answers. Every board call does bounded work.
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,7 +33,7 @@ import anyio
 from ..domain.tasks import TaskSpec
 from ..store.base import ResponseRecord
 
-__all__ = ["OpenTask", "ResponseSource", "ResponseStream", "TaskBoard"]
+__all__ = ["OpenTask", "ResponseSource", "ResponseStream", "TaskBoard", "ValidationDeck"]
 
 STREAM_BUFFER = 4096
 """Responses a job's stream holds before a source has to wait for the engine."""
@@ -219,15 +220,61 @@ class ResponseStream:
         self._readable = self._writable = None
 
 
-class _JobBoard:
-    __slots__ = ("audience_id", "available", "job_id", "stream", "tasks")
+class ValidationDeck:
+    """A job's validation rapids on the board (``domain.validation``): a labeler gets one
+    before their first task of the job and then one after every ``every`` real tasks, each
+    rapid at most once, starting at a place of their own in the deck. Their answers come back
+    through the job's stream like any other, under the rapid's key as ``datapoint_id``.
 
-    def __init__(self, job_id: str, audience_id: str) -> None:
+    ``shown``: rapids each labeler was shown already (a resumed run passes what was stored);
+    ``limit``: rapids one labeler is shown at most.
+    """
+
+    __slots__ = ("_real", "_shown", "every", "limit", "tasks")
+
+    def __init__(
+        self,
+        job_id: str,
+        rapids: Sequence[tuple[str, TaskSpec]],
+        every: int,
+        shown: Mapping[str, int] | None = None,
+        limit: int | None = None,
+    ) -> None:
+        self.tasks: list[OpenTask] = [OpenTask(job_id, key, spec, (), 0) for key, spec in rapids]
+        self.every: int = max(1, every)
+        self.limit: int = len(self.tasks) if limit is None else min(limit, len(self.tasks))
+        self._shown: dict[str, int] = dict(shown or {})
+        # real tasks handed out per labeler; a resumed labeler is due after `every` more
+        self._real: dict[str, int] = {lid: n * self.every for lid, n in self._shown.items()}
+
+    def due(self, labeler_id: str) -> OpenTask | None:
+        """The validation rapid to hand ``labeler_id`` now, or None (then a real task)."""
+        shown = self._shown.get(labeler_id, 0)
+        tasks = self.tasks
+        if shown >= self.limit or shown * self.every > self._real.get(labeler_id, 0):
+            return None
+        self._shown[labeler_id] = shown + 1
+        start = zlib.crc32(labeler_id.encode())
+        return tasks[(start + shown) % len(tasks)]
+
+    def counted(self, labeler_id: str) -> None:
+        """``labeler_id`` was handed a real task of the job."""
+        self._real[labeler_id] = self._real.get(labeler_id, 0) + 1
+
+
+class _JobBoard:
+    __slots__ = ("audience_id", "available", "deck", "job_id", "stream", "tasks", "tenant")
+
+    def __init__(
+        self, job_id: str, audience_id: str, tenant: str | None, deck: ValidationDeck | None
+    ) -> None:
         self.job_id = job_id
         self.audience_id = audience_id
+        self.tenant = tenant
         self.tasks: dict[str, OpenTask] = {}
         self.available: deque[OpenTask] = deque()
         self.stream = ResponseStream(STREAM_BUFFER)
+        self.deck = deck
 
 
 class TaskBoard:
@@ -242,11 +289,21 @@ class TaskBoard:
         self._published = anyio.Event()
 
     # -- the engine's side -------------------------------------------------------------------
-    def publish(self, job_id: str, audience_id: str, work: Iterable[OpenWork]) -> ResponseStream:
-        """Open a job's datapoints to the audience; returns the stream of their responses.
-        A job published again replaces its earlier board (a resumed run)."""
+    def publish(
+        self,
+        job_id: str,
+        audience_id: str,
+        work: Iterable[OpenWork],
+        *,
+        tenant: str | None = None,
+        deck: ValidationDeck | None = None,
+    ) -> ResponseStream:
+        """Open a job's datapoints to the audience, with its validation rapids mixed in when
+        it has a ``deck``; returns the stream of their responses. ``tenant``: whose job it is
+        (people see only their own tenant's jobs). A job published again replaces its earlier
+        board (a resumed run)."""
         self.withdraw(job_id)
-        board = _JobBoard(job_id, audience_id)
+        board = _JobBoard(job_id, audience_id, tenant, deck)
         for item in work:
             task = OpenTask(job_id, item.datapoint_id, item.task, item.answered, item.room)
             board.tasks[item.datapoint_id] = task
@@ -321,6 +378,12 @@ class TaskBoard:
         board.stream.end()
         self._touch(board.audience_id)
 
+    def is_open(self, task: OpenTask) -> bool:
+        """Whether ``task`` still wants its answer (its job is on the board and the referee
+        has not closed the datapoint)."""
+        board = self._jobs.get(task.job_id)
+        return board is not None and board.tasks.get(task.datapoint_id) is task
+
     def open_tasks(self, job_id: str) -> list[OpenTask]:
         """The job's datapoints still open (bounded by the job's size)."""
         board = self._jobs.get(job_id)
@@ -347,10 +410,13 @@ class TaskBoard:
     async def wait_published(self) -> None:
         await self._published.wait()
 
-    def next_task(self, audience_id: str, labeler_id: str) -> OpenTask | None:
+    def next_task(
+        self, audience_id: str, labeler_id: str, *, tenant: str | None = None
+    ) -> OpenTask | None:
         """A datapoint of any open job of the audience that ``labeler_id`` has not answered,
-        now handed out to them; None when there is none they may take (bounded scan). The
-        answer goes back through ``submit``, or ``give_back`` if none comes."""
+        now handed out to them; None when there is none they may take (bounded scan). With
+        ``tenant``, only jobs of that tenant. The answer goes back through ``submit``, or
+        ``give_back`` if none comes."""
         boards = self._audiences.get(audience_id)
         if not boards:
             return None
@@ -359,10 +425,17 @@ class TaskBoard:
         start = self._cursor.get(audience_id, 0)
         for i in range(n):
             board = boards[(start + i) % n]
-            if not board.available:
+            if not board.available or (tenant is not None and board.tenant != tenant):
                 continue
+            deck = board.deck
+            if deck is not None:
+                task = deck.due(labeler_id)
+                if task is not None:
+                    return task
             task = self._take(board, labeler_id)
             if task is not None:
+                if deck is not None:
+                    deck.counted(labeler_id)
                 self._cursor[audience_id] = (start + i + 1) % n
                 return task
         return None

@@ -43,7 +43,8 @@ class PairOracle(Protocol):
     """``(first, second, labeler) -> P(first beats second)`` per position, for labelers
     ``0 .. n_labelers - 1``."""
 
-    n_labelers: int
+    @property
+    def n_labelers(self) -> int: ...
 
     def __call__(self, first: IntArray, second: IntArray, labeler: IntArray) -> FloatArray: ...
 

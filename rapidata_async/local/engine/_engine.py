@@ -8,8 +8,10 @@ the leases of what it runs, and stops a run whose lease was lost. A killed proce
 expire after ``lease_ttl`` seconds and its work goes to whoever scans next, where the run
 resumes from the stored responses.
 
-Jobs are answered by the response sources on the task board (the simulated crowd here); the
-crowd's pools come from ``pool`` (qualification of the audience).
+Jobs are answered by the response sources on the task board, chosen by ``crowd``:
+``simulated`` (the simulated crowd alone), ``human`` (people on the labeling page alone: jobs
+wait for them) or ``mixed`` (both). The simulated crowd's pools come from ``pool``
+(qualification of the audience).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .._results import ResultItem, Vote, build_results_document
 from .._tasks import TaskManager
 from ..crowd.base import TaskBoard
 from ..crowd.clock import Pace
+from ..crowd.people import People
 from ..crowd.population import AudienceSpec, Crowd, Oracle, Qualification, Quality
 from ..crowd.simulated import Pool, SimulatedCrowd
 from ..domain.errors import Conflict, DomainError
@@ -42,6 +45,7 @@ log = logging.getLogger("rapidata_async.local")
 LEASE_TTL = 10.0
 SCAN_INTERVAL = 1.0
 DEFAULT_RULE = auwire.TaskAccuracyRule(target_accuracy=0.75, min_tasks=10)
+CROWD_MODES = ("simulated", "human", "mixed")
 
 
 class Engine:
@@ -61,16 +65,26 @@ class Engine:
         owner: str | None = None,
         lease_ttl: float = LEASE_TTL,
         scan_interval: float = SCAN_INTERVAL,
+        crowd: str = "simulated",
+        random_share: float = 0.0,
     ) -> None:
+        """``random_share`` (tests, benchmarks): the share of the simulated crowd that answers
+        uniformly at random (``Crowd.random_answerers``)."""
+        if crowd not in CROWD_MODES:
+            raise ValueError(f"crowd must be one of {', '.join(CROWD_MODES)}, got {crowd!r}")
+        self.mode = crowd
         self.store = store
         self.tasks = tasks
-        self.model: Crowd = Crowd(seed=seed, oracle=oracle, quality=quality)
+        self.model: Crowd = Crowd(
+            seed=seed, oracle=oracle, quality=quality, random_share=random_share
+        )
         self.pace: Pace = pace or Pace()
         self.owner: str = owner or f"engine-{secrets.token_hex(6)}"
         self.lease_ttl = lease_ttl
         self.scan_interval = scan_interval
         self.board: TaskBoard = TaskBoard()
         self.crowd: SimulatedCrowd = SimulatedCrowd(self.model, self.pool, self.pace)
+        self.people: People = People(self.board)
         self._jobs: set[str] = set()
         self._recruits: set[str] = set()
         self._rankings: set[str] = set()
@@ -97,15 +111,24 @@ class Engine:
         """An audience entered ``Recruiting``: look for work now."""
         self._wake.set()
 
+    @property
+    def takes_people(self) -> bool:
+        """Whether people on the labeling page answer (``human`` or ``mixed`` crowd)."""
+        return self.mode != "simulated"
+
     async def resume(self) -> None:
-        """Start the crowd and the scanner; the first scan picks up whatever a previous
-        process left unfinished."""
-        self.tasks.spawn("engine:crowd", self.crowd.run, self.board)
+        """Start the response sources and the scanner; the first scan picks up whatever a
+        previous process left unfinished."""
+        if self.mode != "human":
+            self.tasks.spawn("engine:crowd", self.crowd.run, self.board)
+        if self.takes_people:
+            self.tasks.spawn("engine:people", self.people.run, self.board)
         self.tasks.spawn("engine:scan", self._scan_loop)
 
     async def restart(self) -> None:
         """After every task was cancelled (tests' reset): a fresh board, then ``resume``."""
         self.board = TaskBoard()
+        self.people = People(self.board, hold_seconds=self.people.hold_seconds)
         self._jobs.clear()
         self._recruits.clear()
         self._rankings.clear()

@@ -22,6 +22,7 @@ from ..crowd.clock import Pace
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
+from ..domain.validation import validation_rapids
 from ..store.base import (
     ANY_OWNER,
     AudienceRow,
@@ -29,7 +30,9 @@ from ..store.base import (
     JobWork,
     ResponseRecord,
     Store,
+    ValidationAnswer,
 )
+from ._validation import Validator
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -55,7 +58,11 @@ WRITES_AHEAD = 4
 REASON_SECONDS = 1.0
 """How often a running job checks whether it waits for labelers."""
 PRECEDING_POLL = 0.25
+PEOPLE_REASON = "waiting for people: they answer on the labeling page /label of this backend"
 _NOBODY: frozenset[str] = frozenset()
+
+Write = tuple[list[ResponseRecord], list[str], list[ValidationAnswer]]
+"""One batch for the store: responses, datapoints closed, validation answers."""
 
 
 def build_tasks(
@@ -80,6 +87,7 @@ class Runs(Protocol):
     store: Store
     board: TaskBoard
     pace: Pace
+    mode: str  # simulated | human | mixed
 
     async def ensure_ready(self, audience: AudienceRow, examples: Sequence[Any]) -> object: ...
 
@@ -122,21 +130,38 @@ class JobRun:
             tallies[dp.id] = tally
             answered = frozenset([r.labeler_id for r in stored]) if stored else _NOBODY
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
-        audience = work.audience
+        audience, tenant = work.audience, work.job.tenant
+        validator = await self._validator(work)
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
         del work, tasks
         if closed:
             await jobs.record(job_id, [], closed)
         if tallies:
-            stream = engine.board.publish(job_id, audience.id, open_work)
+            deck = validator.deck() if validator is not None else None
+            stream = engine.board.publish(job_id, audience.id, open_work, tenant=tenant, deck=deck)
             del open_work
             try:
                 with stream:
-                    await self._consume(stream, tallies, rule, audience)
+                    await self._consume(stream, tallies, rule, audience, validator)
             finally:
                 engine.board.withdraw(job_id)
         await jobs.set_state(job_id, "Completed")
+
+    async def _validator(self, work: JobWork) -> Validator | None:
+        """The job's validation when its revision names a set with usable rapids."""
+        set_id = work.revision.validation_set_id
+        if set_id is None:
+            return None
+        sets = self.engine.store.validation_sets
+        try:
+            rapids = validation_rapids(set_id, await sets.rapids(set_id, owner=ANY_OWNER))
+        except NotFound:
+            log.warning("job %s: validation set %s is gone; running without", self.job_id, set_id)
+            return None
+        if not rapids:
+            return None
+        return Validator(self.job_id, rapids, await sets.answers(self.job_id))
 
     async def _wait_for(self, job_id: str) -> None:
         jobs = self.engine.store.jobs
@@ -155,28 +180,33 @@ class JobRun:
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
+        validator: Validator | None,
     ) -> None:
         """Take responses off the stream until every datapoint is done. Batches go to a
         writer task, so the referee keeps working while the store writes."""
-        send, receive = anyio.create_memory_object_stream[tuple[list[ResponseRecord], list[str]]](
-            WRITES_AHEAD
-        )
+        send, receive = anyio.create_memory_object_stream[Write](WRITES_AHEAD)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._writer, receive)
             with send:
-                await self._referee(stream, send, tallies, rule, audience)
+                await self._referee(stream, send, tallies, rule, audience, validator)
         if self.reason is not None:
             await self.engine.store.jobs.set_reason(self.job_id, None)
 
     async def _referee(
         self,
         stream: ResponseStream,
-        writes: MemoryObjectSendStream[tuple[list[ResponseRecord], list[str]]],
+        writes: MemoryObjectSendStream[Write],
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
+        validator: Validator | None,
     ) -> None:
         job_id, board = self.job_id, self.engine.board
+        # Jobs with a validation set: answers to its rapids are checked (never a datapoint's
+        # responses) and datapoint responses carry the labeler's score in this job.
+        checked = validator.take if validator is not None else None
+        adjust = validator.adjust if validator is not None else None
+        drain = validator.drain if validator is not None else list
         settle = board.settle
         buffer: list[ResponseRecord] = []
         done: list[str] = []
@@ -195,8 +225,12 @@ class JobRun:
                 dp_id = response.datapoint_id
                 tally = tallies.get(dp_id)
                 if tally is None or tally.done:
+                    if checked is not None and checked(response):
+                        continue
                     settle(job_id, dp_id, 0)
                     continue
+                if adjust is not None:
+                    response = adjust(response)
                 buffer.append(response)
                 if tally.add(response.answer, response.user_score):
                     done.append(dp_id)
@@ -215,7 +249,7 @@ class JobRun:
                 and waited >= FLUSH_SECONDS
                 and (len(buffer) >= FULL_FLUSH or waited >= lazy)
             ):
-                await writes.send((buffer, done))
+                await writes.send((buffer, done, drain()))
                 buffer, done = [], []
                 last_flush = now
             if now - last_reason >= REASON_SECONDS:
@@ -223,16 +257,19 @@ class JobRun:
                 await self._update_reason(rule, audience)
             if remaining and len(batch) < SMALL_BATCH:
                 await anyio.sleep(LINGER_SECONDS)
-        if buffer or done:
-            await writes.send((buffer, done))
+        validations = drain()
+        if buffer or done or validations:
+            await writes.send((buffer, done, validations))
 
-    async def _writer(
-        self, batches: MemoryObjectReceiveStream[tuple[list[ResponseRecord], list[str]]]
-    ) -> None:
+    async def _writer(self, batches: MemoryObjectReceiveStream[Write]) -> None:
         record = self.engine.store.jobs.record
+        record_answers = self.engine.store.validation_sets.record_answers
         async with batches:
-            async for buffer, done in batches:
+            async for buffer, done, validations in batches:
                 self.writing = True
+                if validations:
+                    # before the responses whose scores they explain
+                    await record_answers(self.job_id, validations)
                 for start in range(0, max(len(buffer), 1), FLUSH_RESPONSES):
                     chunk = buffer[start : start + FLUSH_RESPONSES]
                     last = start + FLUSH_RESPONSES >= len(buffer)
@@ -243,6 +280,11 @@ class JobRun:
     async def _update_reason(self, rule: RefereeRule, audience: AudienceRow) -> None:
         """Say why the job waits when some datapoint has been answered by every labeler who
         qualified so far; clear it once that is no longer so."""
+        if self.engine.mode == "human":
+            if self.reason is None:
+                self.reason = PEOPLE_REASON
+                await self.engine.store.jobs.set_reason(self.job_id, PEOPLE_REASON)
+            return
         qualified = self.engine.qualified_so_far(audience.id)
         if qualified is None or (qualified >= rule.max_votes and self.reason is None):
             return  # enough labelers for any datapoint: nothing can be stuck

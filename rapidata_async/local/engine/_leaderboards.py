@@ -112,9 +112,9 @@ class LeaderboardSessions:
     kind = KIND
 
     def __init__(self, store: Store, item_groups: dict[str, str] | None = None) -> None:
-        self.store = store
+        self.store: Store = store
         # The crowd's label -> item map: a participant's samples share its latent quality.
-        self.item_groups = item_groups if item_groups is not None else {}
+        self.item_groups: dict[str, str] = item_groups if item_groups is not None else {}
         # The vote target each session's current run was planned with.
         self._planned: dict[str, int] = {}
 

@@ -29,15 +29,16 @@ runs it here, so a session survives a restart or a killed process like a job doe
 What a run does
 ---------------
 It reads the session's stored votes (``store.votes``), opens up to ``plan.parallel``
-(default: one per item) matchups on the task board for ``plan.audience_id`` (each a unique task id — the
-``datapoint_id`` of the board — with the provider's compare ``TaskSpec``, marked
-``pairwise``, open for ``plan.min_responses`` distinct labelers) and takes the responses off
-the stream one at a time. Each becomes a ``VoteRecord`` (first / second / tie for Both or
-Neither, the labeler's demographics, the provider's ``context_key``) and updates the pair
-counts at once; once a quarter of the open matchups have their votes (or none is left),
-``ranking.next_pairs`` (the matchmaker; ``plan.matchmaker`` to swap it) picks the next ones
-from the counts so far, never a pair already open (rounds, not one matchup at a time: each
-change of the board wakes the audience's idle simulated labelers). Votes are stored in batches (idempotent per session, task id and labeler).
+(default: one per item) matchups on the task board for ``plan.audience_id`` (each a unique
+task id — the ``datapoint_id`` of the board — with the provider's compare ``TaskSpec``,
+marked ``pairwise``, open for ``plan.min_responses`` distinct labelers) and takes the
+responses off the stream one at a time. Each becomes a ``VoteRecord`` (first / second / tie
+for Both or Neither, the labeler's demographics, the provider's ``context_key``) and updates
+the pair counts at once; once a quarter of the open matchups have their votes (or none is
+left), ``ranking.next_pairs`` (the matchmaker; ``plan.matchmaker`` to swap it) picks the next
+ones from the counts so far, never a pair already open (rounds, not one matchup at a time:
+each change of the board wakes the audience's idle simulated labelers). Votes are stored in
+batches (idempotent per session, task id and labeler).
 
 It ends with an outcome handed to ``source.finished``:
 
@@ -203,7 +204,7 @@ class RankingRun:
         self.open: dict[str, _Matchup] = {}
         self.buffer: list[VoteRecord] = []
         self.draining = False
-        stream = self.board.publish(self.key, plan.audience_id, [])
+        stream = self.board.publish(self.key, plan.audience_id, [], tenant=plan.owner)
         try:
             with stream:
                 outcome = await self._loop(stream)

@@ -80,10 +80,10 @@ class Standings:
     """Computes standings and keeps the latest fits (least recently used out first)."""
 
     def __init__(self, size: int = CACHE_SIZE, rounds: int = ROUNDS) -> None:
-        self.size = size
-        self.rounds = rounds
+        self.size: int = size
+        self.rounds: int = rounds
         self._fits: OrderedDict[tuple[object, ...], wire.StandingsOutput] = OrderedDict()
-        self.fits = 0  # fits computed (not served from the cache)
+        self.fits: int = 0  # fits computed (not served from the cache)
 
     async def _context_keys(
         self, store: Store, board: LeaderboardRow, flt: StandingsFilter

@@ -126,6 +126,7 @@ def revision_out(row: RevisionRow) -> wire.JobRevisionOutput:
         created_by_id=OWNER_ID,
         created_by_mail=OWNER_MAIL,
         aggregator_type=body.aggregator_type,
+        validation_set_id=row.validation_set_id,
     )
 
 

@@ -28,6 +28,7 @@ from ..domain.errors import check_known_assets
 from ..store.base import (
     ANY_OWNER,
     LeaderboardSpec,
+    ListQuery,
     ParticipantRow,
     ParticipantSpec,
     PromptSpec,
@@ -48,6 +49,18 @@ DEFAULT_BUDGET = 2000
 """``responseBudget`` when the request leaves it to the server (the ``low`` level)."""
 DEFAULT_MIN_RESPONSES = 3
 MAX_TAGS = 100
+MAX_PROMPTS = 50_000
+"""Prompts one benchmark holds."""
+MAX_PARTICIPANTS = 500
+"""Models one benchmark ranks (the items of a ranking session)."""
+MAX_LEADERBOARDS = 100
+"""Leaderboards one benchmark runs."""
+_ONE = ListQuery(page=1, page_size=1)
+
+
+def _check_room(field: str, total: int, limit: int, what: str) -> None:
+    if total >= limit:
+        raise field_error(field, f"A benchmark holds at most {limit} {what}.")
 
 
 class CreatePromptIn(wire.CreatePromptInput):
@@ -163,7 +176,8 @@ async def add_prompt(request: web.Request) -> web.Response:
     spec = _prompt_spec(body)
     store, owner = ctx(request).store, tenant(request)
     benchmark_id = request.match_info["benchmarkId"]
-    await store.benchmarks.get(benchmark_id, owner=owner)
+    _, total = await store.benchmarks.prompts(benchmark_id, _ONE, owner=owner)
+    _check_room("benchmarkId", total, MAX_PROMPTS, "prompts")
     refs = [
         ref
         for i, seg in enumerate(body.segments or ())
@@ -241,6 +255,8 @@ async def create_leaderboard(request: web.Request) -> web.Response:
         )
     else:
         raise field_error("benchmarkId", "Name the benchmark: benchmarkId or benchmarkName.")
+    _, boards = await store.benchmarks.leaderboards(benchmark.id, _ONE, owner=owner)
+    _check_room("benchmarkId", boards, MAX_LEADERBOARDS, "leaderboards")
     participants, _ = await store.benchmarks.participants(benchmark.id, None, owner=owner)
     if body.skip_initial_run:
         # The models already in the benchmark count as submitted, without a run.
@@ -331,9 +347,11 @@ async def create_participant(request: web.Request) -> web.Response:
         proprietary_name=body.proprietary_name,
         license_type=body.license_type,
     )
-    row = await ctx(request).store.benchmarks.add_participant(
-        request.match_info["benchmarkId"], spec, owner=tenant(request)
-    )
+    store, owner = ctx(request).store, tenant(request)
+    benchmark_id = request.match_info["benchmarkId"]
+    _, total = await store.benchmarks.participants(benchmark_id, _ONE, owner=owner)
+    _check_room("benchmarkId", total, MAX_PARTICIPANTS, "participants")
+    row = await store.benchmarks.add_participant(benchmark_id, spec, owner=owner)
     return respond(wire.CreateParticipantOutput(participant_id=row.id, dataset_id=row.id))
 
 

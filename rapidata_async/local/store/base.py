@@ -40,6 +40,7 @@ from ..._wire import asset as awire
 from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
+from ..._wire import validation as vwire
 from ..._wire.common import AssetInput
 
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
@@ -126,6 +127,8 @@ class RevisionRow:
     pipeline_id: str
     created_at: str
     body: jwire.CreateJobDefinitionInput
+    validation_set_id: str | None = None
+    """The validation set whose rapids a job of this revision mixes in (orders name one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,7 @@ class JobRow:
     completed: int  # datapoints the referee closed
     response_count: int
     reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
+    tenant: str | None = None  # the tenant that created it (None: from before tenants)
 
 
 class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
@@ -332,6 +336,24 @@ class PairTally:
     ties: int
 
 
+class ValidationAnswer(msgspec.Struct, frozen=True, gc=False):
+    """One labeler's answer to one validation rapid shown in one job, as stored.
+
+    ``rapid`` is the rapid's key (``domain.validation``); ``chance`` the probability of a
+    right answer by guessing; ``prior`` the labeler's user score before any validation in this
+    job and ``score`` their score for the job after this answer.
+    """
+
+    job_id: str
+    labeler_id: str
+    rapid: str
+    answer: str
+    correct: bool
+    chance: float
+    prior: float
+    score: float
+
+
 @dataclass(frozen=True, slots=True)
 class JobWork:
     """All a job's run needs, read in one go: the job, what it labels, who labels it, and the
@@ -345,6 +367,19 @@ class JobWork:
     datapoints: list[DatapointRow]
     responses: dict[str, list[ResponseRecord]] = field(default_factory=dict)
     done: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationSetRow:
+    """A validation set: its rapids are kept apart (``ValidationSets.rapids``)."""
+
+    id: str
+    name: str
+    created_at: str
+    owner_mail: str
+    dimensions: list[str]
+    rapid_count: int
+    modalities: list[str]  # payload kinds of its rapids, e.g. ["Compare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +490,21 @@ class SampleRow:
     asset: AssetInput
 
 
+@dataclass(frozen=True, slots=True)
+class LabelerRow:
+    """A person invited to the labeling page by a tenant (``owner``). ``audiences``: the
+    audiences besides the global one they may answer for (custom ones after passing the
+    qualification examples); ``qualifications``: audience id -> (``Graduated`` | ``Dropped``,
+    user score) of the custom audiences they went through."""
+
+    id: str
+    owner: str
+    name: str
+    audiences: list[str]
+    created_at: str
+    qualifications: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
 # -- interfaces --------------------------------------------------------------------------------
 class Clients(Protocol):
     async def add(
@@ -481,6 +531,37 @@ class Clients(Protocol):
 
     async def remove(self, client_id: str) -> bool:
         """Delete the client (its tokens stop working); False when there was none."""
+        ...
+
+
+class Labelers(Protocol):
+    """People of the labeling page; their invite tokens are stored as hashes
+    (``credentials.hash_secret``), like client secrets."""
+
+    async def add(
+        self,
+        labeler_id: str,
+        token_hash: str,
+        *,
+        owner: str,
+        name: str,
+        audiences: Sequence[str],
+    ) -> LabelerRow: ...
+
+    async def get(self, labeler_id: str) -> tuple[LabelerRow, str] | None:
+        """The labeler and the stored hash of their token, or None (unscoped: the labeling
+        page finds a person by the id in their invite token or session)."""
+        ...
+
+    async def list(self, *, owner: str) -> builtins.list[LabelerRow]:
+        """``owner``'s labelers, oldest first."""
+        ...
+
+    async def set_qualification(
+        self, labeler_id: str, audience_id: str, state: str, user_score: float
+    ) -> None:
+        """Record how the labeler did on a custom audience's examples (replaces an earlier
+        outcome)."""
         ...
 
 
@@ -551,10 +632,16 @@ class Datasets(Protocol):
 
 class Definitions(Protocol):
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
+        self,
+        body: jwire.CreateJobDefinitionInput,
+        definition_type: str,
+        *,
+        owner: str,
+        validation_set_id: str | None = None,
     ) -> tuple[str, str]:
-        """A new definition with its revision 1 on a dataset of ``owner``;
-        ``(definition_id, pipeline_id)``."""
+        """A new definition with its revision 1 on a dataset of ``owner``, naming
+        ``validation_set_id`` (a set of ``owner``: else ``NotFound`` naming
+        ``validationSetId``) when given; ``(definition_id, pipeline_id)``."""
         ...
 
     async def get(
@@ -683,7 +770,7 @@ class Flows(Protocol):
         ...
 
     async def item(self, item_id: str, *, owner: Owner, field: str | None = None) -> FlowItemRow:
-        """An item of a flow not deleted."""
+        """An item of a flow not deleted (``ANY_OWNER``, the engine: of any flow)."""
         ...
 
     async def items(
@@ -725,6 +812,52 @@ class Votes(Protocol):
 
     async def total(self, session_id: str, *, owner: Owner) -> int:
         """How many votes the session has."""
+        ...
+
+
+class ValidationSets(Protocol):
+    async def create(self, body: vwire.CreateValidationSetInput, *, owner: str) -> str: ...
+
+    async def get(
+        self, set_id: str, *, owner: Owner, field: str | None = None
+    ) -> ValidationSetRow: ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[ValidationSetRow], int]:
+        """``owner``'s sets; filters and sorts ``id``, ``name``, ``created_at``."""
+        ...
+
+    async def add_rapid(
+        self, set_id: str, body: vwire.AddValidationRapidInput, *, owner: str
+    ) -> int:
+        """Append a rapid to a set of ``owner``; assets ``owner`` never uploaded raise
+        ``Invalid`` naming each field. How many rapids the set now has."""
+        ...
+
+    async def update(
+        self,
+        set_id: str,
+        *,
+        owner: str,
+        name: str | None = None,
+        dimensions: Sequence[str] | None = None,
+    ) -> None:
+        """Change what is given (patch semantics)."""
+        ...
+
+    async def rapids(
+        self, set_id: str, *, owner: Owner
+    ) -> builtins.list[vwire.AddValidationRapidInput]:
+        """The set's rapids in the order they were added."""
+        ...
+
+    async def record_answers(self, job_id: str, answers: Sequence[ValidationAnswer]) -> None:
+        """Append a job's validation answers (the engine); an answer whose ``(job, labeler,
+        rapid)`` is stored already is skipped."""
+        ...
+
+    async def answers(self, job_id: str) -> builtins.list[ValidationAnswer]:
+        """A job's validation answers in arrival order (the engine resumes from them; the
+        last one of a labeler holds their score)."""
         ...
 
 
@@ -844,6 +977,7 @@ class Store(Protocol):
     """One backend database: the aggregates above, opened and closed together."""
 
     clients: Clients
+    labelers: Labelers
     assets: Assets
     batches: Batches
     datasets: Datasets
@@ -852,6 +986,7 @@ class Store(Protocol):
     jobs: Jobs
     votes: Votes
     flows: Flows
+    validation_sets: ValidationSets
     leases: Leases
     benchmarks: Benchmarks
 
@@ -868,5 +1003,5 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def reset(self) -> None:
-        """Tests: wipe all data but credentials, assets and seeds."""
+        """Tests: wipe all data (labelers too) but credentials, assets and seeds."""
         ...

@@ -19,8 +19,8 @@ from .base import (
     PromptSpec,
 )
 
-prompt_spec = msgspec.json.Decoder(PromptSpec).decode
-asset = msgspec.json.Decoder(AssetInput).decode
+_prompt = msgspec.json.Decoder(PromptSpec)
+_asset = msgspec.json.Decoder(AssetInput)
 _board = msgspec.json.Decoder(LeaderboardSpec)
 _participant = msgspec.json.Decoder(ParticipantSpec)
 
@@ -28,6 +28,14 @@ ALL = ListQuery(page=1, page_size=1_000_000, order=(("created_at", False),))
 """Every row, oldest first (the listings called without a query)."""
 BENCHMARK_COLUMNS = "id, name, created_at, description, min_assets"
 LEADERBOARD_COLUMNS = "id, benchmark_id, created_at, body, state, target_votes, owner"
+
+
+def prompt_spec(body: bytes) -> PromptSpec:
+    return _prompt.decode(body)
+
+
+def asset(body: bytes) -> AssetInput:
+    return _asset.decode(body)
 
 
 def leaderboard_row(row: Sequence[Any]) -> LeaderboardRow:

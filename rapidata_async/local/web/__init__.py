@@ -13,15 +13,21 @@ Routes (CALLS.md section 11, no token: a browser opens them):
   (``.../events``), and the results once complete (``.../results``, an HTML fragment)
 - ``GET /mri/benchmarks/{benchmarkId}`` and ``.../leaderboard/{leaderboardId}``
 - ``GET /media/{name}``: an uploaded file, for the pages' players
+- ``/label`` (and ``/label/join``...): people answer tasks, signed in with an invite
+
+``security_headers`` is the app's outermost middleware: every answer, page or API, leaves
+with a Content-Security-Policy, ``X-Content-Type-Options``, ``Referrer-Policy`` and
+``X-Frame-Options``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from ._headers import security_headers
 from ._missing import INSTALL_HINT, missing_modules, missing_routes
 
-__all__ = ["INSTALL_HINT", "missing_modules", "page_routes"]
+__all__ = ["INSTALL_HINT", "missing_modules", "page_routes", "security_headers"]
 
 
 def page_routes() -> web.RouteTableDef:

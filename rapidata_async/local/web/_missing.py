@@ -36,6 +36,8 @@ def missing_routes() -> web.RouteTableDef:
         "/audiences/{audienceId}/job/{jobId}",
         "/mri/benchmarks/{benchmarkId}",
         "/mri/benchmarks/{benchmarkId}/leaderboard/{leaderboardId}",
+        "/label",
+        "/label/join",
     ):
         routes.get(path)(note)
     return routes

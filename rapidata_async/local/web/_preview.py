@@ -80,6 +80,13 @@ def _order(items: list[int], settings: Settings, seed: str) -> list[int]:
     return shuffled
 
 
+def side_labels(identifiers: tuple[str, ...] | None, n: int) -> list[str]:
+    """What the sides of a compare task are called (the definition's index identifiers, else
+    A, B, ...), in the order of the datapoint's assets."""
+    labels = list(identifiers or ("A", "B"))
+    return labels + [chr(ord("A") + i) for i in range(len(labels), n)]
+
+
 def build_task(
     dp: DatapointRow,
     number: int,
@@ -98,8 +105,7 @@ def build_task(
     )
     items = resolver.many(seen.asset, markdown=settings.markdown)
     if rapid.kind == "Compare":
-        labels = list(rapid.index_identifiers or ("A", "B"))
-        labels += [chr(ord("A") + i) for i in range(len(labels), len(items))]
+        labels = side_labels(rapid.index_identifiers, len(items))
         order = _order(list(range(len(items))), settings, dp.id)
         task.sides = [Side(labels[i], items[i]) for i in order]
     else:

@@ -1,16 +1,17 @@
 """Rendering for the pages: the Jinja2 environment, Markdown, static files, security headers.
 
-Every response of this room goes through ``secure`` (pages, fragments, event streams, media,
-static files), so each one carries a Content-Security-Policy that only lets the pages' own
-scripts and styles run, ``X-Content-Type-Options: nosniff`` and a ``Referrer-Policy``. Text a
-user uploaded is autoescaped; Markdown is rendered by markdown-it-py (raw HTML off) and the
-result sanitized by nh3, so neither a ``<script>`` nor a ``javascript:`` link survives.
+Every response of this room goes through ``secure`` (``_headers``: pages, fragments, event
+streams, media, static files), so each one carries a Content-Security-Policy that only lets
+the pages' own scripts and styles run, ``X-Content-Type-Options: nosniff`` and a
+``Referrer-Policy``. Text a user uploaded is autoescaped; Markdown is rendered by
+markdown-it-py (raw HTML off) and the result sanitized by nh3, so neither a ``<script>`` nor a
+``javascript:`` link survives.
 """
 
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 import nh3
 from aiohttp import web
@@ -18,30 +19,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-# Media may come from the URLs a definition was made with, so images and players may load
-# from http(s) hosts; scripts, styles and requests stay on this origin.
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
-    "media-src 'self' https: http:; connect-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-# An uploaded file opened on its own (an SVG, say) runs nothing.
-MEDIA_CSP = (
-    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-)
+from ._headers import MEDIA_CSP, PAGE_CSP, secure
 
-
-R = TypeVar("R", bound=web.StreamResponse)
-
-
-def secure(response: R, csp: str = PAGE_CSP) -> R:
-    """Add the security headers every response of the pages carries (before it is sent)."""
-    response.headers["Content-Security-Policy"] = csp
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
+__all__ = ["MEDIA_CSP", "PAGE_CSP", "markdown", "not_found", "page", "render", "secure"]
 
 # -- Markdown ----------------------------------------------------------------------------------
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})

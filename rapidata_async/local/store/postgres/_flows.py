@@ -21,7 +21,9 @@ _ITEM_COLS = (
     "i.drain_seconds, i.config, i.created_at, i.started_at, i.completed_at, i.failed_at, "
     "i.failure_message, i.owner"
 )
-_ITEM_FROM = " FROM flow_items i JOIN flows f ON f.id = i.flow_id AND f.deleted_at IS NULL"
+# Items of a deleted flow stay visible to the engine (owner None) only, so that it can stop
+# them; every tenant-scoped read leaves them out.
+_ITEM_FROM = " FROM flow_items i JOIN flows f ON f.id = i.flow_id"
 FLOW_COLUMNS = {
     "id": Column("f.id"),
     "name": Column("f.name"),
@@ -69,7 +71,8 @@ async def _get_item(
     conn: Any, item_id: str, owner: str | None, field: str | None = None
 ) -> FlowItemRow:
     row = await conn.fetchrow(
-        f"SELECT {_ITEM_COLS}{_ITEM_FROM} WHERE i.id = $1 AND ($2::text IS NULL OR i.owner = $2)",
+        f"SELECT {_ITEM_COLS}{_ITEM_FROM} WHERE i.id = $1 "
+        "AND ($2::text IS NULL OR (i.owner = $2 AND f.deleted_at IS NULL))",
         item_id,
         owner,
     )

@@ -16,12 +16,13 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "6"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
 _UPGRADE = (
     "ALTER TABLE clients ADD COLUMN IF NOT EXISTS tenant text;\n"
+    "ALTER TABLE revisions ADD COLUMN IF NOT EXISTS validation_set_id text;\n"
     + "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS owner text;\n" for t in OWNED_TABLES)
     + """
 CREATE INDEX IF NOT EXISTS definitions_owner ON definitions (owner, created_at);
@@ -112,6 +113,19 @@ CREATE TABLE IF NOT EXISTS votes (
     outcome text NOT NULL, context_key text, country text, language text, gender text,
     age_group text, occupation text, created_at text NOT NULL, owner text NOT NULL,
     PRIMARY KEY (session_id, task_id, labeler_id));
+CREATE TABLE IF NOT EXISTS validation_sets (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    created_at text NOT NULL, owner_mail text NOT NULL, dimensions bytea NOT NULL,
+    modalities text NOT NULL, owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_rapids (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, set_id text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
+CREATE TABLE IF NOT EXISTS validation_answers (
+    seq bigint GENERATED ALWAYS AS IDENTITY, job_id text NOT NULL, labeler_id text NOT NULL,
+    rapid text NOT NULL, answer text NOT NULL, correct boolean NOT NULL, chance float8 NOT NULL,
+    prior float8 NOT NULL, score float8 NOT NULL, PRIMARY KEY (job_id, labeler_id, rapid));
 CREATE TABLE IF NOT EXISTS leases (
     kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
     expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
@@ -138,6 +152,14 @@ CREATE TABLE IF NOT EXISTS samples (
     seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, participant_id text NOT NULL,
     identifier text NOT NULL, created_at text NOT NULL, asset bytea NOT NULL,
     UNIQUE (participant_id, identifier));
+CREATE TABLE IF NOT EXISTS labelers (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, owner text NOT NULL,
+    name text NOT NULL, audiences text[] NOT NULL, created_at text NOT NULL,
+    token_hash text NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id text NOT NULL, audience_id text NOT NULL, state text NOT NULL,
+    user_score float8 NOT NULL, PRIMARY KEY (labeler_id, audience_id));
 """
 
 # What a reset wipes. Credentials and the signing key stay (clients hold tokens), and so do
@@ -156,12 +178,17 @@ _RESET_TABLES = (
     "flows",
     "flow_items",
     "votes",
+    "validation_sets",
+    "validation_rapids",
+    "validation_answers",
     "leases",
     "benchmarks",
     "prompts",
     "leaderboards",
     "participants",
     "samples",
+    "labelers",
+    "labeler_qualifications",
 )
 
 _LOCK = (

@@ -15,9 +15,11 @@ from ..base import (
     Definitions,
     Flows,
     Jobs,
+    Labelers,
     Leases,
     Store,
     StoreUnavailable,
+    ValidationSets,
     Votes,
 )
 from ._assets import PgAssets, PgBatches
@@ -29,8 +31,10 @@ from ._db import Db, redact
 from ._definitions import PgDefinitions
 from ._flows import PgFlows
 from ._jobs import PgJobs
+from ._labelers import PgLabelers
 from ._leases import PgLeases
 from ._schema import prepare, reset
+from ._validation import PgValidationSets
 from ._votes import PgVotes
 
 # Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
@@ -66,6 +70,7 @@ class PostgresStore:
         self._datasets = PgDatasets(self._db)
         # Typed as the interfaces, so that mypy checks each aggregate against its protocol.
         self.clients: Clients = PgClients(self._db)
+        self.labelers: Labelers = PgLabelers(self._db)
         self.assets: Assets = PgAssets(self._db)
         self.batches: Batches = PgBatches(self._db)
         self.datasets: Datasets = self._datasets
@@ -74,6 +79,7 @@ class PostgresStore:
         self.jobs: Jobs = PgJobs(self._db)
         self.votes: Votes = PgVotes(self._db)
         self.flows: Flows = PgFlows(self._db)
+        self.validation_sets: ValidationSets = PgValidationSets(self._db)
         self.leases: Leases = PgLeases(self._db)
         self.benchmarks: Benchmarks = PgBenchmarks(self._db)
 

@@ -86,6 +86,18 @@ CREATE TABLE IF NOT EXISTS votes (
     outcome TEXT NOT NULL, context_key TEXT, country TEXT, language TEXT, gender TEXT,
     age_group TEXT, occupation TEXT, created_at TEXT NOT NULL, owner TEXT NOT NULL,
     UNIQUE (session_id, task_id, labeler_id));
+CREATE TABLE IF NOT EXISTS validation_sets (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    owner_mail TEXT NOT NULL, dimensions BLOB NOT NULL, modalities TEXT NOT NULL,
+    owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_rapids (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
+CREATE TABLE IF NOT EXISTS validation_answers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, labeler_id TEXT NOT NULL,
+    rapid TEXT NOT NULL, answer TEXT NOT NULL, correct INTEGER NOT NULL, chance REAL NOT NULL,
+    prior REAL NOT NULL, score REAL NOT NULL, UNIQUE (job_id, labeler_id, rapid));
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -110,6 +122,13 @@ CREATE INDEX IF NOT EXISTS participants_benchmark ON participants (benchmark_id)
 CREATE TABLE IF NOT EXISTS samples (
     id TEXT PRIMARY KEY, participant_id TEXT NOT NULL, identifier TEXT NOT NULL,
     created_at TEXT NOT NULL, asset BLOB NOT NULL, UNIQUE (participant_id, identifier));
+CREATE TABLE IF NOT EXISTS labelers (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, audiences TEXT NOT NULL,
+    created_at TEXT NOT NULL, token_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS labelers_owner ON labelers (owner, created_at);
+CREATE TABLE IF NOT EXISTS labeler_qualifications (
+    labeler_id TEXT NOT NULL, audience_id TEXT NOT NULL, state TEXT NOT NULL,
+    user_score REAL NOT NULL, PRIMARY KEY (labeler_id, audience_id)) WITHOUT ROWID;
 """
 
 # The tenant columns (NULL: a shared seeded audience) and their indexes, created after the
@@ -138,12 +157,17 @@ RESET_TABLES = (
     "flows",
     "flow_items",
     "votes",
+    "validation_sets",
+    "validation_rapids",
+    "validation_answers",
     "leases",
     "benchmarks",
     "prompts",
     "leaderboards",
     "participants",
     "samples",
+    "labelers",
+    "labeler_qualifications",
 )
 
 # Columns added after the first release: a file DB from then gets them on open.
@@ -151,6 +175,7 @@ _ADDED_COLUMNS = (
     ("jobs", "reason", "TEXT"),
     ("audiences", "recruiting_started_at", "TEXT"),
     ("clients", "tenant", "TEXT"),
+    ("revisions", "validation_set_id", "TEXT"),
     *((table, "owner", "TEXT") for table in OWNED_TABLES),
 )
 

@@ -22,7 +22,9 @@ _ITEM_COLS = (
     "i.drain_seconds, i.config, i.created_at, i.started_at, i.completed_at, i.failed_at, "
     "i.failure_message, i.owner"
 )
-_ITEM_FROM = " FROM flow_items i JOIN flows f ON f.id = i.flow_id AND f.deleted_at IS NULL"
+# Items of a deleted flow stay visible to the engine (owner None) only, so that it can stop
+# them; every tenant-scoped read leaves them out.
+_ITEM_FROM = " FROM flow_items i JOIN flows f ON f.id = i.flow_id"
 FLOW_COLUMNS = Columns(
     filters={"id": "f.id", "name": "f.name", "created_at": "f.created_at"},
     sorts={"name": "f.name", "created_at": "f.created_at"},
@@ -67,7 +69,8 @@ def _get_item(
     conn: sqlite3.Connection, item_id: str, owner: str | None, field: str | None = None
 ) -> FlowItemRow:
     row = conn.execute(
-        f"SELECT {_ITEM_COLS}{_ITEM_FROM} WHERE i.id = ? AND (? IS NULL OR i.owner = ?)",
+        f"SELECT {_ITEM_COLS}{_ITEM_FROM} WHERE i.id = ? "
+        "AND (? IS NULL OR (i.owner = ? AND f.deleted_at IS NULL))",
         (item_id, owner, owner),
     ).fetchone()
     if row is None:

@@ -22,7 +22,7 @@ _enc = msgspec.json.Encoder()
 _COLS = (
     "j.id, j.name, j.definition_id, j.revision_number, j.audience_id, a.name, j.pipeline_id, "
     "j.state, j.created_at, j.owner_mail, j.completed_at, j.failed_at, j.failure_message, "
-    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason"
+    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.owner"
 )
 _FROM = " FROM jobs j LEFT JOIN audiences a ON a.id = j.audience_id"
 COLUMNS = Columns(

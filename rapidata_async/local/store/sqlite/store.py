@@ -22,8 +22,10 @@ from ..base import (
     Definitions,
     Flows,
     Jobs,
+    Labelers,
     Leases,
     StoreUnavailable,
+    ValidationSets,
     Votes,
 )
 from ..credentials import touch_private
@@ -38,7 +40,9 @@ from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
 from .flows import SqliteFlows
 from .jobs import SqliteJobs
+from .labelers import SqliteLabelers
 from .leases import SqliteLeases
+from .validation import SqliteValidationSets
 from .votes import SqliteVotes
 
 
@@ -54,6 +58,7 @@ class SqliteStore:
         self._assets_dir = Path(assets_dir) if assets_dir is not None else None
         # Typed as the interfaces: the Store protocol's members are plain (settable) attributes.
         self.clients: Clients = SqliteClients(self.db)
+        self.labelers: Labelers = SqliteLabelers(self.db)
         self.assets: Assets = SqliteAssets(self.db)
         self.batches: Batches = SqliteBatches(self.db)
         self._datasets = SqliteDatasets(self.db)
@@ -63,6 +68,7 @@ class SqliteStore:
         self.jobs: Jobs = SqliteJobs(self.db)
         self.votes: Votes = SqliteVotes(self.db)
         self.flows: Flows = SqliteFlows(self.db)
+        self.validation_sets: ValidationSets = SqliteValidationSets(self.db)
         self.leases: Leases = SqliteLeases(self.db)
         self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
 
