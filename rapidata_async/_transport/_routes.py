@@ -54,6 +54,22 @@ ROUTES: dict[str, str] = {
     "validation_set_validation_set_id_patch": "/validation-set/{validationSetId}",
     "validation_set_validation_set_id_rapid_post": "/validation-set/{validationSetId}/rapid",
     "validation_sets_get": "/validation-sets",
+    # MRI (CALLS.md section 9)
+    "benchmark_post": "/benchmark",
+    "benchmark_benchmark_id_get": "/benchmark/{benchmarkId}",
+    "benchmark_benchmark_id_leaderboards_get": "/benchmark/{benchmarkId}/leaderboards",
+    "benchmark_benchmark_id_participants_get": "/benchmark/{benchmarkId}/participants",
+    "benchmark_benchmark_id_participants_post": "/benchmark/{benchmarkId}/participants",
+    "benchmark_benchmark_id_prompt_post": "/benchmark/{benchmarkId}/prompt",
+    "benchmark_benchmark_id_prompts_get": "/benchmark/{benchmarkId}/prompts",
+    "benchmarks_get": "/benchmarks",
+    "leaderboard_post": "/leaderboard",
+    "leaderboard_leaderboard_id_standings_query_get": (
+        "/leaderboard/{leaderboardId}/standings/query"
+    ),
+    "participant_participant_id_sample_post": "/participant/{participantId}/sample",
+    "participant_participant_id_samples_get": "/participant/{participantId}/samples",
+    "participants_submit_post": "/participants/submit",
 }
 
 
