@@ -8,7 +8,8 @@ simulated crowd answers at a watchable pace, then saves:
 
 - ``preview-compare.png``, ``preview-classification.png``: ``definition.preview()``
 - ``job-running.png``, ``job-complete.png``: ``job.view()`` while it runs and once done
-- ``mri-leaderboard.png``: ``leaderboard.view()`` (a placeholder until MRI is served)
+- ``mri-leaderboard.png``: ``leaderboard.view()`` of a second backend (instant pace): five
+  models of a text benchmark once its run spent its budget, scores with their intervals
 - ``label-compare.png``, ``label-classification.png``, ``label-qualification.png``: the
   labeling page of a second backend whose crowd is people (``crowd="human"``), signed in
   with an invite link: a compare task, a classification task, a custom audience's example
@@ -121,6 +122,42 @@ async def _labeling(root: Path, images: list[tuple[Path, Path]], browser: Any) -
             await page.close()
 
 
+MODELS = ["lumen-2", "pixelforge-xl", "dreamline-1.5", "sketchy-0.9", "aurora-3"]
+PROMPTS = [
+    "A lighthouse on a cliff at dusk",
+    "Two cats sharing a red umbrella",
+    "A bowl of ramen, top view",
+    "An astronaut riding a bicycle",
+    "A foggy pine forest at sunrise",
+    "A robot watering tomato plants",
+]
+
+
+async def _leaderboard(root: Path, browser: Any) -> None:
+    """A benchmark of five models answered at instant pace; the leaderboard once it is done."""
+    async with (
+        LocalBackend(db=root / "mri.sqlite3") as backend,
+        backend.client() as client,
+    ):
+        ids = [f"prompt-{i}" for i in range(len(PROMPTS))]
+        benchmark = await client.mri.create_new_benchmark(
+            name="Text-to-image alignment", identifiers=ids, prompts=PROMPTS
+        )
+        leaderboard = await benchmark.create_leaderboard(
+            name="Prompt alignment",
+            instruction="Which image matches the prompt better?",
+            show_prompt=True,
+            level_of_detail=600,
+            min_responses_per_matchup=3,
+        )
+        for model in MODELS:
+            media = [f"{model}: {prompt}" for prompt in PROMPTS]
+            await benchmark.evaluate_model(model, media=media, identifiers=ids, data_type="text")
+        async for _ in leaderboard.live_standings(interval=0.5, timeout=120):
+            pass
+        await _shoot(browser, await leaderboard.view(), "mri-leaderboard.png", full=False)
+
+
 async def main() -> None:
     from playwright.async_api import async_playwright
 
@@ -195,12 +232,7 @@ async def main() -> None:
                     await page.locator("#results svg.chart").wait_for(timeout=60_000)
                     await page.screenshot(path=str(OUT / "job-complete.png"), full_page=True)
                     await page.close()
-                    await _shoot(
-                        browser,
-                        f"{backend.url}/mri/benchmarks/demo/leaderboard/demo",
-                        "mri-leaderboard.png",
-                        full=False,
-                    )
+                    await _leaderboard(root, browser)
                     await _labeling(root, images, browser)
                 finally:
                     await browser.close()
