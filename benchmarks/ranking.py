@@ -50,15 +50,17 @@ import numpy as np
 # `python benchmarks/ranking.py` from a checkout: make the package importable uninstalled.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rapidata_async.local.domain.ranking import (
-    FloatArray,
+from rapidata_async.local.domain.matchmaking import (
     Matchmaker,
     MatchState,
+    next_pairs,
+    uniform_pairs,
+)
+from rapidata_async.local.domain.ranking import (
+    FloatArray,
     PairCounts,
     fit_bradley_terry,
-    next_pairs,
     standings,
-    uniform_pairs,
 )
 from rapidata_async.local.domain.ranking_sim import (
     PairOracle,

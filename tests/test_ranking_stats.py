@@ -7,14 +7,12 @@ import math
 import numpy as np
 import pytest
 
+from rapidata_async.local.domain.matchmaking import MatchState, next_pairs, uniform_pairs
 from rapidata_async.local.domain.ranking import (
-    MatchState,
     PairCounts,
     fit_bradley_terry,
-    next_pairs,
     standings,
     to_elo,
-    uniform_pairs,
 )
 from rapidata_async.local.domain.ranking_sim import (
     bt_oracle,

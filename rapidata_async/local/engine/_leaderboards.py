@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..._wire.common import AssetInput
-from ..domain.ranking import MatchState, next_pairs
+from ..domain.matchmaking import MatchState, next_pairs
 from ..domain.tasks import TaskSpec, asset_label
 from ..store.base import ANY_OWNER, LeaderboardSpec, PromptSpec, Store
 from ._ranking import RankingOutcome, RankingPlan

@@ -35,7 +35,7 @@ marked ``pairwise``, open for ``plan.min_responses`` distinct labelers) and take
 responses off the stream one at a time. Each becomes a ``VoteRecord`` (first / second / tie
 for Both or Neither, the labeler's demographics, the provider's ``context_key``) and updates
 the pair counts at once; once a quarter of the open matchups have their votes (or none is
-left), ``ranking.next_pairs`` (the matchmaker; ``plan.matchmaker`` to swap it) picks the next
+left), ``matchmaking.next_pairs`` (the matchmaker; ``plan.matchmaker`` to swap it) picks the next
 ones from the counts so far, never a pair already open (rounds, not one matchup at a time:
 each change of the board wakes the audience's idle simulated labelers). Votes are stored in
 batches (idempotent per session, task id and labeler).
@@ -69,7 +69,8 @@ import anyio.to_thread
 import numpy as np
 
 from ..crowd.base import OpenWork, ResponseStream, TaskBoard
-from ..domain.ranking import MatchState, PairCounts, next_pairs
+from ..domain.matchmaking import MatchState, next_pairs
+from ..domain.ranking import PairCounts
 from ..domain.tasks import TaskSpec
 from ..store.base import ANY_OWNER, PairTally, ResponseRecord, Store, VoteOutcome, VoteRecord
 

@@ -5,7 +5,7 @@ runner (``engine._ranking``) on the flow's audience (the global one unless ``aud
 
 - every matchup collects ``minResponses`` votes from distinct labelers, no pair gathers more
   than ``maxResponses`` (``max(minResponses, maxResponses)``), and matchmaking
-  (``ranking.next_pairs``) picks the next matchup from the votes so far. The item is
+  (``matchmaking.next_pairs``) picks the next matchup from the votes so far. The item is
   ``Completed`` when matchmaking has nothing left to ask (every pair at its cap);
 - its time to live (10–3600 s, 240 by default) counts from its creation: when it passes
   first, the item is ``Incomplete`` with the votes collected so far. The drain duration
