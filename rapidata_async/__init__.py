@@ -42,7 +42,7 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
-from ._types import AudienceStatus, DataType, JobState
+from ._types import AudienceStatus, DataType, JobState, OrderState
 from ._uploads import UploadProgress, UploadTracker
 from ._version import __version__
 from .audience import (
@@ -63,6 +63,16 @@ from .audience import (
     RapidataFilter,
 )
 from .job import Job, JobDefinition, JobManager, JobProgress, JobRevision, RapidataDataset
+from .order import (
+    CappedSelection,
+    LabelingSelection,
+    OrderManager,
+    OrderProgress,
+    RapidataOrder,
+    RapidataSelection,
+    ShufflingSelection,
+    ValidationSelection,
+)
 from .results import JobResults, read_results
 
 __all__ = [
@@ -75,6 +85,7 @@ __all__ = [
     "AudienceStatus",
     "AuthenticationError",
     "BadRequestError",
+    "CappedSelection",
     "ConflictError",
     "CountryFilter",
     "DataType",
@@ -96,6 +107,7 @@ __all__ = [
     "JobResults",
     "JobRevision",
     "JobState",
+    "LabelingSelection",
     "LanguageFilter",
     "Markdown",
     "MissingCredentialsError",
@@ -103,6 +115,9 @@ __all__ = [
     "NotFilter",
     "NotFoundError",
     "OrFilter",
+    "OrderManager",
+    "OrderProgress",
+    "OrderState",
     "PermissionDeniedError",
     "RapidataApiError",
     "RapidataAudience",
@@ -110,14 +125,18 @@ __all__ = [
     "RapidataDataset",
     "RapidataError",
     "RapidataFilter",
+    "RapidataOrder",
     "RapidataResponseValidationError",
+    "RapidataSelection",
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
     "RateLimitError",
+    "ShufflingSelection",
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "ValidationSelection",
     "WaitTimeoutError",
     "__version__",
     "logger",

@@ -29,6 +29,7 @@ from ._transport import Transport, TransportSettings
 from ._uploads._cache import AssetCache
 from .audience import AudienceManager
 from .job import JobManager
+from .order import OrderManager
 
 DEFAULT_ENVIRONMENT = C.DEFAULT_ENVIRONMENT
 ENV_BASE_URL = "RAPIDATA_BASE_URL"
@@ -198,7 +199,7 @@ class AsyncRapidataClient:
         ctx = self._context
         other = object.__new__(AsyncRapidataClient)
         other.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job")}
+            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "order")}
         )
         other._timeout = self._timeout if timeout is None else timeout
         if connect_timeout is not None:
@@ -251,6 +252,12 @@ class AsyncRapidataClient:
     def job(self) -> JobManager:
         """Job definitions and jobs: ``create_compare_job_definition``, ``find_jobs``, …"""
         return JobManager(self._context)
+
+    @cached_property
+    def order(self) -> OrderManager:
+        """Legacy orders (SDK 3.20.1): ``create_compare_order``, ``get_order_by_id``, …; the
+        first use warns (``DeprecationWarning``): prefer ``job`` and ``audience``."""
+        return OrderManager(self._context)
 
 
 def _check_base_url(url: str) -> str:

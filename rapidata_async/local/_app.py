@@ -58,7 +58,7 @@ from .crowd.clock import Pace
 from .crowd.population import Oracle
 from .domain.errors import DomainError
 from .engine import Engine
-from .services import assets, audiences, datasets, jobs
+from .services import assets, audiences, datasets, jobs, orders
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .store import describe, is_postgres_url, open_store
@@ -162,6 +162,7 @@ def create_app(context: Context) -> web.Application:
         assets.routes,
         datasets.routes,
         jobs.routes,
+        orders.routes,
         audiences.routes,
         page_routes(),
         _local_routes,

@@ -83,6 +83,8 @@ class Runs(Protocol):
 
     async def ensure_ready(self, audience: AudienceRow, examples: Sequence[Any]) -> object: ...
 
+    def pool_key(self, audience: AudienceRow, filters: Sequence[Any] | None) -> str: ...
+
     def qualified_so_far(self, audience_id: str) -> int | None: ...
 
 
@@ -123,17 +125,18 @@ class JobRun:
             answered = frozenset([r.labeler_id for r in stored]) if stored else _NOBODY
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
         audience = work.audience
+        pool = engine.pool_key(audience, work.job.filters)
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
         del work, tasks
         if closed:
             await jobs.record(job_id, [], closed)
         if tallies:
-            stream = engine.board.publish(job_id, audience.id, open_work)
+            stream = engine.board.publish(job_id, pool, open_work)
             del open_work
             try:
                 with stream:
-                    await self._consume(stream, tallies, rule, audience)
+                    await self._consume(stream, tallies, rule, audience, pool)
             finally:
                 engine.board.withdraw(job_id)
         await jobs.set_state(job_id, "Completed")
@@ -155,6 +158,7 @@ class JobRun:
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
+        pool: str,
     ) -> None:
         """Take responses off the stream until every datapoint is done. Batches go to a
         writer task, so the referee keeps working while the store writes."""
@@ -164,7 +168,7 @@ class JobRun:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._writer, receive)
             with send:
-                await self._referee(stream, send, tallies, rule, audience)
+                await self._referee(stream, send, tallies, rule, audience, pool)
         if self.reason is not None:
             await self.engine.store.jobs.set_reason(self.job_id, None)
 
@@ -175,6 +179,7 @@ class JobRun:
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
+        pool: str,
     ) -> None:
         job_id, board = self.job_id, self.engine.board
         settle = board.settle
@@ -220,7 +225,7 @@ class JobRun:
                 last_flush = now
             if now - last_reason >= REASON_SECONDS:
                 last_reason = now
-                await self._update_reason(rule, audience)
+                await self._update_reason(rule, audience, pool)
             if remaining and len(batch) < SMALL_BATCH:
                 await anyio.sleep(LINGER_SECONDS)
         if buffer or done:
@@ -240,10 +245,10 @@ class JobRun:
                     await record(self.job_id, chunk, done if last else [])
                 self.writing = False
 
-    async def _update_reason(self, rule: RefereeRule, audience: AudienceRow) -> None:
+    async def _update_reason(self, rule: RefereeRule, audience: AudienceRow, pool: str) -> None:
         """Say why the job waits when some datapoint has been answered by every labeler who
         qualified so far; clear it once that is no longer so."""
-        qualified = self.engine.qualified_so_far(audience.id)
+        qualified = self.engine.qualified_so_far(pool)
         if qualified is None or (qualified >= rule.max_votes and self.reason is None):
             return  # enough labelers for any datapoint: nothing can be stuck
         stuck = sum(

@@ -40,6 +40,7 @@ from ..._wire import asset as awire
 from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
+from ..._wire import order as owire
 
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
 OWNER_MAIL = "local@rapidata.local"
@@ -165,6 +166,10 @@ class JobRow:
     completed: int  # datapoints the referee closed
     response_count: int
     reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
+    # who may answer besides the audience's own filters (an order's user filters), and the
+    # validation set the job's labelers are checked with
+    filters: list[auwire.AudienceFilter] | None = None
+    validation_set_id: str | None = None
 
 
 class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
@@ -204,6 +209,23 @@ class JobWork:
     datapoints: list[DatapointRow]
     responses: dict[str, list[ResponseRecord]] = field(default_factory=dict)
     done: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """A legacy order. ``state`` is the order's own (``Created``, ``Preview``) until it is
+    submitted; from then on it follows its job (``Running`` reads ``Processing``)."""
+
+    id: str
+    name: str
+    state: str
+    created_at: str
+    dataset_id: str
+    pipeline_id: str
+    job_id: str | None
+    preceding_order_id: str | None
+    failure_message: str | None
+    body: owire.CreateOrderInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,8 +398,11 @@ class Jobs(Protocol):
         name: str,
         revision: RevisionRow,
         total: int,
+        filters: Sequence[auwire.AudienceFilter] | None = None,
+        validation_set_id: str | None = None,
     ) -> JobRow:
-        """A new job of ``owner`` in ``Submitted``."""
+        """A new job of ``owner`` in ``Submitted``; ``filters`` narrow its audience's pool
+        (an order's user filters)."""
         ...
 
     async def get(self, job_id: str, *, owner: Owner, field: str | None = None) -> JobRow: ...
@@ -417,6 +442,44 @@ class Jobs(Protocol):
         ...
 
 
+class Orders(Protocol):
+    async def create(
+        self, body: owire.CreateOrderInput, *, owner: str, dataset_id: str
+    ) -> OrderRow:
+        """A new order of ``owner`` in ``Created`` over ``dataset_id``."""
+        ...
+
+    async def get(self, order_id: str, *, owner: Owner, field: str | None = None) -> OrderRow: ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[OrderRow], int]:
+        """Filters and sorts ``order_name``, ``state`` (as ``OrderRow.state`` reads) and
+        ``order_date``."""
+        ...
+
+    async def update(
+        self,
+        order_id: str,
+        *,
+        owner: str,
+        name: str | None = None,
+        preceding_order_id: str | None = None,
+        clear_preceding: bool = False,
+    ) -> None:
+        """Rename and/or set (or with ``clear_preceding`` clear) the preceding order."""
+        ...
+
+    async def move(
+        self, order_id: str, state: str, *, owner: str, only_from: Sequence[str]
+    ) -> bool:
+        """Set the order's own state if it is one of ``only_from`` (and no job runs it);
+        True if it changed."""
+        ...
+
+    async def attach_job(self, order_id: str, job_id: str, *, owner: str) -> None:
+        """The job that runs the submitted order; from now on its state is the order's."""
+        ...
+
+
 class Leases(Protocol):
     async def acquire(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
         """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
@@ -440,6 +503,7 @@ class Store(Protocol):
     definitions: Definitions
     audiences: Audiences
     jobs: Jobs
+    orders: Orders
     leases: Leases
 
     @property

@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
@@ -28,6 +28,8 @@ CREATE INDEX IF NOT EXISTS definitions_owner ON definitions (owner, created_at);
 CREATE INDEX IF NOT EXISTS audiences_owner ON audiences (owner);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created_at);
 CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner);
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS filters bytea;
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS validation_set_id text;
 """
 )
 
@@ -93,6 +95,12 @@ CREATE TABLE IF NOT EXISTS responses (
     PRIMARY KEY (job_id, datapoint_id, labeler_id));
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id text NOT NULL, datapoint_id text NOT NULL, PRIMARY KEY (job_id, datapoint_id));
+CREATE TABLE IF NOT EXISTS orders (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    state text NOT NULL, created_at text NOT NULL, dataset_id text NOT NULL,
+    pipeline_id text NOT NULL, job_id text, preceding_order_id text, body bytea NOT NULL,
+    owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner, created_at);
 CREATE TABLE IF NOT EXISTS leases (
     kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
     expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
@@ -111,6 +119,7 @@ _RESET_TABLES = (
     "jobs",
     "responses",
     "closed_datapoints",
+    "orders",
     "leases",
 )
 

@@ -14,6 +14,7 @@ from ..base import (
     Definitions,
     Jobs,
     Leases,
+    Orders,
     Store,
     StoreUnavailable,
 )
@@ -25,6 +26,7 @@ from ._db import Db, redact
 from ._definitions import PgDefinitions
 from ._jobs import PgJobs
 from ._leases import PgLeases
+from ._orders import PgOrders
 from ._schema import prepare, reset
 
 # Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
@@ -66,6 +68,7 @@ class PostgresStore:
         self.definitions: Definitions = PgDefinitions(self._db)
         self.audiences: Audiences = PgAudiences(self._db)
         self.jobs: Jobs = PgJobs(self._db)
+        self.orders: Orders = PgOrders(self._db)
         self.leases: Leases = PgLeases(self._db)
 
     def __repr__(self) -> str:

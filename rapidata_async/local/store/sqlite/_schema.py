@@ -69,6 +69,11 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE TABLE IF NOT EXISTS closed_datapoints (
     job_id TEXT NOT NULL, datapoint_id TEXT NOT NULL, PRIMARY KEY (job_id, datapoint_id))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL,
+    dataset_id TEXT NOT NULL, pipeline_id TEXT NOT NULL, job_id TEXT,
+    preceding_order_id TEXT, body BLOB NOT NULL, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner, created_at);
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -97,12 +102,15 @@ RESET_TABLES = (
     "jobs",
     "responses",
     "closed_datapoints",
+    "orders",
     "leases",
 )
 
 # Columns added after the first release: a file DB from then gets them on open.
 _ADDED_COLUMNS = (
     ("jobs", "reason", "TEXT"),
+    ("jobs", "filters", "BLOB"),
+    ("jobs", "validation_set_id", "TEXT"),
     ("audiences", "recruiting_started_at", "TEXT"),
     ("clients", "tenant", "TEXT"),
     *((table, "owner", "TEXT") for table in OWNED_TABLES),

@@ -21,6 +21,7 @@ from ..base import (
     Definitions,
     Jobs,
     Leases,
+    Orders,
     StoreUnavailable,
 )
 from ..credentials import touch_private
@@ -34,6 +35,7 @@ from .datasets import SqliteDatasets
 from .definitions import SqliteDefinitions
 from .jobs import SqliteJobs
 from .leases import SqliteLeases
+from .orders import SqliteOrders
 
 
 class SqliteStore:
@@ -55,6 +57,7 @@ class SqliteStore:
         self.definitions: Definitions = SqliteDefinitions(self.db)
         self.audiences: Audiences = SqliteAudiences(self.db)
         self.jobs: Jobs = SqliteJobs(self.db)
+        self.orders: Orders = SqliteOrders(self.db)
         self.leases: Leases = SqliteLeases(self.db)
 
     def __repr__(self) -> str:
