@@ -31,6 +31,7 @@ RUNNER = Path(__file__).with_name("_official_client_320.py")
 TIMEOUT = 120.0
 # What 3.20.1 itself logs on every use of client.order.
 DEPRECATED = "client.order is deprecated"
+pytestmark = pytest.mark.filterwarnings("ignore:client.order is the legacy:DeprecationWarning")
 
 
 def _python() -> str:
