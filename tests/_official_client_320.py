@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import _official_client as harness  # noqa: E402  (this directory is sys.path[0])
+import _official_client as harness  # this directory is sys.path[0]
 import rapidata
 
 STATE_TIMEOUT = 60.0

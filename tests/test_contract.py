@@ -26,7 +26,7 @@ import msgspec.inspect as mi
 import pytest
 
 from rapidata_async._transport import _auth
-from rapidata_async._wire import asset, audience, dataset, job, results
+from rapidata_async._wire import asset, audience, dataset, job, results, validation
 from rapidata_async._wire.common import Page, ProblemDetails
 from rapidata_async.results import _types as public_results
 
@@ -91,6 +91,14 @@ CONTRACT: tuple[Entry, ...] = (
     Entry("audience_audience_id_example_post", "response", audience.AddExampleOutput),
     Entry("audience_audience_id_recruit_post", "request", None),
     Entry("audience_audience_id_user_metrics_get", "response", audience.UserMetricsOutput),
+    # validation sets (section 10)
+    Entry("validation_set_post", "request", validation.CreateValidationSetInput),
+    Entry("validation_set_post", "response", validation.CreateValidationSetOutput),
+    Entry("validation_set_validation_set_id_get", "response", validation.ValidationSetOutput),
+    Entry(
+        "validation_set_validation_set_id_rapid_post", "request", validation.AddValidationRapidInput
+    ),
+    Entry("validation_set_validation_set_id_patch", "request", validation.UpdateValidationSetInput),
 )
 """Every operation the SDK calls, with the struct of each body it sends or reads (``None``: the
 call has no body; the spec must not ask for one)."""

@@ -58,7 +58,7 @@ from .crowd.clock import Pace
 from .crowd.population import Oracle
 from .domain.errors import DomainError
 from .engine import Engine
-from .services import assets, audiences, datasets, jobs, orders
+from .services import assets, audiences, datasets, jobs, orders, validation
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .store import describe, is_postgres_url, open_store
@@ -164,6 +164,7 @@ def create_app(context: Context) -> web.Application:
         jobs.routes,
         orders.routes,
         audiences.routes,
+        validation.routes,
         page_routes(),
         _local_routes,
     ):

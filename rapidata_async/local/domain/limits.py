@@ -19,6 +19,12 @@ MAX_DATAPOINTS_PER_JOB = 200_000
 """Datapoints a job may label."""
 MIN_EXAMPLES = 3
 """Examples a custom audience needs before it can recruit."""
+MAX_VALIDATION_RAPIDS = 10_000
+"""Rapids per validation set."""
+MAX_DIMENSIONS = 50
+"""Dimensions of a validation set."""
+MAX_NAME_LENGTH = 500
+"""Characters of a validation set's name and of each of its dimensions."""
 
 
 def _int_in(field: str, value: int, low: int, high: int, what: str) -> None:
@@ -87,4 +93,28 @@ def check_datapoint_count(count: int) -> None:
         raise Invalid.field(
             "jobDefinitionId",
             f"A job labels at most {MAX_DATAPOINTS_PER_JOB} datapoints; the dataset has {count}.",
+        )
+
+
+def check_name(field: str, name: str, what: str) -> None:
+    """A name that is not blank and at most MAX_NAME_LENGTH characters."""
+    if not name.strip():
+        raise Invalid.field(field, f"The {what} must not be empty.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise Invalid.field(field, f"The {what} has at most {MAX_NAME_LENGTH} characters.")
+
+
+def check_dimensions(dimensions: list[str]) -> None:
+    if len(dimensions) > MAX_DIMENSIONS:
+        raise Invalid.field("dimensions", f"A validation set has at most {MAX_DIMENSIONS}.")
+    for i, dimension in enumerate(dimensions):
+        check_name(f"dimensions[{i}]", dimension, "dimension")
+
+
+def check_rapid_count(count: int) -> None:
+    """Before adding one more rapid to a validation set that has ``count``."""
+    if count >= MAX_VALIDATION_RAPIDS:
+        raise Invalid.field(
+            "validationSetId",
+            f"A validation set holds at most {MAX_VALIDATION_RAPIDS} rapids.",
         )

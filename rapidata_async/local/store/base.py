@@ -41,6 +41,7 @@ from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
 from ..._wire import order as owire
+from ..._wire import validation as vwire
 
 OWNER_ID = "7b0c6f4e-0d52-4c55-9d7e-3f1d2c4a5b60"
 OWNER_MAIL = "local@rapidata.local"
@@ -226,6 +227,19 @@ class OrderRow:
     preceding_order_id: str | None
     failure_message: str | None
     body: owire.CreateOrderInput
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationSetRow:
+    """A validation set: its rapids are kept apart (``ValidationSets.rapids``)."""
+
+    id: str
+    name: str
+    created_at: str
+    owner_mail: str
+    dimensions: list[str]
+    rapid_count: int
+    modalities: list[str]  # payload kinds of its rapids, e.g. ["Compare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +494,42 @@ class Orders(Protocol):
         ...
 
 
+class ValidationSets(Protocol):
+    async def create(self, body: vwire.CreateValidationSetInput, *, owner: str) -> str: ...
+
+    async def get(
+        self, set_id: str, *, owner: Owner, field: str | None = None
+    ) -> ValidationSetRow: ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[list[ValidationSetRow], int]:
+        """``owner``'s sets; filters and sorts ``id``, ``name``, ``created_at``."""
+        ...
+
+    async def add_rapid(
+        self, set_id: str, body: vwire.AddValidationRapidInput, *, owner: str
+    ) -> int:
+        """Append a rapid to a set of ``owner``; assets ``owner`` never uploaded raise
+        ``Invalid`` naming each field. How many rapids the set now has."""
+        ...
+
+    async def update(
+        self,
+        set_id: str,
+        *,
+        owner: str,
+        name: str | None = None,
+        dimensions: Sequence[str] | None = None,
+    ) -> None:
+        """Change what is given (patch semantics)."""
+        ...
+
+    async def rapids(
+        self, set_id: str, *, owner: Owner
+    ) -> builtins.list[vwire.AddValidationRapidInput]:
+        """The set's rapids in the order they were added."""
+        ...
+
+
 class Leases(Protocol):
     async def acquire(self, kind: str, keys: Sequence[str], owner: str, ttl: float) -> list[str]:
         """Take the leases ``(kind, key)`` that are free, expired, or already ``owner``'s, for
@@ -504,6 +554,7 @@ class Store(Protocol):
     audiences: Audiences
     jobs: Jobs
     orders: Orders
+    validation_sets: ValidationSets
     leases: Leases
 
     @property

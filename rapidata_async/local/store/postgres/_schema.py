@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
@@ -101,6 +101,15 @@ CREATE TABLE IF NOT EXISTS orders (
     pipeline_id text NOT NULL, job_id text, preceding_order_id text, body bytea NOT NULL,
     owner text NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_sets (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    created_at text NOT NULL, owner_mail text NOT NULL, dimensions bytea NOT NULL,
+    modalities text NOT NULL, owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_rapids (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, set_id text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
 CREATE TABLE IF NOT EXISTS leases (
     kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
     expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
@@ -120,6 +129,8 @@ _RESET_TABLES = (
     "responses",
     "closed_datapoints",
     "orders",
+    "validation_sets",
+    "validation_rapids",
     "leases",
 )
 

@@ -17,6 +17,7 @@ from ..base import (
     Orders,
     Store,
     StoreUnavailable,
+    ValidationSets,
 )
 from ._assets import PgAssets, PgBatches
 from ._audiences import PgAudiences
@@ -28,6 +29,7 @@ from ._jobs import PgJobs
 from ._leases import PgLeases
 from ._orders import PgOrders
 from ._schema import prepare, reset
+from ._validation import PgValidationSets
 
 # Seconds to wait for a connection: a server that never answers fails the open, not hangs it.
 CONNECT_TIMEOUT = 10.0
@@ -69,6 +71,7 @@ class PostgresStore:
         self.audiences: Audiences = PgAudiences(self._db)
         self.jobs: Jobs = PgJobs(self._db)
         self.orders: Orders = PgOrders(self._db)
+        self.validation_sets: ValidationSets = PgValidationSets(self._db)
         self.leases: Leases = PgLeases(self._db)
 
     def __repr__(self) -> str:

@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS orders (
     dataset_id TEXT NOT NULL, pipeline_id TEXT NOT NULL, job_id TEXT,
     preceding_order_id TEXT, body BLOB NOT NULL, owner TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_sets (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    owner_mail TEXT NOT NULL, dimensions BLOB NOT NULL, modalities TEXT NOT NULL,
+    owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, created_at);
+CREATE TABLE IF NOT EXISTS validation_rapids (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -103,6 +111,8 @@ RESET_TABLES = (
     "responses",
     "closed_datapoints",
     "orders",
+    "validation_sets",
+    "validation_rapids",
     "leases",
 )
 

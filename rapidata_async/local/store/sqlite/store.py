@@ -23,6 +23,7 @@ from ..base import (
     Leases,
     Orders,
     StoreUnavailable,
+    ValidationSets,
 )
 from ..credentials import touch_private
 from . import _schema
@@ -36,6 +37,7 @@ from .definitions import SqliteDefinitions
 from .jobs import SqliteJobs
 from .leases import SqliteLeases
 from .orders import SqliteOrders
+from .validation import SqliteValidationSets
 
 
 class SqliteStore:
@@ -58,6 +60,7 @@ class SqliteStore:
         self.audiences: Audiences = SqliteAudiences(self.db)
         self.jobs: Jobs = SqliteJobs(self.db)
         self.orders: Orders = SqliteOrders(self.db)
+        self.validation_sets: ValidationSets = SqliteValidationSets(self.db)
         self.leases: Leases = SqliteLeases(self.db)
 
     def __repr__(self) -> str:
