@@ -67,18 +67,29 @@ def _summary(client: Any, order: Any) -> dict[str, Any]:
 
 
 def compare_order() -> dict[str, Any]:
-    """A compare order on the global audience, narrowed to two countries."""
+    """The docs' migration guide "before": a validation set, then a compare order that
+    references it, on the global audience narrowed to a few countries."""
     client = harness._client()
+    validation_set = client.validation.create_compare_set(
+        name="Image Comparison Validation",
+        instruction="Which image follows the prompt better?",
+        datapoints=[harness.CUSTOM_EXAMPLE],
+        truths=[harness.CUSTOM_EXAMPLE[0]],
+        contexts=["A sign that says 'Diffusion'."],
+    )
     order = client.order.create_compare_order(
         name="Legacy Prompt Alignment",
         instruction="Which image follows the prompt better?",
         datapoints=COMPARE_PAIRS,
         contexts=["A yellow flower sticking out of a green pot.", "A sign that says 'Diffusion'."],
         responses_per_datapoint=5,
+        validation_set_id=validation_set.id,
         filters=[rapidata.CountryFilter(["US", "DE", "GB", "IN"])],
     )
     order.run()
-    return _summary(client, order)
+    summary = _summary(client, order)
+    summary["validation_set_id"] = validation_set.id
+    return summary
 
 
 def classification_order() -> dict[str, Any]:

@@ -122,6 +122,7 @@ async def test_official_320_compare_order(
     assert report["found_ids"] == [report["order_id"]]
     assert f"/order/detail/{report['order_id']}" in report["printed"]
     assert any("DeprecationWarning" in w for w in report["python_warnings"])
+    assert f"/validation-set/detail/{report['validation_set_id']}" in report["printed"]
     async with await _ours(proc, ca_pem) as client:
         order = await client.order.get_order_by_id(report["order_id"])
         assert order.name == report["order_name"]

@@ -330,3 +330,35 @@ async def _tenant(backend: LocalBackend) -> str:
     found = await backend.store.clients.get(backend.client_id)
     assert found is not None
     return found[0].tenant
+
+
+async def test_the_validation_set_must_exist_and_goes_with_the_job(
+    client: AsyncRapidataClient,
+    backend: LocalBackend,
+    http: tuple[aiohttp.ClientSession, dict[str, str]],
+) -> None:
+    session, auth = http
+    with pytest.raises(NotFoundError):
+        await _compare(client, "unknown set", validation_set_id="no-such-set")
+    body = {"orderName": "o", "workflow": COMPARE, "referee": REFEREE, "validationSetId": "nope"}
+    async with session.post("/order", json=body, headers=auth) as response:
+        assert response.status == 404
+        assert "validationSetId" in (await response.json())["errors"]
+    selections = [{"_t": "ValidationSelection", "amount": 1, "validationSetId": "nope"}]
+    body = {"orderName": "o", "workflow": COMPARE, "referee": REFEREE, "selections": selections}
+    async with session.post("/order", json=body, headers=auth) as response:
+        assert response.status == 404
+    async with session.post("/validation-set", json={"name": "checks"}, headers=auth) as response:
+        set_id = (await response.json())["validationSetId"]
+    order = await _compare(
+        client,
+        "with a validation set",
+        validation_set_id=set_id,
+        selections=[ValidationSelection(set_id), LabelingSelection(2)],
+    )
+    await order.run()
+    await order.get_results()
+    row = await backend.store.orders.get(order.id, owner=await _tenant(backend))
+    job = await backend.store.jobs.get(row.job_id or "", owner=None)
+    assert job.validation_set_id == set_id
+    assert job.audience_id == "global"

@@ -112,9 +112,8 @@ def _selection_sets(selections: list[wire.Selection] | None) -> list[str]:
 
 
 async def _check_validation_set(store: Store, set_id: str, *, owner: str, field: str) -> None:
-    sets = getattr(store, "validation_sets", None)
-    if sets is not None:
-        await sets.get(set_id, owner=owner, field=field)
+    """404 naming ``field`` unless ``owner`` has that validation set."""
+    await store.validation_sets.get(set_id, owner=owner, field=field)
 
 
 def _order_out(row: OrderRow) -> OrderOut:
