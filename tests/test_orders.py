@@ -4,6 +4,8 @@ deprecation warning, and hostile input at the SDK and at the HTTP edge."""
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -53,52 +55,38 @@ async def _compare(client: AsyncRapidataClient, name: str, **kwargs: Any) -> Rap
 
 
 # -- the docs' migration guide -----------------------------------------------------------------
-async def test_migration_guide_before_and_after_give_results_of_one_shape(
-    client: AsyncRapidataClient,
-) -> None:
-    # Before: an order (the guide's validation set is left out: no validation sets here yet).
-    order = await client.order.create_compare_order(
-        name="Prompt Alignment Comparison",
-        instruction=INSTRUCTION,
-        datapoints=PAIRS,
-        contexts=CONTEXTS,
-        responses_per_datapoint=10,
-    )
-    await order.run()
-    before = await order.get_results()
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "orders.md"
 
-    # After: an audience with a qualification example, a job definition, a job.
-    audience = await client.audience.create_audience(name="Prompt Alignment Judges")
-    for _ in range(3):
-        await audience.add_compare_example(
-            instruction=INSTRUCTION,
-            datapoint=[
-                "https://assets.rapidata.ai/good_example.jpg",
-                "https://assets.rapidata.ai/bad_example.jpg",
-            ],
-            truth="https://assets.rapidata.ai/good_example.jpg",
-            context="A sign that says 'Diffusion'.",
-        )
-    job_definition = await client.job.create_compare_job_definition(
-        name="Prompt Alignment Comparison",
-        instruction=INSTRUCTION,
-        datapoints=PAIRS,
-        contexts=CONTEXTS,
-        responses_per_datapoint=10,
-    )
-    job = await audience.assign_job(job_definition)
-    after = await job.get_results()
+
+def _docs_example() -> dict[str, Any]:
+    """The namespace of the docs' "Before and after" block, run as a module would be."""
+    text = DOCS.read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def before" in b)
+    namespace: dict[str, Any] = {"__name__": "docs_orders"}
+    exec(compile(block, str(DOCS), "exec"), namespace)
+    return namespace
+
+
+async def test_migration_guide_before_and_after_give_results_of_one_shape(
+    client: AsyncRapidataClient, http: tuple[aiohttp.ClientSession, dict[str, str]]
+) -> None:
+    session, auth = http
+    async with session.post("/validation-set", json={"name": "guide"}, headers=auth) as response:
+        set_id = (await response.json())["validationSetId"]
+    example = _docs_example()
+    before = await example["before"](client, validation_set_id=set_id)
+    after = await example["after"](client)
 
     assert before.type == after.type == "Compare"
     assert len(before) == len(after) == 2
     assert before.response_count == after.response_count == 20
     assert before.to_polars().columns == after.to_polars().columns
     assert list(before.to_pandas().columns) == list(after.to_pandas().columns)
-    assert [r.context for r in before.results] == CONTEXTS
-    import json
-
+    assert [r.context for r in before.results] == example["CONTEXTS"]
     keys = [set(json.loads(r.to_json_bytes())["results"][0]) for r in (before, after)]
     assert keys[0] == keys[1]
+    found = await client.order.find_orders("Prompt Alignment Comparison")
+    assert len(found) == 1
 
 
 async def test_classification_order_with_settings_runs_on_the_global_crowd(
