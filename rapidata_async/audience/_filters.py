@@ -170,7 +170,7 @@ class AgeFilter(RapidataFilter):
         return wire.DemographicFilter(identifier="age", values=[g.value for g in self.age_groups])
 
     def _to_user_filter(self) -> order_wire.UserFilter:
-        return order_wire.AgeUserFilter(age_groups=[g.value for g in self.age_groups])  # type: ignore[misc]
+        return order_wire.AgeUserFilter(age_groups=[g.value for g in self.age_groups])
 
 
 class GenderFilter(RapidataFilter):
@@ -186,7 +186,7 @@ class GenderFilter(RapidataFilter):
         return wire.DemographicFilter(identifier="gender", values=[g.value for g in self.genders])
 
     def _to_user_filter(self) -> order_wire.UserFilter:
-        return order_wire.GenderUserFilter(genders=[g.value for g in self.genders])  # type: ignore[misc]
+        return order_wire.GenderUserFilter(genders=[g.value for g in self.genders])
 
 
 class DeviceFilter(RapidataFilter):
@@ -202,7 +202,7 @@ class DeviceFilter(RapidataFilter):
         return wire.DeviceFilter(device_types=[d.value for d in self.device_types])
 
     def _to_user_filter(self) -> order_wire.UserFilter:
-        return order_wire.DeviceUserFilter(device_types=[d.value for d in self.device_types])  # type: ignore[misc]
+        return order_wire.DeviceUserFilter(device_types=[d.value for d in self.device_types])
 
 
 class DemographicFilter(RapidataFilter):

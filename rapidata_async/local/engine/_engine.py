@@ -135,7 +135,7 @@ class Engine:
         if narrowed is not None:
             filters += narrowed[1]
         spec = AudienceSpec(
-            key if narrowed is not None else audience.id,
+            key if key is not None and narrowed is not None else audience.id,
             kind,  # type: ignore[arg-type]
             audience.domain,
             specs,

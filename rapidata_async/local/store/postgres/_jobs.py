@@ -87,7 +87,8 @@ _filters = msgspec.json.Decoder(list[auwire.AudienceFilter])
 
 def _job(row: Any) -> JobRow:
     filters = _filters.decode(row[18]) if row[18] is not None else None
-    return JobRow(*row[:18], filters, row[19])  # type: ignore[arg-type]
+    values: list[Any] = [*row[:18], filters, row[19]]
+    return JobRow(*values)
 
 
 async def _job_on(

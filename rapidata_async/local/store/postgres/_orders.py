@@ -26,7 +26,8 @@ COLUMNS = {
 
 
 def _row(row: Any) -> OrderRow:
-    return OrderRow(*row[:9], _body.decode(row[9]))
+    values: list[Any] = [*row[:9], _body.decode(row[9])]
+    return OrderRow(*values)
 
 
 async def _order_on(conn: Any, order_id: str, owner: str | None, field: str | None) -> OrderRow:

@@ -72,9 +72,10 @@ def job(
     return _row(row)
 
 
-def _row(row: Sequence[Any]) -> JobRow:
+def _row(row: Any) -> JobRow:
     filters = _filters.decode(row[18]) if row[18] is not None else None
-    return JobRow(*row[:18], filters, row[19])  # type: ignore[arg-type]
+    values: list[Any] = [*row[:18], filters, row[19]]
+    return JobRow(*values)
 
 
 class SqliteJobs:

@@ -22,8 +22,9 @@ _body = msgspec.json.Decoder(owire.CreateOrderInput)
 COLUMNS = Columns(filters=q.FILTERS, sorts=q.SORTS)
 
 
-def _row(row: Sequence[Any]) -> OrderRow:
-    return OrderRow(*row[:9], _body.decode(row[9]))
+def _row(row: Any) -> OrderRow:
+    values: list[Any] = [*row[:9], _body.decode(row[9])]
+    return OrderRow(*values)
 
 
 def order(
