@@ -34,6 +34,7 @@ VALUES = {
     "Oracle",
     # Literal type aliases: their docstrings sit next to them in `_types.py`.
     "AudienceStatus",
+    "OrderState",
     "DataType",
     "JobState",
 }

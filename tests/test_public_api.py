@@ -70,6 +70,16 @@ EXPECTED = {
     "rapidata_config",
     "read_results",
     "save_credentials",
+    # legacy orders (client.order) and their selections
+    "OrderManager",
+    "RapidataOrder",
+    "OrderProgress",
+    "OrderState",
+    "RapidataSelection",
+    "LabelingSelection",
+    "ValidationSelection",
+    "CappedSelection",
+    "ShufflingSelection",
 }
 
 
@@ -83,7 +93,7 @@ def test_modules_are_private_or_namespaces() -> None:
     # Public: the user-facing namespaces and the rooms of the local backend (route tables,
     # store, domain rules, crowd, job engine, app pages), whose insides are the backend's own.
     rooms = {"services", "store", "domain", "crowd", "engine", "web"}
-    public = {"audience", "job", "local", "results", *rooms}
+    public = {"audience", "job", "local", "order", "results", *rooms}
     for info in pkgutil.walk_packages(rapidata_async.__path__, "rapidata_async."):
         parts = info.name.split(".")[1:]
         inside_room = len(parts) > 2 and parts[0] == "local" and parts[1] in rooms
@@ -95,6 +105,7 @@ def test_modules_are_private_or_namespaces() -> None:
 def test_docs_names_exist() -> None:
     from rapidata_async.audience import RapidataAudience
     from rapidata_async.job import Job, JobDefinition, JobManager
+    from rapidata_async.order import OrderManager, RapidataOrder
 
     for owner, names in [
         (
@@ -113,6 +124,19 @@ def test_docs_names_exist() -> None:
             ["add_compare_example", "add_classification_example", "assign_job", "find_jobs"],
         ),
         (JobDefinition, ["preview"]),
+        (
+            OrderManager,
+            [
+                "create_compare_order",
+                "create_classification_order",
+                "get_order_by_id",
+                "find_orders",
+            ],
+        ),
+        (
+            RapidataOrder,
+            ["run", "get_status", "progress", "display_progress_bar", "get_results", "view"],
+        ),
         (Job, ["view", "get_status", "progress", "display_progress_bar", "get_results"]),
     ]:
         for name in names:
