@@ -20,7 +20,7 @@ from typing import Any
 
 import anyio
 import pytest
-from _serve import Served, served
+from _serve import Served, official_client_env, served
 from conftest import fresh_database
 
 from rapidata_async import AsyncRapidataClient
@@ -66,21 +66,8 @@ async def reports(
 
 async def _run(python: str, proc: Served, ca_pem: Path, home: Path) -> dict[str, Any]:
     home.mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("RAPIDATA_") and not k.lower().endswith("_proxy")
-    }
-    env.update(
-        INTEROP_PORT=str(proc.port),
-        INTEROP_CA=str(ca_pem),
-        INTEROP_CLIENT_ID=proc.client_id,
-        INTEROP_CLIENT_SECRET=proc.client_secret,
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        PYTHONPATH=str(RUNNER.parent),
-    )
+    env = official_client_env(proc.port, ca_pem, proc.client_id, proc.client_secret, home)
+    env["PYTHONPATH"] = str(RUNNER.parent)
     with anyio.fail_after(TIMEOUT):
         done = await anyio.run_process(
             [python, str(RUNNER), "compare_order", "classification_order"],

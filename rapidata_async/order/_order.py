@@ -11,7 +11,7 @@ import msgspec
 
 from .._context import poll
 from .._exceptions import JobBlockedError, JobFailedError
-from .._logging import echo
+from .._logging import echo, show_link
 from .._types import OrderState
 from .._wire import order as wire
 from ..results import JobResults
@@ -73,12 +73,7 @@ class RapidataOrder:
 
     async def view(self, *, open_browser: bool = False) -> str:
         """The dashboard page of this order; no API call. Prints and returns the URL."""
-        echo(f"Order in dashboard: {self.url}")
-        if open_browser:
-            import webbrowser
-
-            await anyio.to_thread.run_sync(webbrowser.open, self.url)
-        return self.url
+        return await show_link("Order in dashboard", self.url, open_browser=open_browser)
 
     async def _get(self) -> wire.OrderOutput:
         return await self._ctx.transport.request(

@@ -22,15 +22,7 @@ from ..._wire import job as jwire
 from ..._wire import order as wire
 from .._context import ctx, tenant
 from .._errors import BadRequest, field_error
-from .._http import (
-    list_query,
-    no_content,
-    page_of,
-    read_json,
-    respond,
-    too_large,
-    validation_error,
-)
+from .._http import decode_json, list_query, no_content, page_of, read_json, respond, too_large
 from .._limits import DEFAULT_JSON_BYTES
 from ..domain import limits
 from ..domain.errors import Conflict
@@ -218,14 +210,7 @@ def _decode(raw: bytes, decoder: msgspec.json.Decoder[T]) -> T:
     """A small body read whole (to see what it spells out), decoded as ``read_json`` does."""
     if len(raw) > DEFAULT_JSON_BYTES:
         raise too_large(DEFAULT_JSON_BYTES)
-    try:
-        return decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        raise validation_error(exc) from None
-    except msgspec.DecodeError as exc:
-        raise BadRequest(
-            "The request body is not valid JSON.", errors={"$": [f"Malformed JSON: {exc}"]}
-        ) from None
+    return decode_json(raw, decoder)
 
 
 @routes.post("/order/{orderId}/preview")
