@@ -103,6 +103,8 @@ async def test_classification_order_with_settings_runs_on_the_global_crowd(
     assert await order.get_status() == "Preview"
     assert (await order.view()).endswith(f"/order/detail/{order.id}")
     await order.run()
+    await order.display_progress_bar(refresh_rate=0.1)  # no terminal here: returns when done
+    assert await order.get_status() == "Completed"
     snapshots = [p async for p in order.progress()]
     assert snapshots[-1].state == "Completed" and snapshots[-1].completion_percentage == 100.0
     results = await order.get_results()
@@ -278,7 +280,9 @@ async def test_bad_orders_get_4xx_naming_the_field(
 
 
 async def test_order_states_guard_submit_patch_and_results(
-    http: tuple[aiohttp.ClientSession, dict[str, str]], client: AsyncRapidataClient
+    http: tuple[aiohttp.ClientSession, dict[str, str]],
+    client: AsyncRapidataClient,
+    backend: LocalBackend,
 ) -> None:
     session, auth = http
     body = {"orderName": "empty", "workflow": COMPARE, "referee": REFEREE}
@@ -296,6 +300,15 @@ async def test_order_states_guard_submit_patch_and_results(
         assert "precedingOrderId" in (await response.json())["errors"]
     async with session.get("/orders?sort=nope", headers=auth) as response:
         assert response.status == 400
+    other = (await _compare(client, "to precede")).id
+    for preceding in (other, None):  # set, then an explicit null clears it
+        patch = {"precedingOrderId": preceding}
+        async with session.patch(f"/order/{order_id}", json=patch, headers=auth) as response:
+            assert response.status == 204, await response.text()
+        async with session.patch(f"/order/{order_id}", json={"name": "renamed"}, headers=auth):
+            pass  # a rename alone keeps the preceding order
+        row = await backend.store.orders.get(order_id, owner=await _tenant(backend))
+        assert (row.preceding_order_id, row.name) == (preceding, "renamed")
     order = await _compare(client, "twice")
     await order.run()
     with pytest.raises(Exception, match="submitted already"):

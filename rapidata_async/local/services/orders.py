@@ -11,8 +11,6 @@ wait until the preceding order's job has finished.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import msgspec
 from aiohttp import web
 
@@ -22,7 +20,7 @@ from ..._wire import job as jwire
 from ..._wire import order as wire
 from .._context import ctx, tenant
 from .._errors import BadRequest, field_error
-from .._http import decode_json, list_query, no_content, page_of, read_json, respond, too_large
+from .._http import decode_json, list_query, no_content, page_of, read_body, read_json, respond
 from .._limits import DEFAULT_JSON_BYTES
 from ..domain import limits
 from ..domain.errors import Conflict
@@ -31,7 +29,6 @@ from ..store.seeds import parse_iso
 from .jobs import check_workflow, new_definition
 
 routes: web.RouteTableDef = web.RouteTableDef()
-T = TypeVar("T")
 
 _create_decoder = msgspec.json.Decoder(wire.CreateOrderInput)
 _update_decoder = msgspec.json.Decoder(wire.UpdateOrderInput)
@@ -175,11 +172,12 @@ async def get_order(request: web.Request) -> web.Response:
 @routes.patch("/order/{orderId}")
 async def update_order(request: web.Request) -> web.Response:
     """Rename the order and/or set its preceding order (``null`` clears it) before it runs."""
-    raw = await request.read()
-    body = _decode(raw, _update_decoder)
+    raw = await read_body(request, DEFAULT_JSON_BYTES)
+    body = decode_json(raw, _update_decoder)
     store, owner = ctx(request).store, tenant(request)
     order = await store.orders.get(request.match_info["orderId"], owner=owner)
-    clear = b'"precedingOrderId"' in raw and body.preceding_order_id is None
+    # absent and null read alike on the struct; only an explicit null clears
+    clear = body.preceding_order_id is None and "precedingOrderId" in msgspec.json.decode(raw)
     if body.preceding_order_id is not None or clear:
         if order.job_id is not None:
             raise Conflict(f"Order '{order.id}' runs already; its preceding order is fixed.")
@@ -201,16 +199,9 @@ async def update_order(request: web.Request) -> web.Response:
 
 async def _optional_body(request: web.Request) -> None:
     """``/submit`` and ``/preview`` take an optional ``{"ignoreFailedDatapoints"}``."""
-    raw = await request.read()
+    raw = await read_body(request, DEFAULT_JSON_BYTES)
     if raw.strip():
-        _decode(raw, _submit_decoder)
-
-
-def _decode(raw: bytes, decoder: msgspec.json.Decoder[T]) -> T:
-    """A small body read whole (to see what it spells out), decoded as ``read_json`` does."""
-    if len(raw) > DEFAULT_JSON_BYTES:
-        raise too_large(DEFAULT_JSON_BYTES)
-    return decode_json(raw, decoder)
+        decode_json(raw, _submit_decoder)
 
 
 @routes.post("/order/{orderId}/preview")
