@@ -265,7 +265,9 @@ class FailedUploadException(RapidataError):
     ``FailedUpload`` per failure. ``dataset``, ``job_definition`` and ``order`` are the
     objects created so far (``None`` when not created). Raised by ``create_*_job_definition``
     when more datapoints failed than ``failure_tolerance`` allows: then no job definition
-    exists yet, and ``retry()`` uploads the failed ones again and creates it.
+    exists yet, and ``retry()`` uploads the failed ones again and creates it. Raised by the
+    legacy ``create_*_order`` likewise, but the order exists already (``order``); ``retry()``
+    uploads into its dataset and returns it.
     """
 
     _retry: Callable[[], Awaitable[Any]] | None = None
@@ -288,12 +290,14 @@ class FailedUploadException(RapidataError):
     async def retry(self) -> Any:
         """Upload the failed datapoints again into the same dataset, then create the job
         definition if the failures now stay within the tolerance; returns the
-        ``JobDefinition``, or raises ``FailedUploadException`` again (retry that one in turn).
-        Only for a failed ``create_*_job_definition``."""
+        ``JobDefinition`` (the ``RapidataOrder`` for a legacy order), or raises
+        ``FailedUploadException`` again (retry that one in turn). Only for a failed
+        ``create_*_job_definition`` or ``create_*_order``."""
         if self._retry is None:
             raise RuntimeError(
-                "retry() is only available when creating a job definition failed; upload the "
-                "failed datapoints with `await e.dataset.add_datapoints(e.failed_uploads)`"
+                "retry() is only available when creating a job definition or an order failed; "
+                "upload the failed datapoints with "
+                "`await e.dataset.add_datapoints(e.failed_uploads)`"
             )
         return await self._retry()
 

@@ -44,9 +44,7 @@ def _completed(order: Any) -> str:
 
 def _summary(client: Any, order: Any) -> dict[str, Any]:
     state = _completed(order)
-    results = order.get_results()
-    frame = results.to_pandas()
-    items = results["results"]
+    summary = harness.results_summary(order.get_results())
     again = client.order.get_order_by_id(order.id)
     found = client.order.find_orders(order.name)
     return {
@@ -54,13 +52,7 @@ def _summary(client: Any, order: Any) -> dict[str, Any]:
         "order_name": order.name,
         "state": state,
         "status": order.get_status(),
-        "result_type": results["info"]["type"],
-        "rows": len(frame),
-        "columns": [str(c) for c in frame.columns],
-        "datapoints": len(items),
-        "responses": sum(len(item.get("detailedResults", [])) for item in items),
-        "winners": [item.get("winner") for item in items],
-        "file_names": [item.get("originalFileName") for item in items],
+        **summary,
         "fetched_name": again.name,
         "found_ids": [o.id for o in found],
     }
