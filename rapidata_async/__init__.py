@@ -24,6 +24,8 @@ from ._exceptions import (
     ConflictError,
     FailedUpload,
     FailedUploadException,
+    FailedValidationRapid,
+    FailedValidationRapidsException,
     InternalServerError,
     JobBlockedError,
     JobFailedError,
@@ -74,6 +76,7 @@ from .order import (
     ValidationSelection,
 )
 from .results import JobResults, read_results
+from .validation import RapidataValidationSet, ValidationSetManager
 
 __all__ = [
     "AgeFilter",
@@ -95,6 +98,8 @@ __all__ = [
     "DeviceType",
     "FailedUpload",
     "FailedUploadException",
+    "FailedValidationRapid",
+    "FailedValidationRapidsException",
     "Gender",
     "GenderFilter",
     "InternalServerError",
@@ -131,12 +136,14 @@ __all__ = [
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
+    "RapidataValidationSet",
     "RateLimitError",
     "ShufflingSelection",
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
     "ValidationSelection",
+    "ValidationSetManager",
     "WaitTimeoutError",
     "__version__",
     "logger",

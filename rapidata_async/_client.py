@@ -30,6 +30,7 @@ from ._uploads._cache import AssetCache
 from .audience import AudienceManager
 from .job import JobManager
 from .order import OrderManager
+from .validation import ValidationSetManager
 
 DEFAULT_ENVIRONMENT = C.DEFAULT_ENVIRONMENT
 ENV_BASE_URL = "RAPIDATA_BASE_URL"
@@ -199,7 +200,11 @@ class AsyncRapidataClient:
         ctx = self._context
         other = object.__new__(AsyncRapidataClient)
         other.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("audience", "job", "order")}
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if k not in ("audience", "job", "order", "validation")
+            }
         )
         other._timeout = self._timeout if timeout is None else timeout
         if connect_timeout is not None:
@@ -258,6 +263,12 @@ class AsyncRapidataClient:
         """Legacy orders (SDK 3.20.1): ``create_compare_order``, ``get_order_by_id``, …; the
         first use warns (``DeprecationWarning``): prefer ``job`` and ``audience``."""
         return OrderManager(self._context)
+
+    @cached_property
+    def validation(self) -> ValidationSetManager:
+        """Validation sets: ``create_compare_set``, ``create_classification_set``,
+        ``get_validation_set_by_id``, ``find_validation_sets``."""
+        return ValidationSetManager(self._context)
 
 
 def _check_base_url(url: str) -> str:

@@ -17,6 +17,7 @@
           RateLimitError             429
           InternalServerError        5xx
       FailedUploadException(failed_uploads, detailed_failures, dataset, job_definition, order)
+      FailedValidationRapidsException(validation_set, failures)   (also a RuntimeError)
       MissingCredentialsError                              no client id/secret found anywhere
       JobFailedError                                       a job ended in state Failed
       JobBlockedError                                      a job can't progress without a person
@@ -53,6 +54,8 @@ __all__ = [
     "ConflictError",
     "FailedUpload",
     "FailedUploadException",
+    "FailedValidationRapid",
+    "FailedValidationRapidsException",
     "InternalServerError",
     "JobBlockedError",
     "JobFailedError",
@@ -329,6 +332,48 @@ class FailedUploadException(RapidataError):
         for reason, items in self.failures_by_reason.items():
             lines.append(f"  {len(items)} x {reason}")
         lines.append("See .failures_by_reason and .detailed_failures for each item.")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._summary()
+
+
+@dataclass(frozen=True)
+class FailedValidationRapid:
+    """One rapid of a validation set that could not be added: its position in the
+    ``datapoints`` given (``index``), the datapoint itself, and why. ``error_type`` is
+    ``"AssetUploadFailed"`` when one of its assets failed to upload, else the class name of the
+    error ``POST /validation-set/{id}/rapid`` raised (e.g. ``"BadRequestError"``)."""
+
+    index: int
+    datapoint: Any
+    error_message: str
+    error_type: str
+    exception: BaseException | None = None
+    trace_id: str | None = None
+
+
+class FailedValidationRapidsException(RapidataError, RuntimeError):
+    """Some rapids of a new validation set could not be added; every rapid was tried and the
+    others are in the set. ``validation_set`` is the set (it exists), ``failures`` one
+    ``FailedValidationRapid`` per failed rapid, in input order. A ``RuntimeError`` too, as the
+    official client raises."""
+
+    def __init__(self, validation_set: Any, failures: Sequence[FailedValidationRapid]) -> None:
+        self.validation_set = validation_set
+        self.failures: list[FailedValidationRapid] = list(failures)
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        count = len(self.failures)
+        noun = "rapid" if count == 1 else "rapids"
+        where = _identify(self.validation_set)
+        head = f"{count} validation {noun} could not be added"
+        if where is not None:
+            head += f" to validation set {where}"
+        lines = [head + " (the others were):"]
+        for f in self.failures:
+            lines.append(f"  datapoints[{f.index}] {f.datapoint!r}: {f.error_message}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -192,10 +192,43 @@ def custom_audience() -> dict[str, Any]:
     return summary
 
 
+def validation() -> dict[str, Any]:
+    """The migration guide's validation set, a classification set, get and find."""
+    client = _client()
+    compare = client.validation.create_compare_set(
+        name="Image Comparison Validation",
+        instruction="Which image follows the prompt better?",
+        datapoints=[CUSTOM_EXAMPLE, CUSTOM_PAIR],
+        truths=[CUSTOM_EXAMPLE[0], CUSTOM_PAIR[1]],
+        contexts=["A sign that says 'Diffusion'.", "A yellow flower in a green pot."],
+        dimensions=["alignment"],
+    )
+    classify = client.validation.create_classification_set(
+        name="Sentiment Validation",
+        instruction="Is the sentence positive?",
+        answer_options=["yes", "no"],
+        datapoints=["I love it.", "I hate it.", "Wonderful."],
+        truths=[["yes"], ["no"], ["yes"]],
+        data_type="text",
+        explanations=[None, "It says hate.", None],
+    )
+    fetched = client.validation.get_validation_set_by_id(compare.id)
+    found = client.validation.find_validation_sets("Validation", amount=10)
+    return {
+        "status": "Completed",
+        "compare_id": compare.id,
+        "classify_id": classify.id,
+        "fetched": [fetched.id, fetched.name, list(fetched.dimensions)],
+        "found": [[v.id, v.name] for v in found],
+        "found_sentiment": [v.id for v in client.validation.find_validation_sets("sentiment")],
+    }
+
+
 SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
     "quickstart": quickstart,
     "classification": classification,
     "custom_audience": custom_audience,
+    "validation": validation,
 }
 
 

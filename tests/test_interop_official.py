@@ -26,14 +26,17 @@ import pytest
 from anyio.abc import ByteReceiveStream
 
 from rapidata_async import AsyncRapidataClient, NoShuffle
+from rapidata_async._wire import validation as vwire
+from rapidata_async._wire.common import MultiAssetInput
 from rapidata_async.local import LocalBackend
+from rapidata_async.local.store.base import ANY_OWNER
 from rapidata_async.results import ClassificationResult, CompareResult
 
 pytest.importorskip("rapidata", reason="optional extra: dev (the official client)")
 trustme = pytest.importorskip("trustme", reason="optional extra: dev (trustme)")
 
 RUNNER = Path(__file__).with_name("_official_client.py")
-SCENARIOS = ("quickstart", "classification", "custom_audience")
+SCENARIOS = ("quickstart", "classification", "custom_audience", "validation")
 RUN_TIMEOUT = 120.0
 
 # The official client warns after assign_job whenever GET /audience/{id}/user-metrics shows
@@ -220,3 +223,34 @@ async def test_custom_audience(reports: dict[str, Any], ours: AsyncRapidataClien
     await _same_job_and_results(ours, report, name="Prompt Alignment Job")
     jobs = await audience.find_jobs()
     assert [j.id for j in jobs] == [report["job_id"]]
+
+
+async def test_validation_sets(
+    reports: dict[str, Any], ours: AsyncRapidataClient, tls_backend: TlsBackend
+) -> None:
+    """The official client creates both kinds of validation set, gets and finds them; our SDK
+    and the store see the same sets and rapids."""
+    report = _report(reports, "validation")
+    compare_id, classify_id = report["compare_id"], report["classify_id"]
+    assert report["fetched"] == [compare_id, "Image Comparison Validation", ["alignment"]]
+    found = dict((set_id, name) for set_id, name in report["found"])
+    assert found[compare_id] == "Image Comparison Validation"
+    assert found[classify_id] == "Sentiment Validation"
+    assert report["found_sentiment"] == [classify_id]
+    assert f"/validation-set/detail/{compare_id}" in report["printed"]
+    ours_compare = await ours.validation.get_validation_set_by_id(compare_id)
+    assert (ours_compare.name, ours_compare.dimensions) == (
+        "Image Comparison Validation",
+        ["alignment"],
+    )
+    store = tls_backend.backend.store.validation_sets
+    compare_rapids = await store.rapids(compare_id, owner=ANY_OWNER)
+    classify_rapids = await store.rapids(classify_id, owner=ANY_OWNER)
+    assert len(compare_rapids) == 2 and len(classify_rapids) == 3
+    for rapid in compare_rapids:
+        assert isinstance(rapid.truth, vwire.CompareTruth)
+        assert isinstance(rapid.asset, MultiAssetInput)
+        names = [getattr(a, "name", None) for a in rapid.asset.assets]
+        assert rapid.truth.winner_id in names  # the uploaded name of the winner
+    explained = [r.explanation for r in classify_rapids if r.explanation]
+    assert explained == ["It says hate."]

@@ -361,5 +361,6 @@ async def test_the_validation_set_must_exist_and_goes_with_the_job(
     await order.get_results()
     row = await backend.store.orders.get(order.id, owner=await _tenant(backend))
     job = await backend.store.jobs.get(row.job_id or "", owner=None)
-    assert job.validation_set_id == set_id
+    revision = await backend.store.definitions.revision(job.definition_id, owner=None)
+    assert revision.validation_set_id == set_id
     assert job.audience_id == "global"

@@ -35,6 +35,8 @@ EXPECTED = {
     "DeviceFilter",
     "FailedUpload",
     "FailedUploadException",
+    "FailedValidationRapid",
+    "FailedValidationRapidsException",
     "InternalServerError",
     "Job",
     "JobBlockedError",
@@ -65,6 +67,8 @@ EXPECTED = {
     "UploadProgress",
     "UploadTracker",
     "WaitTimeoutError",
+    "RapidataValidationSet",
+    "ValidationSetManager",
     "__version__",
     "logger",
     "rapidata_config",
@@ -93,7 +97,7 @@ def test_modules_are_private_or_namespaces() -> None:
     # Public: the user-facing namespaces and the rooms of the local backend (route tables,
     # store, domain rules, crowd, job engine, app pages), whose insides are the backend's own.
     rooms = {"services", "store", "domain", "crowd", "engine", "web"}
-    public = {"audience", "job", "local", "order", "results", *rooms}
+    public = {"audience", "job", "local", "order", "results", "validation", *rooms}
     for info in pkgutil.walk_packages(rapidata_async.__path__, "rapidata_async."):
         parts = info.name.split(".")[1:]
         inside_room = len(parts) > 2 and parts[0] == "local" and parts[1] in rooms
@@ -188,6 +192,15 @@ SIGNATURE_DIFFERENCES: dict[str, dict[tuple[str, str], str]] = {
         "the interval as in the official client",
         ("extra", "timeout"): "a total deadline on the wait (WaitTimeoutError)",
     },
+    "ValidationSetManager.create_compare_set": {
+        ("default", "dimensions"): "() rather than a shared mutable []; the same empty default",
+    },
+    "ValidationSetManager.create_classification_set": {
+        ("default", "dimensions"): "() rather than a shared mutable []; the same empty default",
+    },
+    "RapidataValidationSet.view": {
+        ("extra", "open_browser"): "returns the URL; opens a browser only when asked",
+    },
     "Job.get_results": {
         ("missing", "preliminary_results"): "the preliminary download is not in the API subset",
         ("extra", "timeout"): "a total deadline on the wait (WaitTimeoutError)",
@@ -230,6 +243,17 @@ PINNED_CALLS = [
         "Job",
         ["get_status", "get_progress", "display_progress_bar", "get_results", "view"],
     ),
+    (
+        "ValidationSetManager",
+        "ValidationSetManager",
+        [
+            "create_compare_set",
+            "create_classification_set",
+            "get_validation_set_by_id",
+            "find_validation_sets",
+        ],
+    ),
+    ("RapidataValidationSet", "RapidataValidationSet", ["view", "update_dimensions"]),
 ]
 
 
@@ -268,6 +292,8 @@ def test_signatures_match_the_official_client() -> None:
         "JobManager": JobManager,
         "JobDefinition": JobDefinition,
         "Job": Job,
+        "ValidationSetManager": rapidata_async.ValidationSetManager,
+        "RapidataValidationSet": rapidata_async.RapidataValidationSet,
     }
     seen = {}
     for official_name, our_name, methods in PINNED_CALLS:

@@ -37,6 +37,11 @@ ROUTES: dict[str, str] = {
     "job_job_id_progress_get": "/job/{jobId}/progress",
     "job_job_id_retry_post": "/job/{jobId}/retry",
     "jobs_get": "/jobs",
+    "validation_set_post": "/validation-set",
+    "validation_set_validation_set_id_get": "/validation-set/{validationSetId}",
+    "validation_set_validation_set_id_patch": "/validation-set/{validationSetId}",
+    "validation_set_validation_set_id_rapid_post": "/validation-set/{validationSetId}/rapid",
+    "validation_sets_get": "/validation-sets",
 }
 
 

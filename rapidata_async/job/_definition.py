@@ -33,6 +33,8 @@ class JobRevision(msgspec.Struct, frozen=True, kw_only=True):
     """Compare only: the names shown for the two items (``a_b_names`` at creation)."""
     feature_flags: tuple[RapidataSetting, ...] = ()
     """The settings sent with the rapids (``NoShuffle()`` is ``key="no_shuffle"``)."""
+    validation_set_id: str | None = None
+    """The validation set whose rapids its jobs mix in (revisions made by orders)."""
 
 
 def _revision(rev: wire.JobRevisionOutput) -> JobRevision:
@@ -54,6 +56,7 @@ def _revision(rev: wire.JobRevisionOutput) -> JobRevision:
         quorum_threshold=referee.threshold if isinstance(referee, wire.QuorumReferee) else None,
         a_b_names=tuple(names) if names is not None else None,
         feature_flags=tuple(RapidataSetting(f.key, f.value) for f in rev.feature_flags),
+        validation_set_id=rev.validation_set_id,
     )
 
 

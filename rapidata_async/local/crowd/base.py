@@ -22,8 +22,9 @@ so early stopping does not waste answers. Every board call does bounded work.
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,7 +33,7 @@ import anyio
 from ..domain.tasks import TaskSpec
 from ..store.base import ResponseRecord
 
-__all__ = ["OpenTask", "ResponseSource", "ResponseStream", "TaskBoard"]
+__all__ = ["OpenTask", "ResponseSource", "ResponseStream", "TaskBoard", "ValidationDeck"]
 
 STREAM_BUFFER = 4096
 """Responses a job's stream holds before a source has to wait for the engine."""
@@ -219,15 +220,58 @@ class ResponseStream:
         self._readable = self._writable = None
 
 
-class _JobBoard:
-    __slots__ = ("audience_id", "available", "job_id", "stream", "tasks")
+class ValidationDeck:
+    """A job's validation rapids on the board (``domain.validation``): a labeler gets one
+    before their first task of the job and then one after every ``every`` real tasks, each
+    rapid at most once, starting at a place of their own in the deck. Their answers come back
+    through the job's stream like any other, under the rapid's key as ``datapoint_id``.
 
-    def __init__(self, job_id: str, audience_id: str) -> None:
+    ``shown``: rapids each labeler was shown already (a resumed run passes what was stored);
+    ``limit``: rapids one labeler is shown at most.
+    """
+
+    __slots__ = ("_real", "_shown", "every", "limit", "tasks")
+
+    def __init__(
+        self,
+        job_id: str,
+        rapids: Sequence[tuple[str, TaskSpec]],
+        every: int,
+        shown: Mapping[str, int] | None = None,
+        limit: int | None = None,
+    ) -> None:
+        self.tasks: list[OpenTask] = [OpenTask(job_id, key, spec, (), 0) for key, spec in rapids]
+        self.every: int = max(1, every)
+        self.limit: int = len(self.tasks) if limit is None else min(limit, len(self.tasks))
+        self._shown: dict[str, int] = dict(shown or {})
+        # real tasks handed out per labeler; a resumed labeler is due after `every` more
+        self._real: dict[str, int] = {lid: n * self.every for lid, n in self._shown.items()}
+
+    def due(self, labeler_id: str) -> OpenTask | None:
+        """The validation rapid to hand ``labeler_id`` now, or None (then a real task)."""
+        shown = self._shown.get(labeler_id, 0)
+        tasks = self.tasks
+        if shown >= self.limit or shown * self.every > self._real.get(labeler_id, 0):
+            return None
+        self._shown[labeler_id] = shown + 1
+        start = zlib.crc32(labeler_id.encode())
+        return tasks[(start + shown) % len(tasks)]
+
+    def counted(self, labeler_id: str) -> None:
+        """``labeler_id`` was handed a real task of the job."""
+        self._real[labeler_id] = self._real.get(labeler_id, 0) + 1
+
+
+class _JobBoard:
+    __slots__ = ("audience_id", "available", "deck", "job_id", "stream", "tasks")
+
+    def __init__(self, job_id: str, audience_id: str, deck: ValidationDeck | None) -> None:
         self.job_id = job_id
         self.audience_id = audience_id
         self.tasks: dict[str, OpenTask] = {}
         self.available: deque[OpenTask] = deque()
         self.stream = ResponseStream(STREAM_BUFFER)
+        self.deck = deck
 
 
 class TaskBoard:
@@ -242,11 +286,18 @@ class TaskBoard:
         self._published = anyio.Event()
 
     # -- the engine's side -------------------------------------------------------------------
-    def publish(self, job_id: str, audience_id: str, work: Iterable[OpenWork]) -> ResponseStream:
-        """Open a job's datapoints to the audience; returns the stream of their responses.
-        A job published again replaces its earlier board (a resumed run)."""
+    def publish(
+        self,
+        job_id: str,
+        audience_id: str,
+        work: Iterable[OpenWork],
+        deck: ValidationDeck | None = None,
+    ) -> ResponseStream:
+        """Open a job's datapoints to the audience, with its validation rapids mixed in when
+        it has a ``deck``; returns the stream of their responses. A job published again
+        replaces its earlier board (a resumed run)."""
         self.withdraw(job_id)
-        board = _JobBoard(job_id, audience_id)
+        board = _JobBoard(job_id, audience_id, deck)
         for item in work:
             task = OpenTask(job_id, item.datapoint_id, item.task, item.answered, item.room)
             board.tasks[item.datapoint_id] = task
@@ -332,8 +383,15 @@ class TaskBoard:
             board = boards[(start + i) % n]
             if not board.available:
                 continue
+            deck = board.deck
+            if deck is not None:
+                task = deck.due(labeler_id)
+                if task is not None:
+                    return task
             task = self._take(board, labeler_id)
             if task is not None:
+                if deck is not None:
+                    deck.counted(labeler_id)
                 self._cursor[audience_id] = (start + i + 1) % n
                 return task
         return None

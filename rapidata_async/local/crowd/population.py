@@ -95,6 +95,8 @@ CURATED_SHARE = 0.3
 DISTILLING_SHARE = 0.06
 """Share of custom-audience candidates still working through the examples."""
 _PRIOR_SD = 0.12
+_RANDOM_LOGIT = -60.0
+"""The logit of a labeler who never knows the answer: they always guess."""
 _GRID = [i / 100 for i in range(1, 100)]
 _SCORE_MIN, _SCORE_MAX = 0.0001, 0.9999
 QUALIFY_CHUNK = 200
@@ -268,13 +270,30 @@ _LOW_EFFORT_SHARE = 0.07
 class Crowd:
     """A reproducible population of labelers and the rules by which they answer."""
 
-    def __init__(self, seed: int = 0, size: int = 3000, oracle: Oracle | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        size: int = 3000,
+        oracle: Oracle | None = None,
+        *,
+        random_share: float = 0.0,
+    ) -> None:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size}")
+        if not 0.0 <= random_share <= 1.0:
+            raise ValueError(f"random_share must be between 0 and 1, got {random_share}")
         self.seed = seed
         self.oracle = oracle
         self.labelers: list[Labeler] = self._population(size)
-        self._logit_skill = [_logit(lab.skill) for lab in self.labelers]
+        self.random_answerers: frozenset[int] = frozenset(
+            lab.id for lab in self.labelers if _unit(seed, "random", lab.id) < random_share
+        )
+        """Tests and benchmarks (``random_share``): labelers who answer every task uniformly
+        at random, while their user scores look like anyone's (their skill is kept)."""
+        self._logit_skill = [
+            _RANDOM_LOGIT if lab.id in self.random_answerers else _logit(lab.skill)
+            for lab in self.labelers
+        ]
         self._typical_ms = [lab.typical_ms for lab in self.labelers]
         self._id_bytes = [str(i).encode() for i in range(size)]
         self._global_scores = self._noisy_scores("global", self.labelers)
@@ -315,7 +334,11 @@ class Crowd:
         return _unit(self.seed, "difficulty", task.key)
 
     def truth(self, task: TaskSpec | ExampleSpec) -> str:
-        """The latent correct option of a datapoint (ignores any oracle)."""
+        """The correct option of a datapoint: the known one of a validation rapid, else the
+        latent one (ignores any oracle)."""
+        known = task.truth if isinstance(task, TaskSpec) else None
+        if known is not None:
+            return known
         return max(task.options, key=lambda o: _h(self.seed, "truth", task.key, o))
 
     def knowledge(self, labeler: Labeler, difficulty: float, n_options: int) -> float:
@@ -415,7 +438,8 @@ class Crowd:
         answers = list(options)
         if task.allow_neither_both:
             answers += [BOTH, NEITHER]
-        dist = self._oracle_distribution(task, answers)
+        # A known truth (a validation rapid) is what a knowing labeler answers, oracle or not.
+        dist = self._oracle_distribution(task, answers) if task.truth is None else None
         names: list[str] = []
         cumulative: list[float] = []
         if dist is not None:

@@ -17,6 +17,7 @@ from ..._wire import dataset as dwire
 from ..._wire import job as jwire
 from ..._wire.common import AssetInput, ExistingAssetInput, MultiAssetInput, TextAssetInput
 from .._results import ResultItem
+from .errors import Invalid
 
 DEFAULT_ASSET = "asset"
 DEFAULT_CONTEXT = "context"
@@ -147,6 +148,34 @@ def view(body: dwire.CreateDatapointInput, rapid: Rapid) -> DatapointView:
     )
 
 
+def check_answer_key(
+    what: str, compare: bool, options: Sequence[str], truth: Sequence[str] | None
+) -> None:
+    """The rule for a task whose answer is known (a qualification example, a validation
+    rapid; ``what`` names it): a compare has 2 different assets and its truth (the winner)
+    is one of them; a classification has at least 2 categories and its truth is a non-empty
+    subset of them. ``Invalid`` names the request field."""
+    if compare:
+        if len(options) != 2 or options[0] == options[1]:
+            raise Invalid.field(
+                "asset", f"A compare {what} needs 2 different assets, got {list(options)}."
+            )
+        if truth is not None and (len(truth) != 1 or truth[0] not in options):
+            raise Invalid.field(
+                "truth.winnerId",
+                f"'{truth[0] if truth else ''}' is not one of the {what}'s assets "
+                f"{list(options)}; use the uploaded file name (or the text).",
+            )
+        return
+    if len(set(options)) < 2:
+        raise Invalid.field("payload.categories", "A classification needs at least 2 categories.")
+    if truth is not None and (not truth or any(c not in options for c in truth)):
+        raise Invalid.field(
+            "truth.correctCategories",
+            f"Correct categories must be a non-empty subset of {list(options)}.",
+        )
+
+
 class TaskError(ValueError):
     """A datapoint that does not fit its job definition."""
 
@@ -161,6 +190,8 @@ class TaskSpec:
     options: list[str]
     allow_neither_both: bool = False
     context: str | None = None
+    truth: str | None = None
+    """The known correct option (validation rapids); None: the crowd's own latent truth."""
 
 
 @dataclass(frozen=True, slots=True)

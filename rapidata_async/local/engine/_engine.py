@@ -61,10 +61,13 @@ class Engine:
         owner: str | None = None,
         lease_ttl: float = LEASE_TTL,
         scan_interval: float = SCAN_INTERVAL,
+        random_share: float = 0.0,
     ) -> None:
+        """``random_share`` (tests, benchmarks): the share of the simulated crowd that answers
+        uniformly at random (``Crowd.random_answerers``)."""
         self.store = store
         self.tasks = tasks
-        self.model: Crowd = Crowd(seed=seed, oracle=oracle)
+        self.model: Crowd = Crowd(seed=seed, oracle=oracle, random_share=random_share)
         self.pace: Pace = pace or Pace()
         self.owner: str = owner or f"engine-{secrets.token_hex(6)}"
         self.lease_ttl = lease_ttl

@@ -22,6 +22,7 @@ from ..crowd.clock import Pace
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
+from ..domain.validation import validation_rapids
 from ..store.base import (
     ANY_OWNER,
     AudienceRow,
@@ -29,7 +30,9 @@ from ..store.base import (
     JobWork,
     ResponseRecord,
     Store,
+    ValidationAnswer,
 )
+from ._validation import Validator
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -56,6 +59,9 @@ REASON_SECONDS = 1.0
 """How often a running job checks whether it waits for labelers."""
 PRECEDING_POLL = 0.25
 _NOBODY: frozenset[str] = frozenset()
+
+Write = tuple[list[ResponseRecord], list[str], list[ValidationAnswer]]
+"""One batch for the store: responses, datapoints closed, validation answers."""
 
 
 def build_tasks(
@@ -126,20 +132,37 @@ class JobRun:
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
         audience = work.audience
         pool = engine.pool_key(audience, work.job.filters)
+        validator = await self._validator(work)
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
         del work, tasks
         if closed:
             await jobs.record(job_id, [], closed)
         if tallies:
-            stream = engine.board.publish(job_id, pool, open_work)
+            deck = validator.deck() if validator is not None else None
+            stream = engine.board.publish(job_id, pool, open_work, deck)
             del open_work
             try:
                 with stream:
-                    await self._consume(stream, tallies, rule, audience, pool)
+                    await self._consume(stream, tallies, rule, audience, pool, validator)
             finally:
                 engine.board.withdraw(job_id)
         await jobs.set_state(job_id, "Completed")
+
+    async def _validator(self, work: JobWork) -> Validator | None:
+        """The job's validation when its revision names a set with usable rapids."""
+        set_id = work.revision.validation_set_id
+        if set_id is None:
+            return None
+        sets = self.engine.store.validation_sets
+        try:
+            rapids = validation_rapids(set_id, await sets.rapids(set_id, owner=ANY_OWNER))
+        except NotFound:
+            log.warning("job %s: validation set %s is gone; running without", self.job_id, set_id)
+            return None
+        if not rapids:
+            return None
+        return Validator(self.job_id, rapids, await sets.answers(self.job_id))
 
     async def _wait_for(self, job_id: str) -> None:
         jobs = self.engine.store.jobs
@@ -159,29 +182,34 @@ class JobRun:
         rule: RefereeRule,
         audience: AudienceRow,
         pool: str,
+        validator: Validator | None,
     ) -> None:
         """Take responses off the stream until every datapoint is done. Batches go to a
         writer task, so the referee keeps working while the store writes."""
-        send, receive = anyio.create_memory_object_stream[tuple[list[ResponseRecord], list[str]]](
-            WRITES_AHEAD
-        )
+        send, receive = anyio.create_memory_object_stream[Write](WRITES_AHEAD)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._writer, receive)
             with send:
-                await self._referee(stream, send, tallies, rule, audience, pool)
+                await self._referee(stream, send, tallies, rule, audience, pool, validator)
         if self.reason is not None:
             await self.engine.store.jobs.set_reason(self.job_id, None)
 
     async def _referee(
         self,
         stream: ResponseStream,
-        writes: MemoryObjectSendStream[tuple[list[ResponseRecord], list[str]]],
+        writes: MemoryObjectSendStream[Write],
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
         pool: str,
+        validator: Validator | None,
     ) -> None:
         job_id, board = self.job_id, self.engine.board
+        # Jobs with a validation set: answers to its rapids are checked (never a datapoint's
+        # responses) and datapoint responses carry the labeler's score in this job.
+        checked = validator.take if validator is not None else None
+        adjust = validator.adjust if validator is not None else None
+        drain = validator.drain if validator is not None else list
         settle = board.settle
         buffer: list[ResponseRecord] = []
         done: list[str] = []
@@ -200,8 +228,12 @@ class JobRun:
                 dp_id = response.datapoint_id
                 tally = tallies.get(dp_id)
                 if tally is None or tally.done:
+                    if checked is not None and checked(response):
+                        continue
                     settle(job_id, dp_id, 0)
                     continue
+                if adjust is not None:
+                    response = adjust(response)
                 buffer.append(response)
                 if tally.add(response.answer, response.user_score):
                     done.append(dp_id)
@@ -220,7 +252,7 @@ class JobRun:
                 and waited >= FLUSH_SECONDS
                 and (len(buffer) >= FULL_FLUSH or waited >= lazy)
             ):
-                await writes.send((buffer, done))
+                await writes.send((buffer, done, drain()))
                 buffer, done = [], []
                 last_flush = now
             if now - last_reason >= REASON_SECONDS:
@@ -228,16 +260,19 @@ class JobRun:
                 await self._update_reason(rule, audience, pool)
             if remaining and len(batch) < SMALL_BATCH:
                 await anyio.sleep(LINGER_SECONDS)
-        if buffer or done:
-            await writes.send((buffer, done))
+        validations = drain()
+        if buffer or done or validations:
+            await writes.send((buffer, done, validations))
 
-    async def _writer(
-        self, batches: MemoryObjectReceiveStream[tuple[list[ResponseRecord], list[str]]]
-    ) -> None:
+    async def _writer(self, batches: MemoryObjectReceiveStream[Write]) -> None:
         record = self.engine.store.jobs.record
+        record_answers = self.engine.store.validation_sets.record_answers
         async with batches:
-            async for buffer, done in batches:
+            async for buffer, done, validations in batches:
                 self.writing = True
+                if validations:
+                    # before the responses whose scores they explain
+                    await record_answers(self.job_id, validations)
                 for start in range(0, max(len(buffer), 1), FLUSH_RESPONSES):
                     chunk = buffer[start : start + FLUSH_RESPONSES]
                     last = start + FLUSH_RESPONSES >= len(buffer)

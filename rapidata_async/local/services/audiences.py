@@ -22,6 +22,7 @@ from .._errors import BadRequest, field_error
 from .._http import list_query, no_content, page_of, read_json, respond
 from ..domain import limits
 from ..domain.limits import MIN_EXAMPLES
+from ..domain.tasks import check_answer_key
 from ..engine import Engine
 from ..store.base import ORGANIZATION_ID, OWNER_ID, AudienceRow
 from ..store.seeds import DEFAULT_RULE, parse_iso
@@ -119,31 +120,15 @@ def _check_example(body: wire.AddExampleInput) -> None:
         raise field_error("randomCorrectProbability", "Must be between 0 and 1.")
     payload, truth = body.payload, body.truth
     if isinstance(payload, wire.CompareExamplePayload):
-        options = asset_labels(body.asset)
-        if len(options) != 2:
-            raise field_error("asset", f"A compare example needs 2 assets, got {len(options)}.")
-        if truth is not None:
-            if not isinstance(truth, wire.CompareExampleTruth):
-                raise field_error("truth", "A compare example needs a CompareExampleTruth.")
-            if truth.winner_id not in options:
-                raise field_error(
-                    "truth.winnerId",
-                    f"'{truth.winner_id}' is not one of the example's assets {options}; use the "
-                    "uploaded file name (or the text).",
-                )
+        if truth is not None and not isinstance(truth, wire.CompareExampleTruth):
+            raise field_error("truth", "A compare example needs a CompareExampleTruth.")
+        winner = [truth.winner_id] if truth is not None else None
+        check_answer_key("example", True, asset_labels(body.asset), winner)
         return
-    categories = [c.value for c in payload.categories]
-    if len(categories) < 2:
-        raise field_error("payload.categories", "A classification needs at least 2 categories.")
-    if truth is not None:
-        if not isinstance(truth, wire.ClassifyExampleTruth):
-            raise field_error("truth", "A classification example needs a ClassifyExampleTruth.")
-        unknown = [c for c in truth.correct_categories if c not in categories]
-        if not truth.correct_categories or unknown:
-            raise field_error(
-                "truth.correctCategories",
-                f"Correct categories must be a non-empty subset of {categories}.",
-            )
+    if truth is not None and not isinstance(truth, wire.ClassifyExampleTruth):
+        raise field_error("truth", "A classification example needs a ClassifyExampleTruth.")
+    correct = truth.correct_categories if truth is not None else None
+    check_answer_key("example", False, [c.value for c in payload.categories], correct)
 
 
 @routes.post("/audience/{audienceId}/example")

@@ -127,6 +127,7 @@ def revision_out(row: RevisionRow) -> wire.JobRevisionOutput:
         created_by_id=OWNER_ID,
         created_by_mail=OWNER_MAIL,
         aggregator_type=body.aggregator_type,
+        validation_set_id=row.validation_set_id,
     )
 
 
@@ -158,10 +159,14 @@ def check_workflow(workflow: wire.Workflow, referee: wire.Referee) -> str:
 
 
 async def new_definition(
-    store: Store, body: wire.CreateJobDefinitionInput, *, owner: str
+    store: Store,
+    body: wire.CreateJobDefinitionInput,
+    *,
+    owner: str,
+    validation_set_id: str | None = None,
 ) -> tuple[str, str]:
     """Check a definition against its dataset (every datapoint must fit the rapid) and create
-    it; ``(definition_id, pipeline_id)``."""
+    it, naming ``validation_set_id`` (an order's); ``(definition_id, pipeline_id)``."""
     kind = check_workflow(body.workflow, body.referee)
     await store.datasets.get(body.dataset_id, owner=owner, field="datasetId")
     datapoints = await store.datasets.datapoints(body.dataset_id, owner=owner)
@@ -171,7 +176,9 @@ async def new_definition(
             f"Some datapoints of dataset '{body.dataset_id}' do not fit a {kind} rapid.",
             errors={"datasetId": problems},
         )
-    return await store.definitions.create(body, kind, owner=owner)
+    return await store.definitions.create(
+        body, kind, owner=owner, validation_set_id=validation_set_id
+    )
 
 
 @routes.post("/job/definition")

@@ -266,6 +266,7 @@ async def _start_job(
             aggregator_type=body.aggregator,
         ),
         owner=owner,
+        validation_set_id=body.validation_set_id,
     )
     revision = await store.definitions.revision(definition_id, owner=owner)
     total = await store.datasets.datapoint_count(order.dataset_id)
@@ -281,7 +282,6 @@ async def _start_job(
         revision=revision,
         total=total,
         filters=audience_filters(body.user_filters),
-        validation_set_id=body.validation_set_id,
     )
     await store.orders.attach_job(order.id, job.id, owner=owner)
     return job.id

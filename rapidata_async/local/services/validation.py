@@ -17,6 +17,7 @@ from .._datapoints import asset_labels
 from .._errors import field_error
 from .._http import list_query, no_content, page_of, read_json, respond
 from ..domain import limits
+from ..domain.tasks import check_answer_key
 from ..store.base import ORGANIZATION_ID, OWNER_ID, ValidationSetRow
 from ..store.seeds import parse_iso
 
@@ -120,29 +121,14 @@ def check_rapid(body: wire.AddValidationRapidInput) -> None:
     if truth is None:
         raise field_error("truth", "A validation rapid needs its correct answer.")
     if isinstance(payload, wire.ComparePayload):
-        options = asset_labels(body.asset)
-        if len(options) != 2 or options[0] == options[1]:
-            raise field_error("asset", f"A compare rapid needs 2 different assets, got {options}.")
         if not isinstance(truth, wire.CompareTruth):
             raise field_error("truth", "A compare rapid needs a CompareTruth.")
-        if truth.winner_id not in options:
-            raise field_error(
-                "truth.winnerId",
-                f"'{truth.winner_id}' is not one of the rapid's assets {options}; use the "
-                "uploaded file name (or the text).",
-            )
+        check_answer_key("rapid", True, asset_labels(body.asset), [truth.winner_id])
         return
-    categories = [c.key for c in payload.categories]
-    if len(set(categories)) < 2:
-        raise field_error("payload.categories", "A classification needs at least 2 categories.")
     if not isinstance(truth, wire.AttachCategoryTruth):
         raise field_error("truth", "A classification rapid needs an AttachCategoryTruth.")
-    unknown = [c for c in truth.correct_categories if c not in categories]
-    if not truth.correct_categories or unknown:
-        raise field_error(
-            "truth.correctCategories",
-            f"Correct categories must be a non-empty subset of {categories}.",
-        )
+    categories = [c.key for c in payload.categories]
+    check_answer_key("rapid", False, categories, truth.correct_categories)
 
 
 @routes.post("/validation-set/{validationSetId}/rapid")

@@ -127,6 +127,8 @@ class RevisionRow:
     pipeline_id: str
     created_at: str
     body: jwire.CreateJobDefinitionInput
+    validation_set_id: str | None = None
+    """The validation set whose rapids a job of this revision mixes in (orders name one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +169,8 @@ class JobRow:
     completed: int  # datapoints the referee closed
     response_count: int
     reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
-    # who may answer besides the audience's own filters (an order's user filters), and the
-    # validation set the job's labelers are checked with
+    # who may answer besides the audience's own filters (an order's user filters)
     filters: list[auwire.AudienceFilter] | None = None
-    validation_set_id: str | None = None
 
 
 class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
@@ -195,6 +195,24 @@ class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
     gender: str
     occupation: str
     seq: int = 0
+
+
+class ValidationAnswer(msgspec.Struct, frozen=True, gc=False):
+    """One labeler's answer to one validation rapid shown in one job, as stored.
+
+    ``rapid`` is the rapid's key (``domain.validation``); ``chance`` the probability of a
+    right answer by guessing; ``prior`` the labeler's user score before any validation in this
+    job and ``score`` their score for the job after this answer.
+    """
+
+    job_id: str
+    labeler_id: str
+    rapid: str
+    answer: str
+    correct: bool
+    chance: float
+    prior: float
+    score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +362,16 @@ class Datasets(Protocol):
 
 class Definitions(Protocol):
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
+        self,
+        body: jwire.CreateJobDefinitionInput,
+        definition_type: str,
+        *,
+        owner: str,
+        validation_set_id: str | None = None,
     ) -> tuple[str, str]:
-        """A new definition with its revision 1 on a dataset of ``owner``;
-        ``(definition_id, pipeline_id)``."""
+        """A new definition with its revision 1 on a dataset of ``owner``, naming
+        ``validation_set_id`` (a set of ``owner``: else ``NotFound`` naming
+        ``validationSetId``) when given; ``(definition_id, pipeline_id)``."""
         ...
 
     async def get(
@@ -413,7 +437,6 @@ class Jobs(Protocol):
         revision: RevisionRow,
         total: int,
         filters: Sequence[auwire.AudienceFilter] | None = None,
-        validation_set_id: str | None = None,
     ) -> JobRow:
         """A new job of ``owner`` in ``Submitted``; ``filters`` narrow its audience's pool
         (an order's user filters)."""
@@ -527,6 +550,16 @@ class ValidationSets(Protocol):
         self, set_id: str, *, owner: Owner
     ) -> builtins.list[vwire.AddValidationRapidInput]:
         """The set's rapids in the order they were added."""
+        ...
+
+    async def record_answers(self, job_id: str, answers: Sequence[ValidationAnswer]) -> None:
+        """Append a job's validation answers (the engine); an answer whose ``(job, labeler,
+        rapid)`` is stored already is skipped."""
+        ...
+
+    async def answers(self, job_id: str) -> builtins.list[ValidationAnswer]:
+        """A job's validation answers in arrival order (the engine resumes from them; the
+        last one of a labeler holds their score)."""
         ...
 
 

@@ -36,7 +36,10 @@ async def revision_on(
         )
         if owned is None:
             raise NotFound("Job definition", definition_id)
-    sql = "SELECT definition_id, number, pipeline_id, created_at, body FROM revisions "
+    sql = (
+        "SELECT definition_id, number, pipeline_id, created_at, body, validation_set_id "
+        "FROM revisions "
+    )
     if number is None:
         row = await conn.fetchrow(
             sql + "WHERE definition_id = $1 ORDER BY number DESC LIMIT 1", definition_id
@@ -51,7 +54,7 @@ async def revision_on(
         raise NotFound(
             f"Revision {number} of job definition", definition_id, field="revisionNumber"
         )
-    return RevisionRow(row[0], row[1], row[2], row[3], _body.decode(row[4]))
+    return RevisionRow(row[0], row[1], row[2], row[3], _body.decode(row[4]), row[5])
 
 
 class PgDefinitions:
@@ -59,7 +62,12 @@ class PgDefinitions:
         self._db = db
 
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
+        self,
+        body: jwire.CreateJobDefinitionInput,
+        definition_type: str,
+        *,
+        owner: str,
+        validation_set_id: str | None = None,
     ) -> tuple[str, str]:
         """A new definition with its revision 1 on a dataset of ``owner``;
         ``(definition_id, pipeline_id)``."""
@@ -70,6 +78,14 @@ class PgDefinitions:
             )
             if dataset is None:
                 raise NotFound("Dataset", body.dataset_id, field="datasetId")
+            if validation_set_id is not None:
+                found = await conn.fetchval(
+                    "SELECT 1 FROM validation_sets WHERE id = $1 AND owner = $2",
+                    validation_set_id,
+                    owner,
+                )
+                if found is None:
+                    raise NotFound("Validation set", validation_set_id, field="validationSetId")
             await conn.execute(
                 "INSERT INTO definitions (id, name, definition_type, created_at, owner_id, "
                 "owner_mail, revision_count, owner) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
@@ -82,12 +98,13 @@ class PgDefinitions:
                 owner,
             )
             await conn.execute(
-                "INSERT INTO revisions (definition_id, number, pipeline_id, created_at, body) "
-                "VALUES ($1, 1, $2, $3, $4)",
+                "INSERT INTO revisions (definition_id, number, pipeline_id, created_at, body, "
+                "validation_set_id) VALUES ($1, 1, $2, $3, $4, $5)",
                 definition_id,
                 pipeline_id,
                 created,
                 encode(body),
+                validation_set_id,
             )
         return definition_id, pipeline_id
 

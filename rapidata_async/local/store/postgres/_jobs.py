@@ -27,8 +27,7 @@ from ._query import Column, Sql, order_clause, page_clause, where_clause
 _COLS = (
     "j.id, j.name, j.definition_id, j.revision_number, j.audience_id, a.name, j.pipeline_id, "
     "j.state, j.created_at, j.owner_mail, j.completed_at, j.failed_at, j.failure_message, "
-    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.filters, "
-    "j.validation_set_id"
+    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.filters"
 )
 _FROM = " FROM jobs j LEFT JOIN audiences a ON a.id = j.audience_id"
 COLUMNS = {
@@ -87,7 +86,7 @@ _filters = msgspec.json.Decoder(list[auwire.AudienceFilter])
 
 def _job(row: Any) -> JobRow:
     filters = _filters.decode(row[18]) if row[18] is not None else None
-    values: list[Any] = [*row[:18], filters, row[19]]
+    values: list[Any] = [*row[:18], filters]
     return JobRow(*values)
 
 
@@ -117,7 +116,6 @@ class PgJobs:
         revision: RevisionRow,
         total: int,
         filters: Sequence[auwire.AudienceFilter] | None = None,
-        validation_set_id: str | None = None,
     ) -> JobRow:
         """A new job of ``owner`` in ``Submitted``."""
         job_id = new_id()
@@ -125,8 +123,8 @@ class PgJobs:
             await conn.execute(
                 "INSERT INTO jobs (id, name, definition_id, revision_number, audience_id, "
                 "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, "
-                "owner, filters, validation_set_id) VALUES ($1, $2, $3, $4, $5, $6, 'Submitted', "
-                "$7, $8, $9, $10, $11, $12, $13, $14)",
+                "owner, filters) VALUES ($1, $2, $3, $4, $5, $6, 'Submitted', "
+                "$7, $8, $9, $10, $11, $12, $13)",
                 job_id,
                 name,
                 revision.definition_id,
@@ -140,7 +138,6 @@ class PgJobs:
                 encode(body),
                 owner,
                 encode(list(filters)) if filters else None,
-                validation_set_id,
             )
             return await _job_on(conn, job_id)
 

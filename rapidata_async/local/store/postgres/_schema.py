@@ -22,6 +22,7 @@ SCHEMA_VERSION = "4"
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
 _UPGRADE = (
     "ALTER TABLE clients ADD COLUMN IF NOT EXISTS tenant text;\n"
+    "ALTER TABLE revisions ADD COLUMN IF NOT EXISTS validation_set_id text;\n"
     + "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS owner text;\n" for t in OWNED_TABLES)
     + """
 CREATE INDEX IF NOT EXISTS definitions_owner ON definitions (owner, created_at);
@@ -29,7 +30,6 @@ CREATE INDEX IF NOT EXISTS audiences_owner ON audiences (owner);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created_at);
 CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner);
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS filters bytea;
-ALTER TABLE jobs ADD COLUMN IF NOT EXISTS validation_set_id text;
 """
 )
 
@@ -110,6 +110,10 @@ CREATE TABLE IF NOT EXISTS validation_rapids (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, set_id text NOT NULL,
     body bytea NOT NULL);
 CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
+CREATE TABLE IF NOT EXISTS validation_answers (
+    seq bigint GENERATED ALWAYS AS IDENTITY, job_id text NOT NULL, labeler_id text NOT NULL,
+    rapid text NOT NULL, answer text NOT NULL, correct boolean NOT NULL, chance float8 NOT NULL,
+    prior float8 NOT NULL, score float8 NOT NULL, PRIMARY KEY (job_id, labeler_id, rapid));
 CREATE TABLE IF NOT EXISTS leases (
     kind text NOT NULL, key text NOT NULL, owner text NOT NULL,
     expires_at timestamptz NOT NULL, PRIMARY KEY (kind, key));
@@ -131,6 +135,7 @@ _RESET_TABLES = (
     "orders",
     "validation_sets",
     "validation_rapids",
+    "validation_answers",
     "leases",
 )
 

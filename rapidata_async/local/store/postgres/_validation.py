@@ -11,7 +11,7 @@ import msgspec
 from ...._wire import validation as vwire
 from ..._datapoints import example_asset_refs
 from ...domain.errors import NotFound
-from ..base import OWNER_MAIL, ListQuery, ValidationSetRow
+from ..base import OWNER_MAIL, ListQuery, ValidationAnswer, ValidationSetRow
 from ..seeds import new_id, now_iso
 from ._assets import check_assets
 from ._db import Db, encode
@@ -152,3 +152,31 @@ class PgValidationSets:
         async with self._db.pool.acquire() as conn:
             await _set_on(conn, set_id, owner)
             return await rapids_on(conn, set_id)
+
+    async def record_answers(self, job_id: str, answers: Sequence[ValidationAnswer]) -> None:
+        if not answers:
+            return
+        # One statement for the batch, in arrival order (``seq`` follows the ordinality).
+        await self._db.pool.execute(
+            "INSERT INTO validation_answers (job_id, labeler_id, rapid, answer, correct, "
+            "chance, prior, score) SELECT $1, u.l, u.r, u.a, u.c, u.p, u.pr, u.s FROM unnest("
+            "$2::text[], $3::text[], $4::text[], $5::boolean[], $6::float8[], $7::float8[], "
+            "$8::float8[]) WITH ORDINALITY AS u(l, r, a, c, p, pr, s, n) ORDER BY u.n "
+            "ON CONFLICT DO NOTHING",
+            job_id,
+            [a.labeler_id for a in answers],
+            [a.rapid for a in answers],
+            [a.answer for a in answers],
+            [a.correct for a in answers],
+            [a.chance for a in answers],
+            [a.prior for a in answers],
+            [a.score for a in answers],
+        )
+
+    async def answers(self, job_id: str) -> builtins.list[ValidationAnswer]:
+        rows = await self._db.pool.fetch(
+            "SELECT job_id, labeler_id, rapid, answer, correct, chance, prior, score "
+            "FROM validation_answers WHERE job_id = $1 ORDER BY seq",
+            job_id,
+        )
+        return [ValidationAnswer(*row) for row in rows]

@@ -82,6 +82,10 @@ CREATE INDEX IF NOT EXISTS validation_sets_owner ON validation_sets (owner, crea
 CREATE TABLE IF NOT EXISTS validation_rapids (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS validation_rapids_set ON validation_rapids (set_id, seq);
+CREATE TABLE IF NOT EXISTS validation_answers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, labeler_id TEXT NOT NULL,
+    rapid TEXT NOT NULL, answer TEXT NOT NULL, correct INTEGER NOT NULL, chance REAL NOT NULL,
+    prior REAL NOT NULL, score REAL NOT NULL, UNIQUE (job_id, labeler_id, rapid));
 CREATE TABLE IF NOT EXISTS leases (
     kind TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -113,6 +117,7 @@ RESET_TABLES = (
     "orders",
     "validation_sets",
     "validation_rapids",
+    "validation_answers",
     "leases",
 )
 
@@ -120,9 +125,9 @@ RESET_TABLES = (
 _ADDED_COLUMNS = (
     ("jobs", "reason", "TEXT"),
     ("jobs", "filters", "BLOB"),
-    ("jobs", "validation_set_id", "TEXT"),
     ("audiences", "recruiting_started_at", "TEXT"),
     ("clients", "tenant", "TEXT"),
+    ("revisions", "validation_set_id", "TEXT"),
     *((table, "owner", "TEXT") for table in OWNED_TABLES),
 )
 

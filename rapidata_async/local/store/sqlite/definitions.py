@@ -13,6 +13,7 @@ from ..seeds import new_id, now_iso
 from ._db import Database
 from ._listing import Columns
 from .datasets import exists as dataset_exists
+from .validation import exists as validation_set_exists
 
 _enc = msgspec.json.Encoder()
 _body = msgspec.json.Decoder(jwire.CreateJobDefinitionInput)
@@ -35,7 +36,10 @@ def revision(
 ) -> RevisionRow:
     if owner is not None and not _owned(conn, definition_id, owner):
         raise NotFound("Job definition", definition_id)
-    sql = "SELECT definition_id, number, pipeline_id, created_at, body FROM revisions "
+    sql = (
+        "SELECT definition_id, number, pipeline_id, created_at, body, validation_set_id "
+        "FROM revisions "
+    )
     if number is None:
         row = conn.execute(
             sql + "WHERE definition_id = ? ORDER BY number DESC LIMIT 1", (definition_id,)
@@ -50,7 +54,7 @@ def revision(
         raise NotFound(
             f"Revision {number} of job definition", definition_id, field="revisionNumber"
         )
-    return RevisionRow(row[0], row[1], row[2], row[3], _body.decode(row[4]))
+    return RevisionRow(row[0], row[1], row[2], row[3], _body.decode(row[4]), row[5])
 
 
 def _owned(conn: sqlite3.Connection, definition_id: str, owner: str) -> bool:
@@ -65,7 +69,12 @@ class SqliteDefinitions:
         self._db = db
 
     async def create(
-        self, body: jwire.CreateJobDefinitionInput, definition_type: str, *, owner: str
+        self,
+        body: jwire.CreateJobDefinitionInput,
+        definition_type: str,
+        *,
+        owner: str,
+        validation_set_id: str | None = None,
     ) -> tuple[str, str]:
         definition_id, pipeline_id, created = new_id(), new_id(), now_iso()
         encoded = _enc.encode(body)
@@ -74,6 +83,10 @@ class SqliteDefinitions:
             with self._db.tx() as conn:
                 if not dataset_exists(conn, body.dataset_id, owner):
                     raise NotFound("Dataset", body.dataset_id, field="datasetId")
+                if validation_set_id is not None and not validation_set_exists(
+                    conn, validation_set_id, owner
+                ):
+                    raise NotFound("Validation set", validation_set_id, field="validationSetId")
                 conn.execute(
                     f"INSERT INTO definitions ({_COLS}, owner) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                     (
@@ -87,9 +100,9 @@ class SqliteDefinitions:
                     ),
                 )
                 conn.execute(
-                    "INSERT INTO revisions (definition_id, number, pipeline_id, created_at, body) "
-                    "VALUES (?, 1, ?, ?, ?)",
-                    (definition_id, pipeline_id, created, encoded),
+                    "INSERT INTO revisions (definition_id, number, pipeline_id, created_at, body, "
+                    "validation_set_id) VALUES (?, 1, ?, ?, ?, ?)",
+                    (definition_id, pipeline_id, created, encoded, validation_set_id),
                 )
 
         await self._db.run(run)

@@ -25,8 +25,7 @@ _filters = msgspec.json.Decoder(list[auwire.AudienceFilter])
 _COLS = (
     "j.id, j.name, j.definition_id, j.revision_number, j.audience_id, a.name, j.pipeline_id, "
     "j.state, j.created_at, j.owner_mail, j.completed_at, j.failed_at, j.failure_message, "
-    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.filters, "
-    "j.validation_set_id"
+    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.filters"
 )
 _FROM = " FROM jobs j LEFT JOIN audiences a ON a.id = j.audience_id"
 COLUMNS = Columns(
@@ -74,7 +73,7 @@ def job(
 
 def _row(row: Any) -> JobRow:
     filters = _filters.decode(row[18]) if row[18] is not None else None
-    values: list[Any] = [*row[:18], filters, row[19]]
+    values: list[Any] = [*row[:18], filters]
     return JobRow(*values)
 
 
@@ -91,7 +90,6 @@ class SqliteJobs:
         revision: RevisionRow,
         total: int,
         filters: Sequence[auwire.AudienceFilter] | None = None,
-        validation_set_id: str | None = None,
     ) -> JobRow:
         job_id = new_id()
         values = (
@@ -108,15 +106,13 @@ class SqliteJobs:
             _enc.encode(body),
             owner,
             _enc.encode(list(filters)) if filters else None,
-            validation_set_id,
         )
 
         def run() -> JobRow:
             self._db.conn.execute(
                 "INSERT INTO jobs (id, name, definition_id, revision_number, audience_id, "
                 "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, owner, "
-                "filters, validation_set_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'Submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
+                "filters) VALUES (?, ?, ?, ?, ?, ?, 'Submitted', ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             return job(self._db.conn, job_id)

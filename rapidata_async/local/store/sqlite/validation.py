@@ -12,7 +12,7 @@ import msgspec
 from ...._wire import validation as vwire
 from ..._datapoints import example_asset_refs
 from ...domain.errors import NotFound
-from ..base import OWNER_MAIL, ListQuery, ValidationSetRow
+from ..base import OWNER_MAIL, ListQuery, ValidationAnswer, ValidationSetRow
 from ..seeds import new_id, now_iso
 from ._db import Database
 from ._listing import Columns
@@ -42,6 +42,13 @@ def rapids(conn: sqlite3.Connection, set_id: str) -> list[vwire.AddValidationRap
         "SELECT body FROM validation_rapids WHERE set_id = ? ORDER BY seq", (set_id,)
     )
     return [_rapid.decode(r[0]) for r in rows]
+
+
+def exists(conn: sqlite3.Connection, set_id: str, owner: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM validation_sets WHERE id = ? AND owner = ?", (set_id, owner)
+    ).fetchone()
+    return row is not None
 
 
 def _modality(body: vwire.AddValidationRapidInput) -> str:
@@ -151,5 +158,45 @@ class SqliteValidationSets:
         def run() -> builtins.list[vwire.AddValidationRapidInput]:
             self._get(set_id, owner, None)
             return rapids(self._db.conn, set_id)
+
+        return await self._db.run(run)
+
+    async def record_answers(self, job_id: str, answers: Sequence[ValidationAnswer]) -> None:
+        rows = [
+            (
+                job_id,
+                a.labeler_id,
+                a.rapid,
+                a.answer,
+                int(a.correct),
+                a.chance,
+                a.prior,
+                a.score,
+            )
+            for a in answers
+        ]
+        if not rows:
+            return
+
+        def run() -> None:
+            with self._db.tx() as conn:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO validation_answers (job_id, labeler_id, rapid, "
+                    "answer, correct, chance, prior, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+        await self._db.run(run)
+
+    async def answers(self, job_id: str) -> builtins.list[ValidationAnswer]:
+        def run() -> builtins.list[ValidationAnswer]:
+            rows = self._db.conn.execute(
+                "SELECT job_id, labeler_id, rapid, answer, correct, chance, prior, score "
+                "FROM validation_answers WHERE job_id = ? ORDER BY seq",
+                (job_id,),
+            )
+            return [
+                ValidationAnswer(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows
+            ]
 
         return await self._db.run(run)
