@@ -68,13 +68,10 @@ def _docs_example() -> dict[str, Any]:
 
 
 async def test_migration_guide_before_and_after_give_results_of_one_shape(
-    client: AsyncRapidataClient, http: tuple[aiohttp.ClientSession, dict[str, str]]
+    client: AsyncRapidataClient, backend: LocalBackend
 ) -> None:
-    session, auth = http
-    async with session.post("/validation-set", json={"name": "guide"}, headers=auth) as response:
-        set_id = (await response.json())["validationSetId"]
     example = _docs_example()
-    before = await example["before"](client, validation_set_id=set_id)
+    before = await example["before"](client)
     after = await example["after"](client)
 
     assert before.type == after.type == "Compare"
@@ -87,6 +84,10 @@ async def test_migration_guide_before_and_after_give_results_of_one_shape(
     assert keys[0] == keys[1]
     found = await client.order.find_orders("Prompt Alignment Comparison")
     assert len(found) == 1
+    row = await backend.store.orders.get(found[0].id, owner=await _tenant(backend))
+    assert row.body.validation_set_id is not None  # the guide's validation set went with it
+    sets = await client.validation.find_validation_sets("Image Comparison Validation")
+    assert [s.id for s in sets] == [row.body.validation_set_id]
 
 
 async def test_classification_order_with_settings_runs_on_the_global_crowd(
