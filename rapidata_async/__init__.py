@@ -45,7 +45,7 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._settings import AllowNeitherBoth, Markdown, NoShuffle, RapidataSetting
-from ._types import AudienceStatus, DataType, FlowItemState, JobState
+from ._types import AudienceStatus, DataType, FlowItemState, JobState, OrderState
 from ._uploads import UploadProgress, UploadTracker
 from ._version import __version__
 from .audience import (
@@ -85,6 +85,16 @@ from .mri import (
     Tag,
     VoteAggregation,
 )
+from .order import (
+    CappedSelection,
+    LabelingSelection,
+    OrderManager,
+    OrderProgress,
+    RapidataOrder,
+    RapidataSelection,
+    ShufflingSelection,
+    ValidationSelection,
+)
 from .results import JobResults, read_results
 from .validation import RapidataValidationSet, ValidationSetManager
 
@@ -98,6 +108,7 @@ __all__ = [
     "AudienceStatus",
     "AuthenticationError",
     "BadRequestError",
+    "CappedSelection",
     "ConflictError",
     "CountryFilter",
     "DataType",
@@ -126,6 +137,7 @@ __all__ = [
     "JobResults",
     "JobRevision",
     "JobState",
+    "LabelingSelection",
     "LanguageFilter",
     "Markdown",
     "MissingCredentialsError",
@@ -133,6 +145,9 @@ __all__ = [
     "NotFilter",
     "NotFoundError",
     "OrFilter",
+    "OrderManager",
+    "OrderProgress",
+    "OrderState",
     "Origin",
     "Participant",
     "PermissionDeniedError",
@@ -148,18 +163,22 @@ __all__ = [
     "RapidataError",
     "RapidataFilter",
     "RapidataLeaderboard",
+    "RapidataOrder",
     "RapidataResponseValidationError",
+    "RapidataSelection",
     "RapidataSetting",
     "RapidataStatusError",
     "RapidataTimeoutError",
     "RapidataValidationSet",
     "RateLimitError",
+    "ShufflingSelection",
     "Standing",
     "Standings",
     "Tag",
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadTracker",
+    "ValidationSelection",
     "ValidationSetManager",
     "VoteAggregation",
     "WaitTimeoutError",

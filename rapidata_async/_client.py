@@ -31,6 +31,7 @@ from .audience import AudienceManager
 from .flow import FlowManager
 from .job import JobManager
 from .mri import RapidataBenchmarkManager
+from .order import OrderManager
 from .validation import ValidationSetManager
 
 DEFAULT_ENVIRONMENT = C.DEFAULT_ENVIRONMENT
@@ -204,7 +205,7 @@ class AsyncRapidataClient:
             {
                 k: v
                 for k, v in self.__dict__.items()
-                if k not in ("audience", "job", "flow", "mri", "validation")
+                if k not in ("audience", "job", "flow", "mri", "order", "validation")
             }
         )
         other._timeout = self._timeout if timeout is None else timeout
@@ -268,6 +269,12 @@ class AsyncRapidataClient:
     def mri(self) -> RapidataBenchmarkManager:
         """Benchmarks and leaderboards: ``create_new_benchmark``, ``find_benchmarks``, …"""
         return RapidataBenchmarkManager(self._context)
+
+    @cached_property
+    def order(self) -> OrderManager:
+        """Legacy orders (SDK 3.20.1): ``create_compare_order``, ``get_order_by_id``, …; the
+        first use warns (``DeprecationWarning``): prefer ``job`` and ``audience``."""
+        return OrderManager(self._context)
 
     @cached_property
     def validation(self) -> ValidationSetManager:

@@ -273,6 +273,8 @@ class FailedUploadException(RapidataError):
     exists yet, and ``retry()`` uploads the failed ones again and creates it. Raised likewise
     by a ranking flow's ``create_new_flow_batch`` (unless ``accept_failed_uploads``): the flow
     item does not exist yet, and ``retry()`` uploads the failed ones again and creates it.
+    Raised by the legacy ``create_*_order`` likewise, but the order exists already
+    (``order``); ``retry()`` uploads into its dataset and returns it.
 
     MRI raises it too: for prompts (``create_new_benchmark``, ``add_prompts``; ``benchmark``
     holds the ones that landed, ``retry()`` adds the failed ones) and for samples
@@ -307,14 +309,15 @@ class FailedUploadException(RapidataError):
     async def retry(self) -> Any:
         """Upload the failed datapoints again into the same dataset, then create the job
         definition if the failures now stay within the tolerance; returns the
-        ``JobDefinition``, or raises ``FailedUploadException`` again (retry that one in turn).
-        For a failed ``create_new_flow_batch`` it creates and returns the ``FlowItem`` once
-        every datapoint is in. Only for those two calls."""
+        ``JobDefinition`` (the ``RapidataOrder`` for a legacy order), or raises
+        ``FailedUploadException`` again (retry that one in turn). For a failed
+        ``create_new_flow_batch`` it creates and returns the ``FlowItem`` once every datapoint
+        is in; for MRI prompts and samples see above."""
         if self._retry is None:
             raise RuntimeError(
-                "retry() is only available when creating a job definition or a flow batch, "
-                "adding prompts or evaluating a model failed; upload the failed datapoints "
-                "with `await e.dataset.add_datapoints(e.failed_uploads)`"
+                "retry() is only available when creating a job definition, an order or a flow "
+                "batch, adding prompts or evaluating a model failed; upload the failed "
+                "datapoints with `await e.dataset.add_datapoints(e.failed_uploads)`"
             )
         return await self._retry()
 

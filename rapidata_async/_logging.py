@@ -191,3 +191,16 @@ def echo(msg: str) -> None:
     _stdlib_logger.info(msg)
     if output_enabled(sys.stdout):
         print(msg)
+
+
+async def show_link(label: str, url: str, *, open_browser: bool) -> str:
+    """``echo`` "<label>: <url>", open it in a browser when asked (in a worker thread), and
+    return the URL: what ``preview()`` and ``view()`` do, with no API call."""
+    echo(f"{label}: {url}")
+    if open_browser:
+        import webbrowser
+
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(webbrowser.open, url)
+    return url

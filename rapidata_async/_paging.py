@@ -16,9 +16,16 @@ T = TypeVar("T", covariant=True)
 
 
 def listing_params(
-    *, name: str | None, amount: int, page: int, eq: Mapping[str, str | None] | None = None
+    *,
+    name: str | None,
+    amount: int,
+    page: int,
+    eq: Mapping[str, str | None] | None = None,
+    name_field: str = "name",
+    sort: str = "-created_at",
 ) -> list[tuple[str, str]]:
-    """``page``, ``page_size``, ``sort=-created_at``, ``name[contains]`` and ``<k>[eq]``.
+    """``page``, ``page_size``, ``sort=-created_at``, ``name[contains]`` and ``<k>[eq]``
+    (orders: ``order_name[contains]`` and ``sort=-order_date``).
 
     ``name[contains]`` is sent empty when there is no name (the API reads an empty value as
     "no filter"), and left out when ``name`` is None (listings without a name filter).
@@ -28,10 +35,10 @@ def listing_params(
     params = [
         ("page", str(page)),
         ("page_size", str(amount)),
-        ("sort", "-created_at"),
+        ("sort", sort),
     ]
     if name is not None:
-        params.append(("name[contains]", name))
+        params.append((f"{name_field}[contains]", name))
     params += [(f"{k}[eq]", v) for k, v in (eq or {}).items() if v is not None]
     return params
 
@@ -57,6 +64,8 @@ class Listing(Generic[T]):
         amount: int,
         page: int,
         keep: Callable[[W], bool] | None = None,
+        name_field: str = "name",
+        sort: str = "-created_at",
         **eq: str | None,
     ) -> None:
         check.amount(amount)
@@ -66,6 +75,7 @@ class Listing(Generic[T]):
         self._wrap = wrap
         self._keep = keep
         self._name, self._amount, self._page, self._eq = name, amount, page, eq
+        self._name_field, self._sort = name_field, sort
 
     async def _fetch(self, page: int) -> tuple[list[T], bool]:
         """The items of ``page`` and whether another page follows."""
@@ -73,7 +83,14 @@ class Listing(Generic[T]):
             "GET",
             self._path,
             op_id=self._op_id,
-            params=listing_params(name=self._name, amount=self._amount, page=page, eq=self._eq),
+            params=listing_params(
+                name=self._name,
+                amount=self._amount,
+                page=page,
+                eq=self._eq,
+                name_field=self._name_field,
+                sort=self._sort,
+            ),
             response_type=self._type,
         )
         more = page < res.total_pages if res.total_pages else len(res.items) >= self._amount

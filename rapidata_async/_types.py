@@ -21,6 +21,21 @@ JobState = Literal[
 ]
 """The state of a job (``GET /job/{id}`` ``state``)."""
 
+OrderState = Literal[
+    "Created",
+    "Preview",
+    "Submitted",
+    "ManualReview",
+    "Queued",
+    "Processing",
+    "Paused",
+    "Completed",
+    "Cancelled",
+    "Failed",
+    "StaleResults",
+]
+"""The state of a legacy order (``GET /order/{id}`` ``state``)."""
+
 AudienceStatus = Literal["Created", "Pending", "Recruiting", "Ready"]
 """The state of an audience: ``Created`` until recruiting starts, ``Ready`` once qualified."""
 
@@ -45,5 +60,6 @@ __all__ = [
     "FlowItemState",
     "GenderName",
     "JobState",
+    "OrderState",
     "RevisionState",
 ]

@@ -110,15 +110,11 @@ def _client() -> rapidata.RapidataClient:
     )
 
 
-def _finish(job: Any, definition: Any, audience: Any) -> dict[str, Any]:
-    results = job.get_results()
+def results_summary(results: Any) -> dict[str, Any]:
+    """What the checks compare of an official results object: type, frame, counts, winners."""
     frame = results.to_pandas()
     items = results["results"]
     return {
-        "audience_id": audience.id,
-        "definition_id": definition.id,
-        "job_id": job.id,
-        "job_name": job.name,
         "result_type": results["info"]["type"],
         "rows": len(frame),
         "columns": [str(c) for c in frame.columns],
@@ -126,6 +122,16 @@ def _finish(job: Any, definition: Any, audience: Any) -> dict[str, Any]:
         "responses": sum(len(item.get("detailedResults", [])) for item in items),
         "winners": [item.get("winner") for item in items],
         "file_names": [item.get("originalFileName") for item in items],
+    }
+
+
+def _finish(job: Any, definition: Any, audience: Any) -> dict[str, Any]:
+    return {
+        "audience_id": audience.id,
+        "definition_id": definition.id,
+        "job_id": job.id,
+        "job_name": job.name,
+        **results_summary(job.get_results()),
         "status": job.get_status(),
     }
 

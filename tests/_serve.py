@@ -129,6 +129,29 @@ async def served(args: Sequence[str], *, logs: Path) -> AsyncIterator[Served]:
                 await process.aclose()
 
 
+def official_client_env(
+    port: int, ca_pem: Path, client_id: str, client_secret: str, home: Path
+) -> dict[str, str]:
+    """The environment of a process running ``tests/_official_client*.py``: the backend's
+    https port, CA and credential, a home of its own (credential file, upload cache), and
+    none of the developer's Rapidata settings or proxies."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RAPIDATA_") and not k.lower().endswith("_proxy")
+    }
+    env.update(
+        INTEROP_PORT=str(port),
+        INTEROP_CA=str(ca_pem),
+        INTEROP_CLIENT_ID=client_id,
+        INTEROP_CLIENT_SECRET=client_secret,
+        HOME=str(home),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+    )
+    return env
+
+
 async def _pipe(source: SocketStream, sink: SocketStream) -> None:
     try:
         async for chunk in source:

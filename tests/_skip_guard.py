@@ -10,6 +10,9 @@ reason prefix:
   CI provides the database.
 - ``browser: ...``: Chromium (Debian's ``chromium``) is not installed. Not allowed when ``CI``
   is true: CI installs it.
+- ``official 3.20.1: ...``: ``RAPIDATA_OFFICIAL_320_PYTHON`` (the interpreter of a virtual
+  environment with the official client 3.20.1) is unset. Not allowed when ``CI`` is true:
+  ``.ci/run`` creates that environment.
 
 Every other skip (and every skip when ``CI`` is true) turns the exit status into a failure
 and is listed in the terminal summary. ``RAPIDATA_TEST_ALLOW_SKIPS=1`` switches the guard off
@@ -26,6 +29,7 @@ EXTRA = "optional extra:"
 POSTGRES = "postgres:"
 POSTGRES_DSN = "RAPIDATA_TEST_POSTGRES_DSN"
 BROWSER = "browser:"
+OFFICIAL_320 = "official 3.20.1:"
 
 
 def _truthy(name: str) -> bool:
@@ -36,7 +40,7 @@ def allowed_prefixes() -> tuple[str, ...]:
     """The skip reason prefixes this environment accepts."""
     if _truthy("CI"):
         return ()
-    allowed = [EXTRA, BROWSER]
+    allowed = [EXTRA, BROWSER, OFFICIAL_320]
     if not os.environ.get(POSTGRES_DSN):
         allowed.append(POSTGRES)
     return tuple(allowed)

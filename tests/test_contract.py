@@ -26,7 +26,17 @@ import msgspec.inspect as mi
 import pytest
 
 from rapidata_async._transport import _auth
-from rapidata_async._wire import asset, audience, dataset, flow, job, mri, results, validation
+from rapidata_async._wire import (
+    asset,
+    audience,
+    dataset,
+    flow,
+    job,
+    mri,
+    order,
+    results,
+    validation,
+)
 from rapidata_async._wire.common import Page, ProblemDetails
 from rapidata_async.results import _types as public_results
 
@@ -132,11 +142,36 @@ CONTRACT: tuple[Entry, ...] = (
         "validation_set_validation_set_id_rapid_post", "request", validation.AddValidationRapidInput
     ),
     Entry("validation_set_validation_set_id_patch", "request", validation.UpdateValidationSetInput),
+    # legacy orders of SDK 3.20.1 (section 10), Aug-2026 shapes
+    Entry("order_post", "request", order.CreateOrderInput),
+    Entry("order_post", "response", order.CreateOrderOutput),
+    Entry("order_order_id_get", "response", order.OrderOutput),
+    Entry("orders_get", "response", Page[order.OrderListItem]),
+    Entry("order_order_id_patch", "request", order.UpdateOrderInput),
+    Entry("order_order_id_submit_post", "request", order.SubmitOrderInput),
+    Entry("order_order_id_preview_post", "request", order.SubmitOrderInput),
+    Entry("order_order_id_retry_post", "request", None),
+    # binary in the spec: the same results document as a job's
+    Entry("order_order_id_download_results_get", "response", results.CompareDocument),
 )
 """Every operation the SDK calls, with the struct of each body it sends or reads (``None``: the
 call has no body; the spec must not ask for one)."""
 
-BINARY_OPS = {"job_job_id_download_results_get"}
+BINARY_OPS = {"job_job_id_download_results_get", "order_order_id_download_results_get"}
+LEGACY_OPS = {
+    op
+    for op in (
+        "order_post",
+        "order_order_id_get",
+        "orders_get",
+        "order_order_id_patch",
+        "order_order_id_submit_post",
+        "order_order_id_preview_post",
+        "order_order_id_retry_post",
+        "order_order_id_download_results_get",
+    )
+}
+"""The legacy order calls, which only the 3.20.1 client made (``x-rapidata-sdk: 3.20.1``)."""
 
 # -- deliberate differences from the 3.27.1 subset, each with its reason --------------------------
 AUG_2026 = "Aug-2026 shape (CALLS.md section 12), accepted by the backend for 3.20.1 clients"
@@ -146,6 +181,10 @@ ALLOWED_EXTRA_FIELDS: dict[tuple[str, str], str] = {
     ("CreateDatapointInput", "contextAsset"): AUG_2026,
     ("CreateDatapointInput", "transcription"): AUG_2026,
     ("SimpleWorkflow", "blueprint"): AUG_2026,
+    ("SimpleWorkflow", "rapid"): (
+        "3.27.1 rapid form (section 12): /order accepts it as job definitions do; the SDK sends "
+        "the blueprint there"
+    ),
     ("ProblemDetails", "traceId"): "CALLS.md section 1: the client reads details.traceId",
     ("ProblemDetails", "message"): "CALLS.md section 1: message <- body message, else error",
     ("ProblemDetails", "error"): "CALLS.md section 1: message <- body message, else error",
@@ -175,6 +214,10 @@ ALLOWED_UNKNOWN_TAGS: dict[str, str] = {
 """``_t`` values of structs reached only through an allowed extra field."""
 
 ALLOWED_OPTIONAL: dict[tuple[str, str], str] = {
+    ("SimpleWorkflow", "blueprint"): (
+        "one struct for both workflow forms: client.order always sends the blueprint, job "
+        "definitions the rapid (3.27.1)"
+    ),
     ("CreateAudienceInput", "filters"): (
         "CALLS.md section 4: 3.27.1 always sends filters; the backend still accepts a request "
         "without them (older clients) as no filters"
@@ -426,7 +469,8 @@ def test_every_operation_the_sdk_calls_is_in_the_contract() -> None:
     covered = {e.op_id for e in CONTRACT}
     assert not sdk - covered, f"calls without a contract entry: {sorted(sdk - covered)}"
     for op_id in covered:
-        assert _operation(op_id)["x-rapidata-sdk"] == "3.27.1", op_id
+        expected = "3.20.1" if op_id in LEGACY_OPS else "3.27.1"
+        assert _operation(op_id)["x-rapidata-sdk"] == expected, op_id
 
 
 def test_token_answer_matches_calls_md() -> None:

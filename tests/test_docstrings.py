@@ -36,6 +36,7 @@ VALUES = {
     "Oracle",
     # Literal type aliases: their docstrings sit next to them in `_types.py`.
     "AudienceStatus",
+    "OrderState",
     "DataType",
     "FlowItemState",
     "JobState",

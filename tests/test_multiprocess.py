@@ -16,7 +16,6 @@ Needs ``RAPIDATA_TEST_POSTGRES_DSN`` (skipped with a "postgres:" reason otherwis
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -27,7 +26,7 @@ from typing import Any
 import anyio
 import pytest
 from _postgres import DSN, SKIP_REASON, postgres_schema
-from _serve import RoundRobin, Served, served
+from _serve import RoundRobin, Served, official_client_env, served
 
 from rapidata_async import AsyncRapidataClient
 from rapidata_async.results import CompareResult
@@ -219,20 +218,7 @@ async def test_the_official_client_runs_on_two_processes(dsn: str, tmp_path: Pat
 
 async def _run_official(port: int, ca_pem: Path, proc: Served, home: Path) -> dict[str, Any]:
     home.mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("RAPIDATA_") and not k.lower().endswith("_proxy")
-    }
-    env.update(
-        INTEROP_PORT=str(port),
-        INTEROP_CA=str(ca_pem),
-        INTEROP_CLIENT_ID=proc.client_id,
-        INTEROP_CLIENT_SECRET=proc.client_secret,
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-    )
+    env = official_client_env(port, ca_pem, proc.client_id, proc.client_secret, home)
     runner = Path(__file__).with_name("_official_client.py")
     with anyio.fail_after(OFFICIAL_TIMEOUT):
         done = await anyio.run_process(

@@ -91,6 +91,16 @@ EXPECTED = {
     "rapidata_config",
     "read_results",
     "save_credentials",
+    # legacy orders (client.order) and their selections
+    "OrderManager",
+    "RapidataOrder",
+    "OrderProgress",
+    "OrderState",
+    "RapidataSelection",
+    "LabelingSelection",
+    "ValidationSelection",
+    "CappedSelection",
+    "ShufflingSelection",
 }
 
 
@@ -104,7 +114,7 @@ def test_modules_are_private_or_namespaces() -> None:
     # Public: the user-facing namespaces and the rooms of the local backend (route tables,
     # store, domain rules, crowd, job engine, app pages), whose insides are the backend's own.
     rooms = {"services", "store", "domain", "crowd", "engine", "web"}
-    public = {"audience", "flow", "job", "local", "mri", "results", "validation", *rooms}
+    public = {"audience", "flow", "job", "local", "mri", "order", "results", "validation", *rooms}
     for info in pkgutil.walk_packages(rapidata_async.__path__, "rapidata_async."):
         parts = info.name.split(".")[1:]
         inside_room = len(parts) > 2 and parts[0] == "local" and parts[1] in rooms
@@ -118,6 +128,7 @@ def test_docs_names_exist() -> None:
     from rapidata_async.flow import FlowItem, FlowManager, RankingFlow
     from rapidata_async.job import Job, JobDefinition, JobManager
     from rapidata_async.mri import RapidataBenchmark, RapidataBenchmarkManager, RapidataLeaderboard
+    from rapidata_async.order import OrderManager, RapidataOrder
 
     for owner, names in [
         (
@@ -157,6 +168,19 @@ def test_docs_names_exist() -> None:
             ["create_leaderboard", "evaluate_model", "leaderboards", "prompts", "add_prompt"],
         ),
         (RapidataLeaderboard, ["get_standings", "view"]),
+        (
+            OrderManager,
+            [
+                "create_compare_order",
+                "create_classification_order",
+                "get_order_by_id",
+                "find_orders",
+            ],
+        ),
+        (
+            RapidataOrder,
+            ["run", "get_status", "progress", "display_progress_bar", "get_results", "view"],
+        ),
         (Job, ["view", "get_status", "progress", "display_progress_bar", "get_results"]),
     ]:
         for name in names:

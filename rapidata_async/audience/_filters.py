@@ -16,6 +16,7 @@ from typing import Any, get_args
 from .._iso import COUNTRY_CODES, LANGUAGE_CODES
 from .._types import AgeGroupName, DeviceTypeName, GenderName
 from .._wire import audience as wire
+from .._wire import order as order_wire
 
 
 class AgeGroup(StrEnum):
@@ -51,6 +52,10 @@ class RapidataFilter:
     __slots__: tuple[str, ...] = ()
 
     def _to_wire(self) -> wire.AudienceFilter:
+        raise NotImplementedError
+
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        """The filter as a legacy order's ``IUserFilter`` (``userFilters`` of ``POST /order``)."""
         raise NotImplementedError
 
     def _fields(self) -> dict[str, Any]:
@@ -125,6 +130,9 @@ class CountryFilter(RapidataFilter):
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.CountryFilter(countries=list(self.country_codes))
 
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.CountryUserFilter(countries=list(self.country_codes))
+
 
 class LanguageFilter(RapidataFilter):
     """Labelers whose device language is one of these (ISO 639-1 codes, e.g. ``"en"``; upper
@@ -145,6 +153,9 @@ class LanguageFilter(RapidataFilter):
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.LanguageFilter(languages=list(self.language_codes))
 
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.LanguageUserFilter(languages=list(self.language_codes))
+
 
 class AgeFilter(RapidataFilter):
     """Labelers in one of these age groups (``AgeGroup`` members or their values)."""
@@ -157,6 +168,9 @@ class AgeFilter(RapidataFilter):
 
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.DemographicFilter(identifier="age", values=[g.value for g in self.age_groups])
+
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.AgeUserFilter(age_groups=[g.value for g in self.age_groups])
 
 
 class GenderFilter(RapidataFilter):
@@ -171,6 +185,9 @@ class GenderFilter(RapidataFilter):
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.DemographicFilter(identifier="gender", values=[g.value for g in self.genders])
 
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.GenderUserFilter(genders=[g.value for g in self.genders])
+
 
 class DeviceFilter(RapidataFilter):
     """Labelers on one of these device types (``DeviceType`` members or their values)."""
@@ -183,6 +200,9 @@ class DeviceFilter(RapidataFilter):
 
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.DeviceFilter(device_types=[d.value for d in self.device_types])
+
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.DeviceUserFilter(device_types=[d.value for d in self.device_types])
 
 
 class DemographicFilter(RapidataFilter):
@@ -201,6 +221,9 @@ class DemographicFilter(RapidataFilter):
 
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.DemographicFilter(identifier=self.identifier, values=list(self.values))
+
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.CustomUserFilter(identifier=self.identifier, values=list(self.values))
 
 
 def _filters(owner: str, filters: Any) -> list[RapidataFilter]:
@@ -223,6 +246,9 @@ class AndFilter(RapidataFilter):
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.AndFilter(filters=[f._to_wire() for f in self.filters])
 
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.AndUserFilter(filters=[f._to_user_filter() for f in self.filters])
+
 
 class OrFilter(RapidataFilter):
     """Labelers who pass at least one of ``filters`` (also ``a | b``)."""
@@ -234,6 +260,9 @@ class OrFilter(RapidataFilter):
 
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.OrFilter(filters=[f._to_wire() for f in self.filters])
+
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.OrUserFilter(filters=[f._to_user_filter() for f in self.filters])
 
 
 class NotFilter(RapidataFilter):
@@ -248,6 +277,9 @@ class NotFilter(RapidataFilter):
 
     def _to_wire(self) -> wire.AudienceFilter:
         return wire.NotFilter(filter=self.filter._to_wire())
+
+    def _to_user_filter(self) -> order_wire.UserFilter:
+        return order_wire.NotUserFilter(filter=self.filter._to_user_filter())
 
 
 def check_filters(filters: Any) -> list[RapidataFilter]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from .._logging import echo
+from .._logging import show_link
 from .._settings import RapidataSetting
 from .._types import RevisionState
 from .._wire import job as wire
@@ -100,15 +100,7 @@ class JobDefinition:
         No API call: prints the URL (unless ``silent_mode``) and returns it; opens it in a
         browser when ``open_browser`` is true.
         """
-        url = self.preview_url
-        echo(f"Preview in dashboard: {url}")
-        if open_browser:
-            import webbrowser
-
-            import anyio
-
-            await anyio.to_thread.run_sync(webbrowser.open, url)
-        return url
+        return await show_link("Preview in dashboard", self.preview_url, open_browser=open_browser)
 
     async def get_revision(self, revision_number: int | None = None) -> JobRevision:
         """``GET /job/definition/{id}/revision`` (latest) or ``…/revision/{n}``."""

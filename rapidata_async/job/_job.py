@@ -11,7 +11,7 @@ import msgspec
 
 from .._context import poll
 from .._exceptions import JobBlockedError, JobFailedError, NotFoundError
-from .._logging import echo
+from .._logging import show_link
 from .._types import JobState
 from .._wire import audience as audience_wire
 from .._wire import job as wire
@@ -95,12 +95,7 @@ class Job:
 
     async def view(self, *, open_browser: bool = False) -> str:
         """The dashboard page of this job; no API call. Prints and returns the URL."""
-        echo(f"Job in dashboard: {self.url}")
-        if open_browser:
-            import webbrowser
-
-            await anyio.to_thread.run_sync(webbrowser.open, self.url)
-        return self.url
+        return await show_link("Job in dashboard", self.url, open_browser=open_browser)
 
     async def _get(self) -> wire.JobOutput:
         return await self._ctx.transport.request(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import _validate as check
 from .._config import rapidata_config
@@ -23,6 +24,8 @@ from ._job import Job
 
 if TYPE_CHECKING:
     from .._context import ClientContext
+
+T = TypeVar("T")
 
 _CLASSIFY_SCHEMA = [
     dataset_wire.DatasetSegmentDefinition(key="asset", label="Asset", kind="Asset", required=True),
@@ -93,6 +96,138 @@ def _tolerance(value: float | None) -> float:
     return float(value)
 
 
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """What a ``create_*_job_definition`` call (or a legacy ``create_*_order``) asks for, its
+    arguments checked: the datapoints to upload and the rapid, referee and settings."""
+
+    name: str
+    datapoints: list[Datapoint]
+    rapid: wire.RapidSpec
+    referee: wire.Referee
+    flags: list[FeatureFlag] | None
+    schema: list[dataset_wire.DatasetSegmentDefinition] | None
+    tolerance: float
+
+
+def compare_spec(
+    name: str,
+    instruction: str,
+    datapoints: Sequence[Sequence[str]],
+    data_type: DataType,
+    responses_per_datapoint: int,
+    contexts: Sequence[str] | None,
+    media_contexts: Sequence[str | Sequence[str]] | None,
+    a_b_names: Sequence[str] | None,
+    confidence_threshold: float | None,
+    quorum_threshold: int | None,
+    settings: Sequence[RapidataSetting] | None,
+    failure_tolerance: float | None,
+    private_metadata: Sequence[dict[str, str]] | None,
+) -> TaskSpec:
+    """The checked arguments of a compare definition; ``ValueError`` naming the first bad one."""
+    check.name(name)
+    check.instruction(instruction)
+    kind = check.data_type(data_type)
+    items = check.pairs(datapoints, kind)
+    responses = check.responses_per_datapoint(responses_per_datapoint)
+    referee = _referee(
+        responses, check.confidence_threshold(confidence_threshold), quorum_threshold
+    )
+    names = check.a_b_names(a_b_names)
+    flags = feature_flags(settings)
+    tolerance = _tolerance(failure_tolerance)
+    dps = _datapoints(items, kind, contexts, media_contexts, private_metadata)
+    rapid = wire.CompareRapid(
+        asset=wire.AssetBinding(segment="asset"),
+        criteria=wire.TextBinding(literal=instruction),
+        index_identifiers=names,
+    )
+    return TaskSpec(name, dps, rapid, referee, flags, None, tolerance)
+
+
+def classification_spec(
+    name: str,
+    instruction: str,
+    answer_options: Sequence[str],
+    datapoints: Sequence[str],
+    data_type: DataType,
+    responses_per_datapoint: int,
+    contexts: Sequence[str] | None,
+    media_contexts: Sequence[str | Sequence[str]] | None,
+    confidence_threshold: float | None,
+    quorum_threshold: int | None,
+    settings: Sequence[RapidataSetting] | None,
+    failure_tolerance: float | None,
+    private_metadata: Sequence[dict[str, str]] | None,
+) -> TaskSpec:
+    """The checked arguments of a classification definition (``ValueError`` as for compare)."""
+    check.name(name)
+    check.instruction(instruction)
+    options = tuple(check.answer_options(answer_options))
+    kind = check.data_type(data_type)
+    items = check.singles(datapoints, kind)
+    responses = check.responses_per_datapoint(responses_per_datapoint)
+    referee = _referee(
+        responses, check.confidence_threshold(confidence_threshold), quorum_threshold
+    )
+    flags = feature_flags(settings)
+    tolerance = _tolerance(failure_tolerance)
+    dps = _datapoints(
+        [(item,) for item in items], kind, contexts, media_contexts, private_metadata, options
+    )
+    rapid = wire.ClassifyRapid(
+        asset=wire.AssetBinding(segment="asset"),
+        title=wire.TextBinding(literal=instruction),
+        categories=wire.OptionsBinding(segment="answer_options"),
+    )
+    return TaskSpec(name, dps, rapid, referee, flags, _CLASSIFY_SCHEMA, tolerance)
+
+
+async def upload_within_tolerance(
+    ctx: ClientContext,
+    dataset: Dataset,
+    spec: TaskSpec,
+    tracker: UploadTracker | None,
+    finish: Callable[[], Awaitable[T]],
+    *,
+    order: object = None,
+) -> T:
+    """Upload ``spec``'s datapoints into ``dataset``; once the failed fraction is within the
+    tolerance (and something landed) return ``await finish()``, else raise
+    ``FailedUploadException`` whose ``retry()`` uploads the failed ones again."""
+    total = len(spec.datapoints)
+    landed = 0
+
+    async def upload(pending: list[Datapoint]) -> T:
+        nonlocal landed
+        outcome = await upload_datapoints(ctx, dataset.id, pending, tracker=tracker)
+        landed += len(outcome.succeeded)
+        failed = total - landed
+        # The ratio is over all datapoints, so it keeps its meaning across retries.
+        if landed and failed / total <= spec.tolerance:
+            if failed:
+                logger.warning(
+                    f"{failed} of {total} datapoints failed to upload, within the failure "
+                    f"tolerance of {spec.tolerance:.0%}: continuing without them",
+                    failed=failed,
+                    total=total,
+                    tolerance=spec.tolerance,
+                )
+            return await finish()
+        exc = FailedUploadException(
+            failed_uploads=[f.item for f in outcome.failed],
+            detailed_failures=outcome.failed,
+            dataset=dataset,
+            job_definition=None,
+            order=order,
+        )
+        exc._retry = lambda: upload([f.item for f in outcome.failed])
+        raise exc
+
+    return await upload(spec.datapoints)
+
+
 class JobManager:
     """Job definitions and jobs (``client.job``)."""
 
@@ -131,26 +266,22 @@ class JobManager:
         ``FailedUploadException`` is raised, whose ``retry()`` uploads the failed ones again.
         Pass an ``UploadTracker`` as ``upload_progress`` to follow the upload from another task.
         """
-        check.name(name)
-        check.instruction(instruction)
-        kind = check.data_type(data_type)
-        items = check.pairs(datapoints, kind)
-        responses = check.responses_per_datapoint(responses_per_datapoint)
-        referee = _referee(
-            responses, check.confidence_threshold(confidence_threshold), quorum_threshold
+        spec = compare_spec(
+            name,
+            instruction,
+            datapoints,
+            data_type,
+            responses_per_datapoint,
+            contexts,
+            media_contexts,
+            a_b_names,
+            confidence_threshold,
+            quorum_threshold,
+            settings,
+            failure_tolerance,
+            private_metadata,
         )
-        names = check.a_b_names(a_b_names)
-        flags = feature_flags(settings)
-        tolerance = _tolerance(failure_tolerance)
-        dps = _datapoints(items, kind, contexts, media_contexts, private_metadata)
-        rapid = wire.CompareRapid(
-            asset=wire.AssetBinding(segment="asset"),
-            criteria=wire.TextBinding(literal=instruction),
-            index_identifiers=names,
-        )
-        return await self._create(
-            name, dps, rapid, referee, flags, None, tolerance, upload_progress
-        )
+        return await self._create(spec, upload_progress)
 
     async def create_classification_job_definition(
         self,
@@ -177,79 +308,39 @@ class JobManager:
         ``POST /job/definition`` with a ``Classify`` rapid. Stopping rules and failure
         tolerance as for compare.
         """
-        check.name(name)
-        check.instruction(instruction)
-        options = tuple(check.answer_options(answer_options))
-        kind = check.data_type(data_type)
-        items = check.singles(datapoints, kind)
-        responses = check.responses_per_datapoint(responses_per_datapoint)
-        referee = _referee(
-            responses, check.confidence_threshold(confidence_threshold), quorum_threshold
+        spec = classification_spec(
+            name,
+            instruction,
+            answer_options,
+            datapoints,
+            data_type,
+            responses_per_datapoint,
+            contexts,
+            media_contexts,
+            confidence_threshold,
+            quorum_threshold,
+            settings,
+            failure_tolerance,
+            private_metadata,
         )
-        flags = feature_flags(settings)
-        tolerance = _tolerance(failure_tolerance)
-        dps = _datapoints(
-            [(item,) for item in items], kind, contexts, media_contexts, private_metadata, options
-        )
-        rapid = wire.ClassifyRapid(
-            asset=wire.AssetBinding(segment="asset"),
-            title=wire.TextBinding(literal=instruction),
-            categories=wire.OptionsBinding(segment="answer_options"),
-        )
-        return await self._create(
-            name, dps, rapid, referee, flags, _CLASSIFY_SCHEMA, tolerance, upload_progress
-        )
+        return await self._create(spec, upload_progress)
 
-    async def _create(
-        self,
-        name: str,
-        dps: list[Datapoint],
-        rapid: wire.RapidSpec,
-        referee: wire.Referee,
-        flags: list[FeatureFlag] | None,
-        schema: list[dataset_wire.DatasetSegmentDefinition] | None,
-        tolerance: float,
-        tracker: UploadTracker | None,
-    ) -> JobDefinition:
+    async def _create(self, spec: TaskSpec, tracker: UploadTracker | None) -> JobDefinition:
         ds = await self._ctx.transport.request(
             "POST",
             "/dataset",
             op_id="dataset_post",
-            json=dataset_wire.CreateDatasetInput(name=f"{name}_dataset", schema=schema),
+            json=dataset_wire.CreateDatasetInput(name=f"{spec.name}_dataset", schema=spec.schema),
             response_type=dataset_wire.CreateDatasetOutput,
         )
-        dataset = Dataset(self._ctx, id=ds.dataset_id, name=f"{name}_dataset")
-        total = len(dps)
-        landed = 0
-
-        async def upload(pending: list[Datapoint]) -> JobDefinition:
-            nonlocal landed
-            outcome = await upload_datapoints(self._ctx, dataset.id, pending, tracker=tracker)
-            landed += len(outcome.succeeded)
-            failed = total - landed
-            # The ratio is over all datapoints, so it keeps its meaning across retries.
-            if landed and failed / total <= tolerance:
-                if failed:
-                    logger.warning(
-                        f"{failed} of {total} datapoints failed to upload, within the failure "
-                        f"tolerance of {tolerance:.0%}: the job definition is created without "
-                        "them",
-                        failed=failed,
-                        total=total,
-                        tolerance=tolerance,
-                    )
-                return await self._definition(name, dataset.id, rapid, referee, flags)
-            exc = FailedUploadException(
-                failed_uploads=[f.item for f in outcome.failed],
-                detailed_failures=outcome.failed,
-                dataset=dataset,
-                job_definition=None,
-                order=None,
-            )
-            exc._retry = lambda: upload([f.item for f in outcome.failed])
-            raise exc
-
-        return await upload(dps)
+        dataset = Dataset(self._ctx, id=ds.dataset_id, name=f"{spec.name}_dataset")
+        return await upload_within_tolerance(
+            self._ctx,
+            dataset,
+            spec,
+            tracker,
+            lambda: self._definition(spec.name, dataset.id, spec.rapid, spec.referee, spec.flags),
+        )
 
     async def _definition(
         self,

@@ -58,7 +58,17 @@ from .crowd.clock import Pace
 from .crowd.population import Oracle, Quality
 from .domain.errors import DomainError
 from .engine import CROWD_MODES, Engine, LeaderboardSessions
-from .services import _flow_routes, assets, audiences, datasets, jobs, labelers, mri, validation
+from .services import (
+    _flow_routes,
+    assets,
+    audiences,
+    datasets,
+    jobs,
+    labelers,
+    mri,
+    orders,
+    validation,
+)
 from .services._batches import LEASE_TTL, BatchRunner
 from .services._fetch import DEFAULT_MAX_URL_BYTES, FETCH_CONCURRENCY, UrlFetcher
 from .services.flows import FlowSessions
@@ -164,6 +174,7 @@ def create_app(context: Context) -> web.Application:
         assets.routes,
         datasets.routes,
         jobs.routes,
+        orders.routes,
         audiences.routes,
         mri.routes,
         _flow_routes.routes,

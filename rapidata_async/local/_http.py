@@ -93,7 +93,12 @@ async def read_json(
     """Decode the JSON body with ``decoder``: 413 past ``max_bytes``; malformed, invalid or
     out-of-bounds bodies (``_limits.check_bounds``) and text holding NUL characters a 400
     naming the field."""
-    body = await read_body(request, max_bytes)
+    return decode_json(await read_body(request, max_bytes), decoder)
+
+
+def decode_json(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+    """``read_json`` for a body read already: 400 for malformed, invalid or out-of-bounds JSON
+    and for text holding NUL characters, naming the field."""
     try:
         value = decoder.decode(body)
     except msgspec.ValidationError as exc:

@@ -17,6 +17,7 @@ wait for them) or ``mixed`` (both). The simulated crowd's pools come from ``pool
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from datetime import datetime
 
 import anyio
 import anyio.to_thread
+import msgspec
 
 from ..._wire import audience as auwire
 from ..._wire import job as jwire
@@ -91,6 +93,8 @@ class Engine:
         self._ranking_sources: dict[str, RankingSource] = {}
         # audiences whose qualification failed: not retried every scan (until a restart)
         self._unqualifiable: set[str] = set()
+        # pool key -> (audience id, the extra filters of the jobs published under it)
+        self._narrowed: dict[str, tuple[str, list[auwire.AudienceFilter]]] = {}
         self._wake = anyio.Event()
 
     # -- what the services call ------------------------------------------------------------
@@ -135,23 +139,44 @@ class Engine:
         self._unqualifiable.clear()
         await self.resume()
 
+    def pool_key(
+        self, audience: AudienceRow, filters: Sequence[auwire.AudienceFilter] | None
+    ) -> str:
+        """Where a job's tasks go on the board: the audience's own pool, or, for a job with
+        extra filters (an order's user filters), the part of it that passes them."""
+        if not filters:
+            return audience.id
+        digest = hashlib.sha256(msgspec.json.encode(list(filters))).hexdigest()[:16]
+        key = f"{audience.id}~{digest}"
+        self._narrowed[key] = (audience.id, list(filters))
+        return key
+
     async def qualification(
-        self, audience: AudienceRow, examples: Sequence[auwire.AddExampleInput] | None = None
+        self,
+        audience: AudienceRow,
+        examples: Sequence[auwire.AddExampleInput] | None = None,
+        *,
+        key: str | None = None,
     ) -> Qualification:
         """The audience's answering pool (custom audiences: through their examples, computed
-        in a worker thread in bounded chunks and cached)."""
+        in a worker thread in bounded chunks and cached); with the ``key`` of a narrowed pool
+        (``pool_key``), only who also passes its filters."""
         kind = audience.kind if audience.kind in ("global", "curated") else "custom"
         specs = []
         if kind == "custom":
             if examples is None:
                 examples = await self.store.audiences.examples(audience.id, owner=ANY_OWNER)
             specs = example_specs(audience.id, examples)
+        filters = list(audience.body.filters or ())
+        narrowed = self._narrowed.get(key) if key is not None else None
+        if narrowed is not None:
+            filters += narrowed[1]
         spec = AudienceSpec(
-            audience.id,
+            key if key is not None and narrowed is not None else audience.id,
             kind,  # type: ignore[arg-type]
             audience.domain,
             specs,
-            list(audience.body.filters or ()),
+            filters,
         )
         rule = audience.body.graduation_rule
         if not isinstance(rule, auwire.TaskAccuracyRule):
@@ -178,13 +203,16 @@ class Engine:
             )
         return qualification
 
-    async def pool(self, audience_id: str) -> Pool:
-        """The crowd's view of an audience: its pool and when recruiting started."""
+    async def pool(self, key: str) -> Pool:
+        """The crowd's view of an audience (or of a narrowed pool, see ``pool_key``): its
+        pool and when recruiting started."""
+        narrowed = self._narrowed.get(key)
+        audience_id = narrowed[0] if narrowed is not None else key
         audience = await self.store.audiences.get(audience_id, owner=ANY_OWNER)
         started = None
         if audience.recruiting_started_at:
             started = datetime.fromisoformat(audience.recruiting_started_at).timestamp()
-        return Pool(await self.qualification(audience), started)
+        return Pool(await self.qualification(audience, key=key), started)
 
     def qualified_so_far(self, audience_id: str) -> int | None:
         return self.crowd.qualified(audience_id)

@@ -91,6 +91,8 @@ class Runs(Protocol):
 
     async def ensure_ready(self, audience: AudienceRow, examples: Sequence[Any]) -> object: ...
 
+    def pool_key(self, audience: AudienceRow, filters: Sequence[Any] | None) -> str: ...
+
     def qualified_so_far(self, audience_id: str) -> int | None: ...
 
 
@@ -131,6 +133,7 @@ class JobRun:
             answered = frozenset([r.labeler_id for r in stored]) if stored else _NOBODY
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
         audience, tenant = work.audience, work.job.tenant
+        pool = engine.pool_key(audience, work.job.filters)
         validator = await self._validator(work)
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
@@ -139,11 +142,11 @@ class JobRun:
             await jobs.record(job_id, [], closed)
         if tallies:
             deck = validator.deck() if validator is not None else None
-            stream = engine.board.publish(job_id, audience.id, open_work, tenant=tenant, deck=deck)
+            stream = engine.board.publish(job_id, pool, open_work, tenant=tenant, deck=deck)
             del open_work
             try:
                 with stream:
-                    await self._consume(stream, tallies, rule, audience, validator)
+                    await self._consume(stream, tallies, rule, audience, pool, validator)
             finally:
                 engine.board.withdraw(job_id)
         await jobs.set_state(job_id, "Completed")
@@ -180,6 +183,7 @@ class JobRun:
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
+        pool: str,
         validator: Validator | None,
     ) -> None:
         """Take responses off the stream until every datapoint is done. Batches go to a
@@ -188,7 +192,7 @@ class JobRun:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._writer, receive)
             with send:
-                await self._referee(stream, send, tallies, rule, audience, validator)
+                await self._referee(stream, send, tallies, rule, audience, pool, validator)
         if self.reason is not None:
             await self.engine.store.jobs.set_reason(self.job_id, None)
 
@@ -199,6 +203,7 @@ class JobRun:
         tallies: dict[str, Tally],
         rule: RefereeRule,
         audience: AudienceRow,
+        pool: str,
         validator: Validator | None,
     ) -> None:
         job_id, board = self.job_id, self.engine.board
@@ -254,7 +259,7 @@ class JobRun:
                 last_flush = now
             if now - last_reason >= REASON_SECONDS:
                 last_reason = now
-                await self._update_reason(rule, audience)
+                await self._update_reason(rule, audience, pool)
             if remaining and len(batch) < SMALL_BATCH:
                 await anyio.sleep(LINGER_SECONDS)
         validations = drain()
@@ -277,7 +282,7 @@ class JobRun:
                     await record(self.job_id, chunk, done if last else [])
                 self.writing = False
 
-    async def _update_reason(self, rule: RefereeRule, audience: AudienceRow) -> None:
+    async def _update_reason(self, rule: RefereeRule, audience: AudienceRow, pool: str) -> None:
         """Say why the job waits when some datapoint has been answered by every labeler who
         qualified so far; clear it once that is no longer so."""
         if self.engine.mode == "human":
@@ -285,7 +290,7 @@ class JobRun:
                 self.reason = PEOPLE_REASON
                 await self.engine.store.jobs.set_reason(self.job_id, PEOPLE_REASON)
             return
-        qualified = self.engine.qualified_so_far(audience.id)
+        qualified = self.engine.qualified_so_far(pool)
         if qualified is None or (qualified >= rule.max_votes and self.reason is None):
             return  # enough labelers for any datapoint: nothing can be stuck
         stuck = sum(

@@ -27,6 +27,7 @@ from ..store.base import (
     DefinitionRow,
     JobRow,
     RevisionRow,
+    Store,
 )
 from ..store.seeds import parse_iso
 from .audiences import start_recruiting
@@ -146,27 +147,48 @@ def _misfits(datapoints: list[DatapointRow], body: wire.CreateJobDefinitionInput
     return problems
 
 
-@routes.post("/job/definition")
-async def create_definition(request: web.Request) -> web.Response:
-    body = await read_json(request, _definition_decoder)
-    if not body.definition_name.strip():
-        raise field_error("definitionName", "The definition name must not be empty.")
-    rapid = rapid_of(body.workflow)
+def check_workflow(workflow: wire.Workflow, referee: wire.Referee) -> str:
+    """The rapid's kind (``Compare``/``Classify``) of a definition's workflow, or 400."""
+    rapid = rapid_of(workflow)
     if rapid is None:
         raise field_error(
             "workflow.rapid", "Set workflow.rapid (Compare or Classify), or a legacy blueprint."
         )
-    limits.check_referee(body.referee)
-    store, owner = ctx(request).store, tenant(request)
+    limits.check_referee(referee)
+    return rapid.kind
+
+
+async def new_definition(
+    store: Store,
+    body: wire.CreateJobDefinitionInput,
+    *,
+    owner: str,
+    validation_set_id: str | None = None,
+) -> tuple[str, str]:
+    """Check a definition against its dataset (every datapoint must fit the rapid) and create
+    it, naming ``validation_set_id`` (an order's); ``(definition_id, pipeline_id)``."""
+    kind = check_workflow(body.workflow, body.referee)
     await store.datasets.get(body.dataset_id, owner=owner, field="datasetId")
     datapoints = await store.datasets.datapoints(body.dataset_id, owner=owner)
     problems = await anyio.to_thread.run_sync(_misfits, datapoints, body)
     if problems:
         raise BadRequest(
-            f"Some datapoints of dataset '{body.dataset_id}' do not fit a {rapid.kind} rapid.",
+            f"Some datapoints of dataset '{body.dataset_id}' do not fit a {kind} rapid.",
             errors={"datasetId": problems},
         )
-    definition_id, pipeline_id = await store.definitions.create(body, rapid.kind, owner=owner)
+    return await store.definitions.create(
+        body, kind, owner=owner, validation_set_id=validation_set_id
+    )
+
+
+@routes.post("/job/definition")
+async def create_definition(request: web.Request) -> web.Response:
+    body = await read_json(request, _definition_decoder)
+    if not body.definition_name.strip():
+        raise field_error("definitionName", "The definition name must not be empty.")
+    definition_id, pipeline_id = await new_definition(
+        ctx(request).store, body, owner=tenant(request)
+    )
     return respond(
         wire.CreateJobDefinitionOutput(definition_id=definition_id, pipeline_id=pipeline_id)
     )

@@ -40,6 +40,7 @@ from ..._wire import asset as awire
 from ..._wire import audience as auwire
 from ..._wire import dataset as dwire
 from ..._wire import job as jwire
+from ..._wire import order as owire
 from ..._wire import validation as vwire
 from ..._wire.common import AssetInput
 
@@ -170,6 +171,8 @@ class JobRow:
     response_count: int
     reason: str | None = None  # why a Running job is waiting (e.g. too few qualified labelers)
     tenant: str | None = None  # the tenant that created it (None: from before tenants)
+    # who may answer besides the audience's own filters (an order's user filters)
+    filters: list[auwire.AudienceFilter] | None = None
 
 
 class ResponseRecord(msgspec.Struct, frozen=True, gc=False):
@@ -367,6 +370,23 @@ class JobWork:
     datapoints: list[DatapointRow]
     responses: dict[str, list[ResponseRecord]] = field(default_factory=dict)
     done: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """A legacy order. ``state`` is the order's own (``Created``, ``Preview``) until it is
+    submitted; from then on it follows its job (``Running`` reads ``Processing``)."""
+
+    id: str
+    name: str
+    state: str
+    created_at: str
+    dataset_id: str
+    pipeline_id: str
+    job_id: str | None
+    preceding_order_id: str | None
+    failure_message: str | None
+    body: owire.CreateOrderInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,8 +726,10 @@ class Jobs(Protocol):
         name: str,
         revision: RevisionRow,
         total: int,
+        filters: Sequence[auwire.AudienceFilter] | None = None,
     ) -> JobRow:
-        """A new job of ``owner`` in ``Submitted``."""
+        """A new job of ``owner`` in ``Submitted``; ``filters`` narrow its audience's pool
+        (an order's user filters)."""
         ...
 
     async def get(self, job_id: str, *, owner: Owner, field: str | None = None) -> JobRow: ...
@@ -812,6 +834,44 @@ class Votes(Protocol):
 
     async def total(self, session_id: str, *, owner: Owner) -> int:
         """How many votes the session has."""
+        ...
+
+
+class Orders(Protocol):
+    async def create(
+        self, body: owire.CreateOrderInput, *, owner: str, dataset_id: str
+    ) -> OrderRow:
+        """A new order of ``owner`` in ``Created`` over ``dataset_id``."""
+        ...
+
+    async def get(self, order_id: str, *, owner: Owner, field: str | None = None) -> OrderRow: ...
+
+    async def list(self, query: ListQuery, *, owner: str) -> tuple[builtins.list[OrderRow], int]:
+        """Filters and sorts ``order_name``, ``state`` (as ``OrderRow.state`` reads) and
+        ``order_date``."""
+        ...
+
+    async def update(
+        self,
+        order_id: str,
+        *,
+        owner: str,
+        name: str | None = None,
+        preceding_order_id: str | None = None,
+        clear_preceding: bool = False,
+    ) -> None:
+        """Rename and/or set (or with ``clear_preceding`` clear) the preceding order."""
+        ...
+
+    async def move(
+        self, order_id: str, state: str, *, owner: str, only_from: Sequence[str]
+    ) -> bool:
+        """Set the order's own state if it is one of ``only_from`` (and no job runs it);
+        True if it changed."""
+        ...
+
+    async def attach_job(self, order_id: str, job_id: str, *, owner: str) -> None:
+        """The job that runs the submitted order; from now on its state is the order's."""
         ...
 
 
@@ -986,6 +1046,7 @@ class Store(Protocol):
     jobs: Jobs
     votes: Votes
     flows: Flows
+    orders: Orders
     validation_sets: ValidationSets
     leases: Leases
     benchmarks: Benchmarks

@@ -11,6 +11,9 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
+from ...._wire import audience as auwire
 from ...._wire import job as jwire
 from ...domain.errors import Invalid, NotFound
 from ..base import OWNER_MAIL, JobRow, JobWork, ListQuery, ResponseRecord, RevisionRow
@@ -24,7 +27,7 @@ from ._query import Column, Sql, order_clause, page_clause, where_clause
 _COLS = (
     "j.id, j.name, j.definition_id, j.revision_number, j.audience_id, a.name, j.pipeline_id, "
     "j.state, j.created_at, j.owner_mail, j.completed_at, j.failed_at, j.failure_message, "
-    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.owner"
+    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.owner, j.filters"
 )
 _FROM = " FROM jobs j LEFT JOIN audiences a ON a.id = j.audience_id"
 COLUMNS = {
@@ -78,8 +81,13 @@ RETURNING counts.responses
 """
 
 
+_filters = msgspec.json.Decoder(list[auwire.AudienceFilter])
+
+
 def _job(row: Any) -> JobRow:
-    return JobRow(*row)
+    filters = _filters.decode(row[19]) if row[19] is not None else None
+    values: list[Any] = [*row[:19], filters]
+    return JobRow(*values)
 
 
 async def _job_on(
@@ -107,6 +115,7 @@ class PgJobs:
         name: str,
         revision: RevisionRow,
         total: int,
+        filters: Sequence[auwire.AudienceFilter] | None = None,
     ) -> JobRow:
         """A new job of ``owner`` in ``Submitted``."""
         job_id = new_id()
@@ -114,7 +123,8 @@ class PgJobs:
             await conn.execute(
                 "INSERT INTO jobs (id, name, definition_id, revision_number, audience_id, "
                 "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, "
-                "owner) VALUES ($1, $2, $3, $4, $5, $6, 'Submitted', $7, $8, $9, $10, $11, $12)",
+                "owner, filters) VALUES ($1, $2, $3, $4, $5, $6, 'Submitted', "
+                "$7, $8, $9, $10, $11, $12, $13)",
                 job_id,
                 name,
                 revision.definition_id,
@@ -127,6 +137,7 @@ class PgJobs:
                 total,
                 encode(body),
                 owner,
+                encode(list(filters)) if filters else None,
             )
             return await _job_on(conn, job_id)
 

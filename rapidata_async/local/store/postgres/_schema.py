@@ -16,7 +16,7 @@ from ..credentials import hash_secret, is_hashed
 from ..seeds import DEFAULT_RULE, SEED_AUDIENCES, SEED_OWNER_MAIL
 from ._db import encode
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # The tenant column of each table whose rows belong to a client (NULL: a shared seeded
 # audience); added to databases of schema version 1.
 OWNED_TABLES = ("assets", "batches", "datasets", "definitions", "audiences", "jobs")
@@ -29,6 +29,7 @@ CREATE INDEX IF NOT EXISTS definitions_owner ON definitions (owner, created_at);
 CREATE INDEX IF NOT EXISTS audiences_owner ON audiences (owner);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created_at);
 CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner);
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS filters bytea;
 """
 )
 
@@ -113,6 +114,12 @@ CREATE TABLE IF NOT EXISTS votes (
     outcome text NOT NULL, context_key text, country text, language text, gender text,
     age_group text, occupation text, created_at text NOT NULL, owner text NOT NULL,
     PRIMARY KEY (session_id, task_id, labeler_id));
+CREATE TABLE IF NOT EXISTS orders (
+    seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
+    state text NOT NULL, created_at text NOT NULL, dataset_id text NOT NULL,
+    pipeline_id text NOT NULL, job_id text, preceding_order_id text, body bytea NOT NULL,
+    owner text NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner, created_at);
 CREATE TABLE IF NOT EXISTS validation_sets (
     seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, name text NOT NULL,
     created_at text NOT NULL, owner_mail text NOT NULL, dimensions bytea NOT NULL,
@@ -178,6 +185,7 @@ _RESET_TABLES = (
     "flows",
     "flow_items",
     "votes",
+    "orders",
     "validation_sets",
     "validation_rapids",
     "validation_answers",

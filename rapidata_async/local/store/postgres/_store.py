@@ -17,6 +17,7 @@ from ..base import (
     Jobs,
     Labelers,
     Leases,
+    Orders,
     Store,
     StoreUnavailable,
     ValidationSets,
@@ -33,6 +34,7 @@ from ._flows import PgFlows
 from ._jobs import PgJobs
 from ._labelers import PgLabelers
 from ._leases import PgLeases
+from ._orders import PgOrders
 from ._schema import prepare, reset
 from ._validation import PgValidationSets
 from ._votes import PgVotes
@@ -79,6 +81,7 @@ class PostgresStore:
         self.jobs: Jobs = PgJobs(self._db)
         self.votes: Votes = PgVotes(self._db)
         self.flows: Flows = PgFlows(self._db)
+        self.orders: Orders = PgOrders(self._db)
         self.validation_sets: ValidationSets = PgValidationSets(self._db)
         self.leases: Leases = PgLeases(self._db)
         self.benchmarks: Benchmarks = PgBenchmarks(self._db)

@@ -86,6 +86,11 @@ CREATE TABLE IF NOT EXISTS votes (
     outcome TEXT NOT NULL, context_key TEXT, country TEXT, language TEXT, gender TEXT,
     age_group TEXT, occupation TEXT, created_at TEXT NOT NULL, owner TEXT NOT NULL,
     UNIQUE (session_id, task_id, labeler_id));
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL,
+    dataset_id TEXT NOT NULL, pipeline_id TEXT NOT NULL, job_id TEXT,
+    preceding_order_id TEXT, body BLOB NOT NULL, owner TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner, created_at);
 CREATE TABLE IF NOT EXISTS validation_sets (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
     owner_mail TEXT NOT NULL, dimensions BLOB NOT NULL, modalities TEXT NOT NULL,
@@ -157,6 +162,7 @@ RESET_TABLES = (
     "flows",
     "flow_items",
     "votes",
+    "orders",
     "validation_sets",
     "validation_rapids",
     "validation_answers",
@@ -173,6 +179,7 @@ RESET_TABLES = (
 # Columns added after the first release: a file DB from then gets them on open.
 _ADDED_COLUMNS = (
     ("jobs", "reason", "TEXT"),
+    ("jobs", "filters", "BLOB"),
     ("audiences", "recruiting_started_at", "TEXT"),
     ("clients", "tenant", "TEXT"),
     ("revisions", "validation_set_id", "TEXT"),

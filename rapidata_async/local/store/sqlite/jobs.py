@@ -5,9 +5,11 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
+from ...._wire import audience as auwire
 from ...._wire import job as jwire
 from ...domain.errors import NotFound
 from ..base import OWNER_MAIL, JobRow, JobWork, ListQuery, ResponseRecord, RevisionRow
@@ -19,10 +21,11 @@ from .datasets import datapoints
 from .definitions import revision
 
 _enc = msgspec.json.Encoder()
+_filters = msgspec.json.Decoder(list[auwire.AudienceFilter])
 _COLS = (
     "j.id, j.name, j.definition_id, j.revision_number, j.audience_id, a.name, j.pipeline_id, "
     "j.state, j.created_at, j.owner_mail, j.completed_at, j.failed_at, j.failure_message, "
-    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.owner"
+    "j.preceding_job_id, j.total, j.completed, j.response_count, j.reason, j.owner, j.filters"
 )
 _FROM = " FROM jobs j LEFT JOIN audiences a ON a.id = j.audience_id"
 COLUMNS = Columns(
@@ -65,7 +68,13 @@ def job(
     ).fetchone()
     if row is None:
         raise NotFound("Job", job_id, field=field)
-    return JobRow(*row)
+    return _row(row)
+
+
+def _row(row: Any) -> JobRow:
+    filters = _filters.decode(row[19]) if row[19] is not None else None
+    values: list[Any] = [*row[:19], filters]
+    return JobRow(*values)
 
 
 class SqliteJobs:
@@ -80,6 +89,7 @@ class SqliteJobs:
         name: str,
         revision: RevisionRow,
         total: int,
+        filters: Sequence[auwire.AudienceFilter] | None = None,
     ) -> JobRow:
         job_id = new_id()
         values = (
@@ -95,13 +105,14 @@ class SqliteJobs:
             total,
             _enc.encode(body),
             owner,
+            _enc.encode(list(filters)) if filters else None,
         )
 
         def run() -> JobRow:
             self._db.conn.execute(
                 "INSERT INTO jobs (id, name, definition_id, revision_number, audience_id, "
-                "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'Submitted', ?, ?, ?, ?, ?, ?)",
+                "pipeline_id, state, created_at, owner_mail, preceding_job_id, total, body, owner, "
+                "filters) VALUES (?, ?, ?, ?, ?, ?, 'Submitted', ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             return job(self._db.conn, job_id)
@@ -120,7 +131,7 @@ class SqliteJobs:
             conn = self._db.conn
             count = int(conn.execute(f"SELECT COUNT(*) FROM jobs j{where}", params).fetchone()[0])
             rows = conn.execute(f"SELECT {_COLS}{_FROM}{where}{order}{limit}", [*params, *paging])
-            return [JobRow(*r) for r in rows], count
+            return [_row(r) for r in rows], count
 
         return await self._db.run(run)
 

@@ -24,6 +24,7 @@ from ..base import (
     Jobs,
     Labelers,
     Leases,
+    Orders,
     StoreUnavailable,
     ValidationSets,
     Votes,
@@ -42,6 +43,7 @@ from .flows import SqliteFlows
 from .jobs import SqliteJobs
 from .labelers import SqliteLabelers
 from .leases import SqliteLeases
+from .orders import SqliteOrders
 from .validation import SqliteValidationSets
 from .votes import SqliteVotes
 
@@ -68,6 +70,7 @@ class SqliteStore:
         self.jobs: Jobs = SqliteJobs(self.db)
         self.votes: Votes = SqliteVotes(self.db)
         self.flows: Flows = SqliteFlows(self.db)
+        self.orders: Orders = SqliteOrders(self.db)
         self.validation_sets: ValidationSets = SqliteValidationSets(self.db)
         self.leases: Leases = SqliteLeases(self.db)
         self.benchmarks: Benchmarks = SqliteBenchmarks(self.db)
