@@ -4,6 +4,7 @@ quality: the fitted order follows it); results, vote matrix; other tenants and b
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,8 +13,12 @@ import anyio
 import pytest
 from _poll import eventually
 
+from rapidata_async import AsyncRapidataClient
 from rapidata_async.local import LocalBackend
+from rapidata_async.local.domain.ranking import standings
 from rapidata_async.local.domain.ranking_sim import spearman
+from rapidata_async.local.services.flows import weighted_counts
+from rapidata_async.local.store.base import ANY_OWNER, PairTally
 
 pytestmark = pytest.mark.anyio
 
@@ -281,3 +286,72 @@ async def test_time_to_live_ends_an_item_incomplete_with_partial_results(
     assert len(results["datapoints"]) == 4
     matrix = await api.call("GET", f"/flow/ranking/item/{item_id}/vote-matrix")
     assert sum(map(sum, matrix["data"])) == results["totalVotes"]
+
+
+async def test_a_flow_with_a_validation_set_scores_its_labelers(
+    backend: LocalBackend, api: Api, client: AsyncRapidataClient
+) -> None:
+    checks = [[f"good {i}", f"bad {i}"] for i in range(30)]
+    validation_set = await client.validation.create_compare_set(
+        name="Checks",
+        instruction="Which is better?",
+        datapoints=checks,
+        truths=[pair[0] for pair in checks],
+        data_type="text",
+    )
+    flow_id = await api.flow(minResponses=3, maxResponses=3, validationSetId=validation_set.id)
+    texts = [f"answer {k}" for k in range(6)]
+    dataset_id = await api.dataset(texts)
+    item_id = (await api.call("POST", f"/flow/ranking/{flow_id}/item", {"datasetId": dataset_id}))[
+        "flowItemId"
+    ]
+    item = await api.finished(item_id)
+    assert item["state"] == "Completed", item
+    results = await api.call("GET", f"/flow/ranking/item/{item_id}/results")
+    # Validation answers are never votes: every one of the 15 pairs has its 3 votes, no more.
+    assert results["totalVotes"] == 15 * 3
+    assert all(row["battles"] == 5 * 3 for row in results["datapoints"])
+    store = backend.store
+    assert await store.votes.total(item_id, owner=ANY_OWNER) == 15 * 3
+    by_labeler = await store.votes.labeler_tallies(item_id, owner=ANY_OWNER)
+    voted = {t.first for ts in by_labeler.values() for t in ts}
+    assert len(voted) == 6 and not any("good" in v or "bad" in v for v in voted)
+    assert sum(t.first_won + t.second_won + t.ties for ts in by_labeler.values() for t in ts) == 45
+
+    answers = await store.validation_sets.answers(item_id)
+    assert answers and all(a.rapid.startswith("validation\x1f") for a in answers)
+    # Every labeler was shown a rapid before their first matchup.
+    assert set(by_labeler) <= {a.labeler_id for a in answers}
+    verdicts: dict[str, list[bool]] = defaultdict(list)
+    final: dict[str, float] = {}
+    prior: dict[str, float] = {}
+    for a in answers:
+        verdicts[a.labeler_id].append(a.correct)
+        final[a.labeler_id], prior[a.labeler_id] = a.score, a.prior
+    failed = [lab for lab, v in verdicts.items() if not any(v)]
+    passed = [lab for lab, v in verdicts.items() if all(v)]
+    # Who answers wrong loses score for the item, who answers right gains.
+    assert failed and passed, (len(failed), len(passed))
+    assert all(final[lab] < prior[lab] for lab in failed)
+    assert all(final[lab] > prior[lab] for lab in passed)
+
+
+def test_labelers_with_low_validation_scores_count_less() -> None:
+    ids = ["a", "b"]
+    # A trusted labeler says a beats b three times, an untrusted one says the opposite.
+    by_labeler = {
+        "trusted": [PairTally("a", "b", 3, 0, 0)],
+        "untrusted": [PairTally("a", "b", 0, 3, 0)],
+    }
+    weighted = weighted_counts(ids, by_labeler, {"trusted": 0.9, "untrusted": 0.1})
+    assert weighted is not None
+    assert weighted.total == pytest.approx(6.0)  # the raw number of votes
+    won, lost, _ = weighted.cells[0]
+    assert won == pytest.approx(5.4) and lost == pytest.approx(0.6)
+    ratings = {r.id: r.score for r in standings(weighted, ids, rounds=0)}
+    assert ratings["a"] > ratings["b"]
+    # Without scores the raw counts apply.
+    assert weighted_counts(ids, by_labeler, {}) is None
+    # A labeler without a score counts with the mean of those who have one.
+    half = weighted_counts(ids, by_labeler, {"trusted": 0.5})
+    assert half is not None and half.cells[0][0] == pytest.approx(3.0)

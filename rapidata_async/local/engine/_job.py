@@ -22,7 +22,6 @@ from ..crowd.clock import Pace
 from ..domain.errors import NotFound
 from ..domain.referee import RefereeRule, Tally
 from ..domain.tasks import TaskError, TaskSpec, allows_unsure, rapid_of, task_for
-from ..domain.validation import validation_rapids
 from ..store.base import (
     ANY_OWNER,
     AudienceRow,
@@ -32,7 +31,7 @@ from ..store.base import (
     Store,
     ValidationAnswer,
 )
-from ._validation import Validator
+from ._validation import Validator, load_validator
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -134,7 +133,7 @@ class JobRun:
             open_work.append(OpenWork(dp.id, task, answered, tally.room()))
         audience, tenant = work.audience, work.job.tenant
         pool = engine.pool_key(audience, work.job.filters)
-        validator = await self._validator(work)
+        validator = await load_validator(engine.store, job_id, work.revision.validation_set_id)
         # What the datapoints were is on the board now: the rows need not stay in memory (one
         # object fewer per field for the garbage collector to walk while responses come in).
         del work, tasks
@@ -150,21 +149,6 @@ class JobRun:
             finally:
                 engine.board.withdraw(job_id)
         await jobs.set_state(job_id, "Completed")
-
-    async def _validator(self, work: JobWork) -> Validator | None:
-        """The job's validation when its revision names a set with usable rapids."""
-        set_id = work.revision.validation_set_id
-        if set_id is None:
-            return None
-        sets = self.engine.store.validation_sets
-        try:
-            rapids = validation_rapids(set_id, await sets.rapids(set_id, owner=ANY_OWNER))
-        except NotFound:
-            log.warning("job %s: validation set %s is gone; running without", self.job_id, set_id)
-            return None
-        if not rapids:
-            return None
-        return Validator(self.job_id, rapids, await sets.answers(self.job_id))
 
     async def _wait_for(self, job_id: str) -> None:
         jobs = self.engine.store.jobs

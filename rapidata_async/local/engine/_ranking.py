@@ -49,6 +49,11 @@ It ends with an outcome handed to ``source.finished``:
   still count until the deadline);
 - ``"stopped"``: ``source.should_stop`` said so.
 
+``plan.validation_set_id``: the set's rapids are dealt among the matchups (the task board's
+``ValidationDeck``, as for jobs); answers to them are checked (``_validation.Validator``),
+never counted as votes, and recorded with ``store.validation_sets.record_answers`` under the
+session id (before the votes of the same flush), so a restarted run resumes the scores.
+
 ``plan.serve_timeout``: a matchup still short of its votes that many seconds after it
 opened is closed (answers arriving later are dropped) and matchmaking picks again. An error
 goes to ``source.failed`` (by the engine) with its message.
@@ -73,6 +78,7 @@ from ..domain.matchmaking import MatchState, next_pairs
 from ..domain.ranking import PairCounts
 from ..domain.tasks import TaskSpec
 from ..store.base import ANY_OWNER, PairTally, ResponseRecord, Store, VoteOutcome, VoteRecord
+from ._validation import Validator, load_validator
 
 log = logging.getLogger("rapidata_async.local")
 
@@ -121,6 +127,7 @@ class RankingPlan:
     parallel: int | None = None
     matchmaker: Matchmaker = next_pairs
     seed: int = 0
+    validation_set_id: str | None = None
 
 
 class RankingSource(Protocol):
@@ -205,7 +212,11 @@ class RankingRun:
         self.open: dict[str, _Matchup] = {}
         self.buffer: list[VoteRecord] = []
         self.draining = False
-        stream = self.board.publish(self.key, plan.audience_id, [], tenant=plan.owner)
+        self.validator: Validator | None = await load_validator(
+            self.store, plan.session_id, plan.validation_set_id
+        )
+        deck = self.validator.deck(board_key=self.key) if self.validator is not None else None
+        stream = self.board.publish(self.key, plan.audience_id, [], tenant=plan.owner, deck=deck)
         try:
             with stream:
                 outcome = await self._loop(stream)
@@ -312,6 +323,8 @@ class RankingRun:
         task_id = response.datapoint_id
         matchup = self.open.get(task_id)
         if matchup is None:
+            if self.validator is not None and self.validator.take(response):
+                return  # a validation answer: scored, never a vote
             self.board.settle(self.key, task_id, 0)
             return
         options = matchup.spec.options
@@ -391,9 +404,8 @@ class RankingRun:
             # Let the crowd and the requests run: with instant pace answers never stop coming.
             await anyio.sleep(LINGER_SECONDS if len(batch) < SMALL_BATCH else 0)
             now = time.monotonic()
-            if len(self.buffer) >= FLUSH_VOTES or (
-                self.buffer and now - last_flush >= FLUSH_SECONDS
-            ):
+            pending = self.buffer or (self.validator is not None and self.validator.pending)
+            if len(self.buffer) >= FLUSH_VOTES or (pending and now - last_flush >= FLUSH_SECONDS):
                 await self._flush()
                 last_flush = now
             if now - last_poll >= STOP_POLL:
@@ -407,6 +419,10 @@ class RankingRun:
         return max(0.0, min(TICK, self.plan.deadline - time.time()))
 
     async def _flush(self) -> None:
+        answers = self.validator.drain() if self.validator is not None else []
+        if answers:
+            # before the votes whose labelers' scores they explain
+            await self.store.validation_sets.record_answers(self.plan.session_id, answers)
         if self.buffer:
             votes, self.buffer = self.buffer, []
             await self.store.votes.record(votes, owner=self.plan.owner)

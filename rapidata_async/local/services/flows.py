@@ -18,6 +18,14 @@ runner (``engine._ranking``) on the flow's audience (the global one unless ``aud
 Results rate the datapoints with a Bradley–Terry fit on the flow's ``startingElo`` scale
 (mean rating = startingElo, 400 points per factor 10 in the odds) with 95 % bootstrap
 intervals and rank ranges (``ranking.standings``).
+
+Validation (``validationSetId``): the set's rapids are shown among the matchups and each
+labeler's answers update their score for the item (the jobs' rules, ``domain.validation``;
+stored as validation answers under the item id). In the fit each labeler's votes count in
+proportion to their last score there; labelers who answered no rapid count with the mean
+score of those who did, and the weights are scaled so the weighted votes add up to the raw
+number (the intervals keep their width). ``totalVotes``, ``battles`` and the vote matrix stay
+raw counts.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from ..store.base import (
     FlowConfig,
     FlowItemRow,
     NewFlowItem,
+    PairTally,
     Store,
 )
 from ..store.seeds import parse_iso
@@ -287,6 +296,7 @@ class FlowSessions:
             drain_seconds=drain_seconds(row),
             serve_timeout=config.serve_timeout_seconds,
             seed=_seed(row.id),
+            validation_set_id=config.validation_set_id,
         )
 
     async def should_stop(self, session_id: str) -> bool:
@@ -376,12 +386,49 @@ async def item_votes(store: Store, row: FlowItemRow) -> ItemVotes:
     )
 
 
+def weighted_counts(
+    ids: Sequence[str], by_labeler: dict[str, list[PairTally]], scores: dict[str, float]
+) -> PairCounts | None:
+    """The votes among ``ids`` with each labeler's weighted by their validation score (the
+    rule of the module docstring); None when no score applies (then the raw counts do)."""
+    known = [scores[labeler] for labeler in by_labeler if labeler in scores]
+    if not known:
+        return None
+    neutral = sum(known) / len(known)
+    parts = [(scores.get(lab, neutral), pair_counts(ids, t)) for lab, t in by_labeler.items()]
+    raw = sum(counts.total for _, counts in parts)
+    weighted = sum(weight * counts.total for weight, counts in parts)
+    if weighted <= 0:
+        return None
+    scale = raw / weighted
+    total = PairCounts.empty(max(len(ids), 1))
+    for weight, counts in parts:
+        total = total.merged(
+            PairCounts(counts.n_items, counts.pairs, counts.cells * (weight * scale))
+        )
+    return total
+
+
+async def _fit_counts(store: Store, row: FlowItemRow, votes: ItemVotes) -> PairCounts:
+    """What the ratings are fitted on: the votes weighted by validation when the flow names a
+    validation set and its labelers answered some rapids, else the raw votes."""
+    if row.config.validation_set_id is None:
+        return votes.counts
+    scores = {a.labeler_id: a.score for a in await store.validation_sets.answers(row.id)}
+    if not scores:
+        return votes.counts
+    by_labeler = await store.votes.labeler_tallies(row.id, owner=ANY_OWNER)
+    return weighted_counts(votes.ids, by_labeler, scores) or votes.counts
+
+
 async def results(store: Store, row: FlowItemRow) -> wire.RankingResultsOutput:
     votes = await item_votes(store, row)
+    fitted = await _fit_counts(store, row, votes)
+    battles = dict(zip(votes.ids, votes.counts.per_item()[0].tolist(), strict=True))
 
     def rate() -> list[Rating]:
         return standings(
-            votes.counts,
+            fitted,
             votes.ids,
             rounds=BOOTSTRAP_ROUNDS,
             rng=np.random.default_rng(_seed(row.id)),
@@ -400,7 +447,7 @@ async def results(store: Store, row: FlowItemRow) -> wire.RankingResultsOutput:
                 ci_high=round(r.ci_high, 2),
                 rank_low=r.rank_low,
                 rank_high=r.rank_high,
-                battles=r.battles,
+                battles=round(battles[r.id]),
             )
             for r in table
         ],

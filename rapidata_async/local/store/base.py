@@ -832,6 +832,12 @@ class Votes(Protocol):
         """The session's votes grouped by ``(first, second)``, optionally filtered."""
         ...
 
+    async def labeler_tallies(
+        self, session_id: str, *, owner: Owner
+    ) -> builtins.dict[str, builtins.list[PairTally]]:
+        """The session's votes grouped by labeler, then by ``(first, second)``."""
+        ...
+
     async def total(self, session_id: str, *, owner: Owner) -> int:
         """How many votes the session has."""
         ...

@@ -64,6 +64,25 @@ class PgVotes:
         )
         return [PairTally(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
+    async def labeler_tallies(
+        self, session_id: str, *, owner: str | None
+    ) -> builtins.dict[str, builtins.list[PairTally]]:
+        sql = Sql()
+        clause = _scope(session_id, owner, None, sql)
+        rows = await self._db.pool.fetch(
+            "SELECT labeler_id, first_item, second_item, "
+            "count(*) FILTER (WHERE outcome = 'first'), "
+            "count(*) FILTER (WHERE outcome = 'second'), count(*) FILTER (WHERE outcome = 'tie') "
+            f"FROM votes{clause} GROUP BY labeler_id, first_item, second_item "
+            'ORDER BY labeler_id COLLATE "C", first_item COLLATE "C", second_item COLLATE "C"',
+            *sql.params,
+        )
+        found: dict[str, list[PairTally]] = {}
+        for r in rows:
+            tally = PairTally(r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
+            found.setdefault(r[0], []).append(tally)
+        return found
+
     async def total(self, session_id: str, *, owner: str | None) -> int:
         sql = Sql()
         clause = _scope(session_id, owner, None, sql)

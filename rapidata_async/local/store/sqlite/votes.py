@@ -60,6 +60,26 @@ class SqliteVotes:
 
         return await self._db.run(run)
 
+    async def labeler_tallies(
+        self, session_id: str, *, owner: str | None
+    ) -> builtins.dict[str, builtins.list[PairTally]]:
+        clause, params = _scope(session_id, owner, None)
+
+        def run() -> builtins.dict[str, builtins.list[PairTally]]:
+            rows = self._db.conn.execute(
+                "SELECT labeler_id, first_item, second_item, SUM(outcome = 'first'), "
+                f"SUM(outcome = 'second'), SUM(outcome = 'tie') FROM votes{clause} "
+                "GROUP BY labeler_id, first_item, second_item "
+                "ORDER BY labeler_id, first_item, second_item",
+                params,
+            )
+            found: dict[str, list[PairTally]] = {}
+            for labeler, *tally in rows:
+                found.setdefault(labeler, []).append(PairTally(*tally))
+            return found
+
+        return await self._db.run(run)
+
     async def total(self, session_id: str, *, owner: str | None) -> int:
         clause, params = _scope(session_id, owner, None)
 
