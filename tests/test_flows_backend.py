@@ -13,10 +13,11 @@ import anyio
 import pytest
 from _poll import eventually
 
-from rapidata_async import AsyncRapidataClient
+from rapidata_async import AsyncRapidataClient, CountryFilter
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.domain.ranking import standings
 from rapidata_async.local.domain.ranking_sim import spearman
+from rapidata_async.local.domain.validation import LabelerValidation
 from rapidata_async.local.services.flows import weighted_counts
 from rapidata_async.local.store.base import ANY_OWNER, PairTally
 
@@ -314,8 +315,9 @@ async def test_a_flow_with_a_validation_set_scores_its_labelers(
     store = backend.store
     assert await store.votes.total(item_id, owner=ANY_OWNER) == 15 * 3
     by_labeler = await store.votes.labeler_tallies(item_id, owner=ANY_OWNER)
-    voted = {t.first for ts in by_labeler.values() for t in ts}
-    assert len(voted) == 6 and not any("good" in v or "bad" in v for v in voted)
+    # Only the dataset's datapoints were voted on (never a rapid).
+    voted = {item for ts in by_labeler.values() for t in ts for item in (t.first, t.second)}
+    assert voted == {row["id"] for row in results["datapoints"]}
     assert sum(t.first_won + t.second_won + t.ties for ts in by_labeler.values() for t in ts) == 45
 
     answers = await store.validation_sets.answers(item_id)
@@ -334,6 +336,74 @@ async def test_a_flow_with_a_validation_set_scores_its_labelers(
     assert failed and passed, (len(failed), len(passed))
     assert all(final[lab] < prior[lab] for lab in failed)
     assert all(final[lab] > prior[lab] for lab in passed)
+
+
+async def _started_with_validation(api: Api, client: AsyncRapidataClient, **options: Any) -> str:
+    """A flow item of 6 datapoints (15 pairs × 3 votes) whose flow names a validation set."""
+    checks = [[f"good {i}", f"bad {i}"] for i in range(30)]
+    validation_set = await client.validation.create_compare_set(
+        name="Checks",
+        instruction="Which is better?",
+        datapoints=checks,
+        truths=[pair[0] for pair in checks],
+        data_type="text",
+    )
+    flow_id = await api.flow(
+        minResponses=3, maxResponses=3, validationSetId=validation_set.id, **options
+    )
+    dataset_id = await api.dataset([f"answer {k}" for k in range(6)])
+    item_id: str = (
+        await api.call("POST", f"/flow/ranking/{flow_id}/item", {"datasetId": dataset_id})
+    )["flowItemId"]
+    return item_id
+
+
+async def test_a_flow_item_resumes_validation_scores_after_a_restart(
+    backend_options: dict[str, Any],
+) -> None:
+    async with (
+        LocalBackend(**backend_options, pace="realistic", speed=100) as slow,
+        slow.client() as client,
+        aiohttp.ClientSession(slow.url) as session,
+    ):
+        api = Api(session, await _token(session, slow.client_id, slow.client_secret))
+        # A handful of labelers: each answers many matchups, so rapids on both sides of the
+        # restart.
+        audience = await client.audience.create_audience(
+            name="Few labelers", filters=[CountryFilter(["LY"])]
+        )
+        for k in range(3):
+            await audience.add_compare_example(
+                instruction="Which is better?",
+                truth=f"good {k}",
+                datapoint=[f"good {k}", f"bad {k}"],
+                data_type="text",
+            )
+        item_id = await _started_with_validation(api, client, audienceId=audience.id)
+        store = slow.store
+        with anyio.fail_after(30):
+            while await store.votes.total(item_id, owner=ANY_OWNER) < 12:  # noqa: ASYNC110
+                await anyio.sleep(0.02)  # state in the store: nothing to wait on
+        assert await store.votes.total(item_id, owner=ANY_OWNER) < 15 * 3
+        before = await store.validation_sets.answers(item_id)
+    async with (
+        LocalBackend(**backend_options) as fast,
+        aiohttp.ClientSession(fast.url) as session,
+    ):
+        api = Api(session, await _token(session, fast.client_id, fast.client_secret))
+        item = await api.finished(item_id)
+        assert item["state"] == "Completed", item
+        answers = await fast.store.validation_sets.answers(item_id)
+    # Each labeler's scores chain across the restart: every one follows from all their
+    # answers before it, the ones stored by the first run included.
+    states: dict[str, LabelerValidation] = {}
+    for a in answers:
+        state = states.setdefault(a.labeler_id, LabelerValidation(a.prior))
+        assert a.prior == state.prior
+        assert state.add(a.correct, a.chance) == pytest.approx(a.score, abs=1e-3)
+    assert len(answers) > len(before) and answers[: len(before)] == before
+    both = {a.labeler_id for a in before} & {a.labeler_id for a in answers[len(before) :]}
+    assert both  # some labelers answered rapids on both sides of the restart
 
 
 def test_labelers_with_low_validation_scores_count_less() -> None:
