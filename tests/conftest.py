@@ -101,6 +101,11 @@ async def client(backend: LocalBackend) -> AsyncIterator[AsyncRapidataClient]:
 async def few_labelers(client: AsyncRapidataClient) -> str:
     """Id of a custom audience of a handful of simulated labelers (one small country): work
     that needs more distinct labelers than that keeps running."""
+    return await few_labelers_audience(client)
+
+
+async def few_labelers_audience(client: AsyncRapidataClient) -> str:
+    """``few_labelers`` on any client (a test's own backend)."""
     from rapidata_async import CountryFilter
 
     audience = await client.audience.create_audience(

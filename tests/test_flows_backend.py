@@ -12,8 +12,9 @@ import aiohttp
 import anyio
 import pytest
 from _poll import eventually
+from conftest import few_labelers_audience
 
-from rapidata_async import AsyncRapidataClient, CountryFilter
+from rapidata_async import AsyncRapidataClient
 from rapidata_async.local import LocalBackend
 from rapidata_async.local.domain.ranking import standings
 from rapidata_async.local.domain.ranking_sim import spearman
@@ -292,20 +293,7 @@ async def test_time_to_live_ends_an_item_incomplete_with_partial_results(
 async def test_a_flow_with_a_validation_set_scores_its_labelers(
     backend: LocalBackend, api: Api, client: AsyncRapidataClient
 ) -> None:
-    checks = [[f"good {i}", f"bad {i}"] for i in range(30)]
-    validation_set = await client.validation.create_compare_set(
-        name="Checks",
-        instruction="Which is better?",
-        datapoints=checks,
-        truths=[pair[0] for pair in checks],
-        data_type="text",
-    )
-    flow_id = await api.flow(minResponses=3, maxResponses=3, validationSetId=validation_set.id)
-    texts = [f"answer {k}" for k in range(6)]
-    dataset_id = await api.dataset(texts)
-    item_id = (await api.call("POST", f"/flow/ranking/{flow_id}/item", {"datasetId": dataset_id}))[
-        "flowItemId"
-    ]
+    item_id = await _started_with_validation(api, client)
     item = await api.finished(item_id)
     assert item["state"] == "Completed", item
     results = await api.call("GET", f"/flow/ranking/item/{item_id}/results")
@@ -369,19 +357,10 @@ async def test_a_flow_item_resumes_validation_scores_after_a_restart(
         api = Api(session, await _token(session, slow.client_id, slow.client_secret))
         # A handful of labelers: each answers many matchups, so rapids on both sides of the
         # restart.
-        audience = await client.audience.create_audience(
-            name="Few labelers", filters=[CountryFilter(["LY"])]
-        )
-        for k in range(3):
-            await audience.add_compare_example(
-                instruction="Which is better?",
-                truth=f"good {k}",
-                datapoint=[f"good {k}", f"bad {k}"],
-                data_type="text",
-            )
-        item_id = await _started_with_validation(api, client, audienceId=audience.id)
+        audience_id = await few_labelers_audience(client)
+        item_id = await _started_with_validation(api, client, audienceId=audience_id)
         store = slow.store
-        with anyio.fail_after(30):
+        with anyio.fail_after(60):
             while await store.votes.total(item_id, owner=ANY_OWNER) < 12:  # noqa: ASYNC110
                 await anyio.sleep(0.02)  # state in the store: nothing to wait on
         assert await store.votes.total(item_id, owner=ANY_OWNER) < 15 * 3
@@ -391,7 +370,7 @@ async def test_a_flow_item_resumes_validation_scores_after_a_restart(
         aiohttp.ClientSession(fast.url) as session,
     ):
         api = Api(session, await _token(session, fast.client_id, fast.client_secret))
-        item = await api.finished(item_id)
+        item = await api.finished(item_id, deadline=60)
         assert item["state"] == "Completed", item
         answers = await fast.store.validation_sets.answers(item_id)
     # Each labeler's scores chain across the restart: every one follows from all their
